@@ -1,0 +1,405 @@
+"""The independent checker: verify a solution against every hard limit, straight from the scenario.
+
+It reads only the scenario and the solution tables (``allocation``, ``equipment``: the same
+tables ``solve`` writes as CSV), never the LP: each treaty rule, commitment and red line is
+evaluated here by its own code, so an error in the model's construction shows up as a violation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cfe_opt.categories import GROUND
+from cfe_opt.errors import CfeOptError
+from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.schema import (
+    EqualTreatmentLimit,
+    FreezeLimit,
+    Quantity,
+    ReciprocityLimit,
+    SumLimit,
+    Term,
+)
+from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
+
+TOTAL = "total"
+ABS_TOL = 1e-4  # tables carry 6 decimals; sums of many of them drift by far less than this
+REL_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Violation:
+    limit: str  # what was violated (a family and its keys, or a scenario field path)
+    owner: str
+    detail: str
+    lhs: float
+    sense: str
+    rhs: float
+
+    def __str__(self) -> str:
+        return (f"{self.limit} ({self.owner}): {self.detail}: {self.lhs:g} {self.sense} "
+                f"{self.rhs:g} fails")
+
+
+@dataclass
+class CheckReport:
+    checked: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"all {self.checked} hard limits hold"
+        lines = [f"{len(self.violations)} of {self.checked} hard limits fail:"]
+        lines += [f"  {v}" for v in self.violations]
+        return "\n".join(lines)
+
+
+class _Solution:
+    """Read access to a solution's tables, by domain keys."""
+
+    def __init__(self, index: ScenarioIndex, allocation: pd.DataFrame,
+                 equipment: pd.DataFrame) -> None:
+        self.index = index
+        alloc = allocation.reset_index()
+        self.national = alloc[alloc["area"] == TOTAL].set_index(["party", "category"])
+        self.areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
+        self.equipment = equipment.reset_index()
+        self.missing: list[str] = []
+
+    def national_value(self, column: str, party: str, category: str) -> float:
+        try:
+            value = float(self.national.at[(party, category), column])
+        except KeyError:
+            value = math.nan
+        if math.isnan(value):
+            self.missing.append(f"{column} of {party} {category}")
+            return 0.0
+        return value
+
+    def subceiling(self, party: str, area: str, category: str) -> float:
+        try:
+            value = float(self.areas.at[(party, area, category), "territorial_ceiling"])
+        except KeyError:
+            value = math.nan
+        if math.isnan(value):
+            self.missing.append(f"territorial sub-ceiling of {party}.{area} {category}")
+            return 0.0
+        return value
+
+    def deployment(self, party: str, category: str) -> float:
+        try:
+            value = float(self.national.at[(party, category), "temporary_deployment"])
+        except KeyError:
+            return 0.0
+        return 0.0 if math.isnan(value) else value
+
+    def equipment_sum(self, owners: set[str] | None = None,
+                      locations: set[tuple[str, str]] | None = None,
+                      categories: set[str] | None = None,
+                      statuses: set[str] | None = None) -> float:
+        eq = self.equipment
+        mask = pd.Series(True, index=eq.index)
+        if owners is not None:
+            mask &= eq["owner"].isin(owners)
+        if locations is not None:
+            mask &= pd.Series(list(zip(eq["party"], eq["area"], strict=True)),
+                              index=eq.index).isin(locations)
+        if categories is not None:
+            mask &= eq["category"].isin(categories)
+        if statuses is not None:
+            mask &= eq["status"].isin(statuses)
+        return float(eq.loc[mask, "after"].sum())
+
+
+def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
+          integer: bool = False) -> CheckReport:
+    """Check a solution's tables against every hard limit of the scenario."""
+    index = scenario.index
+    sol = _Solution(index, allocation, equipment)
+    report = CheckReport()
+    _definitions(index, sol, report, integer)
+    _deployments(index, sol, report)
+    for path, name, limit, owner, _kind in hard_limits(index.spec):
+        where = ".".join(path)
+        if isinstance(limit, SumLimit):
+            _sum_limit(index, sol, report, where, owner, limit)
+        elif isinstance(limit, FreezeLimit):
+            _freeze(index, sol, report, where, owner, limit)
+        elif isinstance(limit, ReciprocityLimit):
+            _reciprocity(index, sol, report, where, owner, limit)
+        elif isinstance(limit, EqualTreatmentLimit):
+            _equal_treatment(index, sol, report, where, owner, limit)
+    for item in dict.fromkeys(sol.missing):
+        report.violations.append(Violation("solution", "-", f"no value for {item}",
+                                           math.nan, "=", math.nan))
+    return report
+
+
+def _test(report: CheckReport, limit: str, owner: str, detail: str, lhs: float, sense: str,
+          rhs: float) -> None:
+    report.checked += 1
+    tol = ABS_TOL + REL_TOL * abs(rhs)
+    ok = (lhs <= rhs + tol if sense == "<=" else lhs >= rhs - tol if sense == ">="
+          else abs(lhs - rhs) <= tol)
+    if not ok or math.isnan(lhs):
+        report.violations.append(Violation(limit, owner, detail, lhs, sense, rhs))
+
+
+# ---- definitions of the regime ----------------------------------------------------------------
+def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
+                 integer: bool) -> None:
+    may_rise = index.spec.settings.holdings_may_rise
+    eq = sol.equipment
+    for row in eq.itertuples(index=False):
+        allowed = (row.party, row.area) in set(index.owner_locations.get(row.owner, ()))
+        if not allowed and row.after > ABS_TOL:
+            _test(report, "location", row.owner, f"{row.owner} has {row.category} in "
+                  f"{row.party}.{row.area}, where it may not station equipment", row.after,
+                  "==", 0.0)
+        _test(report, "non_negative", row.owner,
+              f"equipment {row.owner}@{row.party}.{row.area} {row.category} {row.status}",
+              float(row.after), ">=", 0.0)
+        if integer:
+            _whole(report, f"equipment {row.owner}@{row.party}.{row.area} {row.category}",
+                   float(row.after))
+    for p in index.parties:
+        party = index.spec.parties[p]
+        for c in index.categories:
+            held = sol.national_value("holdings_after", p, c)
+            cut = sol.national_value("reduction", p, c)
+            ceiling = sol.national_value("national_ceiling", p, c)
+            before = party.holdings[c].value
+            _test(report, "holdings_balance", p, f"{p} {c}: holdings after + reduction = "
+                  "holdings before", held + cut, "==", before)
+            if not may_rise:
+                _test(report, "no_rise", p, f"{p} {c}: reduction is not negative", cut, ">=", 0)
+            _test(report, "non_negative", p, f"{p} {c}: holdings", held, ">=", 0)
+            _test(report, "national_ceiling", p, f"{p} {c}: holdings within national ceiling",
+                  held, "<=", ceiling)
+            if integer:
+                for what, value in (("holdings", held), ("national ceiling", ceiling)):
+                    _whole(report, f"{p} {c} {what}", value)
+            if c in GROUND:
+                placed = sol.equipment_sum(owners={p}, categories={c})
+                _test(report, "location_balance", p, f"{p} {c}: equipment by location adds up "
+                      "to holdings", placed, "==", held)
+        if not party.territory:
+            continue
+        own = {(p, a) for a in party.areas} | {(p, MAIN)}
+        for c in index.ground:
+            on_territory = sol.equipment_sum(locations=own, categories={c})
+            tc = sol.national_value("territorial_ceiling", p, c)
+            td = sol.deployment(p, c)
+            _test(report, "territorial_ceiling", p, f"{p} {c}: TLE on territory within TC + "
+                  "temporary deployment", on_territory, "<=", tc + td)
+            if integer:
+                _whole(report, f"{p} {c} territorial ceiling", tc)
+        for a, area in party.areas.items():
+            if not (area.subceiling or area.territorial_subceiling):
+                continue
+            for c in index.ground:
+                in_area = sol.equipment_sum(locations={(p, a)}, categories={c})
+                _test(report, "territorial_subceiling", p, f"{p}.{a} {c}: TLE in the area "
+                      "within its sub-ceiling", in_area, "<=", sol.subceiling(p, a, c))
+
+
+def _whole(report: CheckReport, what: str, value: float) -> None:
+    _test(report, "integer", "-", f"{what} is a whole number", abs(value - round(value)),
+          "<=", 0.0)
+
+
+def _deployments(index: ScenarioIndex, sol: _Solution, report: CheckReport) -> None:
+    for name, entry in index.spec.temporary_deployments.items():
+        hosts = index.parties_of(entry.hosts)
+        for p in hosts:
+            for c in index.ground:
+                if c in entry.allowance:
+                    _test(report, f"temporary_deployments.{name}", entry.owner or "treaty",
+                          f"{p} {c}: temporary deployment within the allowance",
+                          sol.deployment(p, c), "<=", entry.allowance[c].value)
+    for p in index.parties:
+        for c in index.ground:
+            if (p, c) not in index.td_allowance:
+                _test(report, "temporary_deployments", "treaty",
+                      f"{p} {c}: no temporary deployment without an allowance",
+                      abs(sol.deployment(p, c)), "<=", 0.0)
+
+
+# ---- scenario limits, evaluated from the tables ----------------------------------------------
+def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
+    cats = index.categories_of(term.categories)
+    ground = [c for c in cats if c in index.ground]
+    coef = float(term.coefficient)
+    if term.of in ("holdings", "national_ceiling", "reduction"):
+        column = {"holdings": "holdings_after", "national_ceiling": "national_ceiling",
+                  "reduction": "reduction"}[term.of]
+        return coef * sum(sol.national_value(column, p, c)
+                          for p in index.parties_of(term.parties) for c in cats)
+    if term.of == "territorial_ceiling":
+        if term.areas is not None:
+            return coef * sum(sol.subceiling(p, a, c) for (p, a) in index.locations_of(term.areas)
+                              if (p, a) in index.subceiling_areas for c in ground)
+        return coef * sum(sol.national_value("territorial_ceiling", p, c)
+                          for p in index.parties_of(term.parties)
+                          if index.spec.parties[p].territory for c in ground)
+    if term.of == "temporary_deployment":
+        return coef * sum(sol.deployment(p, c) for p in index.parties_of(term.parties)
+                          for c in ground)
+    if term.of == "equipment":
+        if term.areas is not None:
+            locations = set(index.locations_of(term.areas))
+        elif term.parties is not None:
+            locations = {loc for p in index.parties_of(term.parties)
+                         for loc in index.territory[p]}
+        else:
+            locations = None
+        owners = set(index.parties_of(term.owners)) if term.owners is not None else None
+        statuses = None if term.status == "any" else {term.status}
+        return coef * sol.equipment_sum(owners, locations, set(ground), statuses)
+    raise CfeOptError(f"unknown quantity kind {term.of}")
+
+
+def _quantity_value(index: ScenarioIndex, sol: _Solution, quantity: Quantity) -> float:
+    return sum(_term_value(index, sol, t) for t in quantity.terms)
+
+
+def _sum_limit(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: str,
+               owner: str, limit: SumLimit) -> None:
+    terms = limit.quantity.terms
+    parties = ([p for p in index.parties if any(p in index.parties_of(t.parties) for t in terms)]
+               if "party" in limit.per else [None])
+    cats = ([c for c in index.categories
+             if any(c in index.categories_of(t.categories) for t in terms)]
+            if "category" in limit.per else [None])
+    for p in parties:
+        for c in cats:
+            total = 0.0
+            for t in terms:
+                if p is not None and p not in index.parties_of(t.parties):
+                    continue
+                if c is not None and c not in index.categories_of(t.categories):
+                    continue
+                narrowed = t.model_copy(update={
+                    **({"parties": [p]} if p is not None else {}),
+                    **({"categories": [c]} if c is not None else {})})
+                total += _term_value(index, sol, narrowed)
+            rhs = (limit.values[c].value if limit.values is not None else limit.value.value)
+            keys = ", ".join(k for k in (p, c) if k)
+            _test(report, where, owner, limit.description or where + (f" [{keys}]" if keys
+                                                                       else ""),
+                  total, limit.sense, float(rhs))
+
+
+def _current(index: ScenarioIndex, of: str, party: str, category: str) -> float:
+    p = index.spec.parties[party]
+    figures = {"national_ceiling": p.national_ceiling, "territorial_ceiling":
+               p.territorial_ceiling, "holdings": p.holdings}[of]
+    return float(figures[category].value)
+
+
+_COLUMN = {"national_ceiling": "national_ceiling", "territorial_ceiling": "territorial_ceiling",
+           "holdings": "holdings_after"}
+
+
+def _freeze(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: str,
+            owner: str, limit: FreezeLimit) -> None:
+    cats = [c for c in index.categories_of(limit.categories)
+            if limit.of != "territorial_ceiling" or c in GROUND]
+    for p in index.parties_of(limit.parties):
+        for c in cats:
+            _test(report, where, owner, f"{p} {c}: {limit.of} frozen",
+                  sol.national_value(_COLUMN[limit.of], p, c), "<=",
+                  _current(index, limit.of, p, c))
+    for ref in limit.areas or []:
+        p, a = ref.split(".", 1)
+        for c in cats:
+            now = index.spec.parties[p].areas[a].territorial_subceiling[c].value
+            _test(report, where, owner, f"{ref} {c}: sub-ceiling frozen",
+                  sol.subceiling(p, a, c), "<=", float(now))
+
+
+def _status_quo_of(index: ScenarioIndex, quantity: Quantity) -> float:
+    """The quantity's value before any change, evaluated from the scenario's own figures."""
+    before = _Solution(index, _status_quo_allocation(index), _status_quo_equipment(index))
+    return _quantity_value(index, before, quantity)
+
+
+def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
+    rows = []
+    for p in index.parties:
+        for c in index.categories:
+            rows.append({"party": p, "area": TOTAL, "category": c,
+                         "national_ceiling": _or_nan(index.national_ceiling_now(p, c)),
+                         "territorial_ceiling": _or_nan(index.territorial_ceiling_now(p, c)),
+                         "temporary_deployment": 0.0,
+                         "holdings_after": float(index.holdings_before(p, c)),
+                         "reduction": 0.0})
+        for (_, a) in index.territory[p]:
+            for c in index.ground:
+                now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_areas
+                       else None)
+                rows.append({"party": p, "area": a, "category": c,
+                             "territorial_ceiling": _or_nan(now)})
+    return pd.DataFrame(rows).set_index(["party", "area", "category"])
+
+
+def _status_quo_equipment(index: ScenarioIndex) -> pd.DataFrame:
+    rows = [{"owner": o, "party": p, "area": a, "category": c, "status": k, "after": float(v)}
+            for (o, p, a, c, k), v in index.equipment_before.items()]
+    return pd.DataFrame(rows).set_index(["owner", "party", "area", "category", "status"])
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _reciprocity(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: str,
+                 owner: str, limit: ReciprocityLimit) -> None:
+    s_now = _status_quo_of(index, limit.subject)
+    r_now = _status_quo_of(index, limit.reference)
+    s_cut = s_now - _quantity_value(index, sol, limit.subject)
+    r_cut = r_now - _quantity_value(index, sol, limit.reference)
+    rho = float(limit.ratio)
+    if limit.measure == "share":  # compared in the subject's units: cut ≤ ρ·share_R·S⁰
+        _test(report, where, owner, "subject's cut share within ratio × reference's cut share",
+              s_cut, "<=", rho * r_cut / r_now * s_now)
+    else:
+        _test(report, where, owner, "subject's cut within ratio × reference's cut",
+              s_cut, "<=", rho * r_cut)
+
+
+def _equal_treatment(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: str,
+                     owner: str, limit: EqualTreatmentLimit) -> None:
+    cats = [c for c in index.categories_of(limit.categories)
+            if limit.of != "territorial_ceiling" or c in GROUND]
+    for s in index.parties_of(limit.subject):
+        for r in index.parties_of(limit.reference):
+            if r == s:
+                continue
+            for c in cats:
+                # cut share of s ≤ cut share of r  ⟺  v_s ≥ v⁰_s · v_r / v⁰_r (in s's units)
+                v_s = sol.national_value(_COLUMN[limit.of], s, c)
+                v_r = sol.national_value(_COLUMN[limit.of], r, c)
+                _test(report, where, owner, f"{s} cut share ≤ {r} cut share ({c})", v_s, ">=",
+                      _current(index, limit.of, s, c) * v_r / _current(index, limit.of, r, c))
+
+
+def read_solution(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ``allocation.csv`` and ``equipment.csv`` written by ``cfe-opt solve``."""
+    try:
+        allocation = pd.read_csv(directory / "allocation.csv", keep_default_na=False,
+                                 na_values=[""]).set_index(["party", "area", "category"])
+        equipment = pd.read_csv(directory / "equipment.csv", keep_default_na=False,
+                                na_values=[""]).set_index(
+            ["owner", "party", "area", "category", "status"])
+    except (OSError, KeyError, ValueError, pd.errors.ParserError) as exc:
+        raise CfeOptError(f"{directory}: cannot read the solution tables ({exc})") from None
+    return allocation, equipment

@@ -1,0 +1,54 @@
+"""Files written by cfe-opt are written atomically: a temporary file, then a rename."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV text: index columns first, '\\n' line ends, NaN as an empty field."""
+    return frame.to_csv(lineterminator="\n")
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_atomic(path, csv_text(frame))
+
+
+def write_json(data: Any, path: Path) -> None:
+    write_atomic(path, json.dumps(_json_safe(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""Constraint families: one module each, one ``add_*`` function each, docstring = formula."""

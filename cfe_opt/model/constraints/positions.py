@@ -1,0 +1,91 @@
+"""Position deviations (goal programming): how far each stated position is missed.
+
+Each position n of party q has a quantity F, a direction and a target T. Deviation variables
+U (shortfall) and V (excess) measure the miss in the directions the party cares about; the
+objectives in ``cfe_opt.objectives`` weigh them after normalising by a per-position scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulp
+
+from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.quantities import LinearForm, linear_form
+from cfe_opt.scenario.schema import Position
+
+
+@dataclass(frozen=True)
+class PositionTerm:
+    """One position in the model: its deviation variables, scales and weight."""
+
+    party: str
+    name: str
+    position: Position
+    form: LinearForm
+    under: pulp.LpVariable | None  # shortfall below target (at_least, exactly)
+    over: pulp.LpVariable | None  # excess above target (at_most, exactly)
+    scale_under: float
+    scale_over: float
+    weight: float  # party weight × position weight
+
+    def normalised(self) -> pulp.LpAffineExpression:
+        """U/s⁻ + V/s⁺: the deviation in units of the position's scale."""
+        parts = []
+        if self.under is not None:
+            parts.append(self.under * (1 / self.scale_under))
+        if self.over is not None:
+            parts.append(self.over * (1 / self.scale_over))
+        return pulp.lpSum(parts)
+
+
+def position_scales(position: Position) -> tuple[float, float]:
+    """(s⁻, s⁺): the scale of a shortfall and of an excess.
+
+    1. ``scale`` if given, both sides;
+    2. else the distance from the target to the acceptable range's edge on that side
+       (so a normalised deviation of 1 is the edge of what the party can accept);
+    3. else max(|T|, 1) (a relative deviation).
+    """
+    if position.scale is not None:
+        return float(position.scale), float(position.scale)
+    fallback = max(abs(float(position.target)), 1.0)
+    low = high = fallback
+    if position.range is not None:
+        if position.range.min is not None and position.range.min < position.target:
+            low = float(position.target - position.range.min)
+        if position.range.max is not None and position.range.max > position.target:
+            high = float(position.range.max - position.target)
+    return low, high
+
+
+def add_position_deviations(model: Model) -> None:
+    """F + U ≥ T (at_least, exactly) and F − V ≤ T (at_most, exactly); U, V ≥ 0."""
+    index = model.index
+    for q, party in index.spec.parties.items():
+        for n, position in party.positions.items():
+            form = linear_form(index, position.quantity)
+            expr = model.expression(form)
+            target = float(position.target)
+            under = over = None
+            field = f"parties.{q}.positions.{n}.target"
+            if position.direction in ("at_least", "exactly"):
+                model.add_variables("deviation_under", [(q, n)], integer=False)
+                under = model.var(("deviation_under", q, n))
+                model.add_row(("under", q, n), expr + under, ">=", target, RowInfo(
+                    family="position", owner=q, kind="position",
+                    label=f"{q} position {n}: shortfall below {target:g}", keys=(q, n),
+                    field=field))
+            if position.direction in ("at_most", "exactly"):
+                model.add_variables("deviation_over", [(q, n)], integer=False)
+                over = model.var(("deviation_over", q, n))
+                model.add_row(("over", q, n), expr - over, "<=", target, RowInfo(
+                    family="position", owner=q, kind="position",
+                    label=f"{q} position {n}: excess above {target:g}", keys=(q, n),
+                    field=field))
+            low, high = position_scales(position)
+            model.positions.append(PositionTerm(
+                party=q, name=n, position=position, form=form, under=under, over=over,
+                scale_under=low, scale_over=high,
+                weight=float(party.weight) * float(position.weight)))

@@ -1,0 +1,90 @@
+"""Quantities as linear forms over variable keys.
+
+A scenario quantity is a sum of terms; each term sums one variable family over parties or
+locations, categories and (for equipment) owners and status. ``linear_form`` turns it into
+``{variable key: coefficient}``; ``status_quo_value`` gives its value before any change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cfe_opt.categories import STATUSES, Category
+from cfe_opt.model.core import VarKey
+from cfe_opt.scenario.schema import Quantity, Term
+from cfe_opt.scenario.sets import ScenarioIndex
+
+LinearForm = dict[VarKey, float]
+
+
+def linear_form(index: ScenarioIndex, quantity: Quantity | Term) -> LinearForm:
+    form: LinearForm = defaultdict(float)
+    terms = quantity.terms if isinstance(quantity, Quantity) else [quantity]
+    for term in terms:
+        for key in term_keys(index, term):
+            form[key] += float(term.coefficient)
+    return dict(form)
+
+
+def term_keys(index: ScenarioIndex, term: Term) -> list[VarKey]:
+    """The variable keys one term sums, in a fixed order."""
+    of = term.of
+    if of in ("holdings", "national_ceiling", "reduction"):
+        return [(of, p, c) for p in index.parties_of(term.parties)
+                for c in index.categories_of(term.categories)]
+    ground = _ground(index, term.categories)
+    if of == "territorial_ceiling":
+        if term.areas is not None:
+            return [("territorial_subceiling", p, a, c)
+                    for (p, a) in index.locations_of(term.areas)
+                    if (p, a) in index.subceiling_areas for c in ground]
+        return [(of, p, c) for p in index.parties_of(term.parties)
+                if index.spec.parties[p].territory for c in ground]
+    if of == "temporary_deployment":
+        return [(of, p, c) for p in index.parties_of(term.parties) for c in ground
+                if (p, c) in index.td_allowance]
+    if of == "equipment":
+        if term.areas is not None:
+            locations = set(index.locations_of(term.areas))
+        elif term.parties is not None:
+            locations = {loc for p in index.parties_of(term.parties) for loc in index.territory[p]}
+        else:
+            locations = set(index.all_locations)
+        owners = set(index.parties_of(term.owners))
+        statuses = STATUSES if term.status == "any" else (term.status,)
+        return [("equipment", o, p, a, c, k) for (o, p, a, c, k) in index.equipment_keys()
+                if o in owners and (p, a) in locations and c in ground and k in statuses]
+    raise ValueError(f"unknown quantity kind {of}")
+
+
+def _ground(index: ScenarioIndex, refs: list[str] | None) -> tuple[Category, ...]:
+    return tuple(c for c in index.categories_of(refs) if c in index.ground)
+
+
+def status_quo(index: ScenarioIndex, key: VarKey) -> float | None:
+    """A variable's value before any change, or None where the scenario gives no figure."""
+    family = key[0]
+    if family == "holdings":
+        return index.holdings_before(key[1], key[2])
+    if family == "national_ceiling":
+        return index.national_ceiling_now(key[1], key[2])
+    if family == "territorial_ceiling":
+        return index.territorial_ceiling_now(key[1], key[2])
+    if family == "territorial_subceiling":
+        return index.subceiling_now(key[1], key[2], key[3])
+    if family == "equipment":
+        return index.equipment_before[tuple(key[1:])]
+    if family in ("reduction", "temporary_deployment"):
+        return 0
+    return None
+
+
+def status_quo_value(index: ScenarioIndex, form: LinearForm) -> float | None:
+    """The form's value before any change; None if any variable in it has no figure."""
+    total = 0.0
+    for key, coef in form.items():
+        value = status_quo(index, key)
+        if value is None:
+            return None
+        total += coef * value
+    return total

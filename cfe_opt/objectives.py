@@ -1,0 +1,105 @@
+"""Objectives as stages: weighted · minimax · lexicographic, then the status-quo tie-break.
+
+Each objective mode is a list of stages. The solver minimises each stage's objective in turn
+and holds each optimum as a limit for the stages after it (``Σ ≤ optimum + tolerance``). The
+last *main* stage gives the reported objective value and the shadow prices; the tie-break
+stages only choose, among the optimal packages, the one closest to the status quo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import pulp
+
+from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.quantities import status_quo
+
+ObjectiveMode = Literal["weighted", "minimax", "lexicographic"]
+OBJECTIVE_MODES: tuple[ObjectiveMode, ...] = ("weighted", "minimax", "lexicographic")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    build: Callable[[Model], pulp.LpAffineExpression]  # adds any rows it needs, returns Σ
+    main: bool  # part of the objective proper (False: tie-break)
+
+
+def stages(mode: ObjectiveMode, model: Model) -> list[Stage]:
+    """The stages of an objective mode, tie-break stages included (if the scenario asks)."""
+    if mode == "weighted":
+        main = [Stage("weighted", weighted_sum, True)]
+    elif mode == "minimax":
+        main = [Stage("minimax", minimax_level, True),
+                Stage("weighted", weighted_sum, True)]
+    elif mode == "lexicographic":
+        levels = sorted({t.position.priority for t in model.positions}) or [1]
+        main = [Stage(f"priority_{level}", _priority_sum(level), True) for level in levels]
+    else:
+        raise ValueError(f"unknown objective mode {mode!r}")
+    if model.index.spec.settings.tie_break == "status_quo":
+        main += [Stage("tie_break_holdings", status_quo_holdings, False),
+                 Stage("tie_break_ceilings", status_quo_ceilings, False)]
+    return main
+
+
+def weighted_sum(model: Model) -> pulp.LpAffineExpression:
+    """Σ_n w_n · (U_n/s⁻_n + V_n/s⁺_n): the weighted sum of normalised deviations."""
+    return pulp.lpSum(t.normalised() * t.weight for t in model.positions)
+
+
+def minimax_level(model: Model) -> pulp.LpAffineExpression:
+    """Z, with Z ≥ w_n · (U_n/s⁻_n + V_n/s⁺_n) for every position n: the largest weighted
+    normalised deviation."""
+    model.add_variables("stage_level", [("minimax",)], integer=False)
+    level = model.var(("stage_level", "minimax"))
+    for t in model.positions:
+        model.add_row(("minimax", t.party, t.name), level - t.normalised() * t.weight, ">=", 0,
+                      RowInfo(family="objective", owner="model", kind="objective",
+                              label=f"minimax level covers {t.party} position {t.name}",
+                              keys=(t.party, t.name)))
+    return level + 0
+
+
+def _priority_sum(level: int) -> Callable[[Model], pulp.LpAffineExpression]:
+    def priority_sum(model: Model) -> pulp.LpAffineExpression:
+        """Σ_{n: priority n = level} w_n · (U_n/s⁻_n + V_n/s⁺_n)."""
+        return pulp.lpSum(t.normalised() * t.weight for t in model.positions
+                          if t.position.priority == level)
+    return priority_sum
+
+
+def status_quo_holdings(model: Model) -> pulp.LpAffineExpression:
+    """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units)."""
+    keys = [("holdings", p, c) for p in model.index.parties for c in model.index.categories]
+    keys += [("equipment", *k) for k in model.index.equipment_keys()]
+    return _distance(model, "holdings", keys)
+
+
+def status_quo_ceilings(model: Model) -> pulp.LpAffineExpression:
+    """Σ |C − C⁰| over ceilings with a current figure C⁰, + Σ C over ceilings without one,
+    + Σ TD: ceilings change least, and where nothing is known they stay as tight as holdings."""
+    with_figure, without = [], []
+    for family in ("national_ceiling", "territorial_ceiling", "territorial_subceiling"):
+        for key in model.variables.get(family, {}):
+            full = (family, *key)
+            (with_figure if status_quo(model.index, full) is not None else without).append(full)
+    free = pulp.lpSum(model.var(k) for k in without)
+    deployments = pulp.lpSum(model.variables.get("temporary_deployment", {}).values())
+    return _distance(model, "ceilings", with_figure) + free + deployments
+
+
+def _distance(model: Model, tag: str, keys: list[tuple]) -> pulp.LpAffineExpression:
+    """Σ D_v with D_v ≥ v − v⁰ and D_v ≥ v⁰ − v."""
+    dist_keys = [(tag, *k) for k in keys]
+    model.add_variables("distance", dist_keys, integer=False)
+    for key, dkey in zip(keys, dist_keys, strict=True):
+        v, d, ref = model.var(key), model.var(("distance", *dkey)), status_quo(model.index, key)
+        info = RowInfo(family="objective", owner="model", kind="objective",
+                       label=f"distance of {'.'.join(map(str, key))} from the status quo")
+        model.add_row(("distance_up", *key), d - v, ">=", -ref, info)
+        model.add_row(("distance_down", *key), d + v, ">=", ref, info)
+    return pulp.lpSum(model.var(("distance", *k)) for k in dist_keys)

@@ -1,0 +1,158 @@
+"""Readable text summaries of a result (the CLI prints these) and the summary.json record."""
+
+from __future__ import annotations
+
+import math
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cfe_opt.check import CheckReport
+from cfe_opt.concession import describe
+from cfe_opt.io import write_atomic, write_csv, write_json
+from cfe_opt.results import Result, clean
+
+CHANGE_TOL = 1e-6
+
+
+def package_version() -> str:
+    try:
+        return version("cfe-opt")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def summary_record(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> dict:
+    import pulp
+
+    return {
+        "status": result.status.value,
+        "objective_mode": result.objective_mode,
+        "objective_value": result.objective,
+        "stages": [{"name": s.name, "main": s.main, "status": s.status.value,
+                    "objective": clean(s.objective) if s.objective is not None else None,
+                    "seconds": round(s.seconds, 6)} for s in result.stages],
+        "solver": result.solver,
+        "solver_version": result.solver_version,
+        "integer": result.integer,
+        "shadow_prices": result.duals_available,
+        "build_seconds": round(result.build_seconds, 6),
+        "solve_seconds": round(result.solve_seconds, 6),
+        "scenario": {"name": result.scenario, "files": list(files),
+                     "sha256": result.scenario_sha256},
+        "check": None if check is None else {
+            "ok": check.ok, "checked": check.checked,
+            "violations": [str(v) for v in check.violations]},
+        "notes": result.notes,
+        "assumptions": result.assumptions,
+        "versions": {"cfe_opt": package_version(), "pulp": pulp.__version__},
+    }
+
+
+def write_outputs(result: Result, check: CheckReport | None, files: tuple[str, ...],
+                  out: Path, write_model: bool = False) -> list[Path]:
+    """Write summary.json and the tables (and, if asked, the last stage's LP as model.mps)."""
+    written = []
+    for name, frame in result.tables().items():
+        path = out / f"{name}.csv"
+        write_csv(frame, path)
+        written.append(path)
+    if write_model and result.model is not None:
+        path = out / "model.mps"
+        tmp = out / ".model.mps.writing"
+        out.mkdir(parents=True, exist_ok=True)
+        result.model.problem.writeMPS(str(tmp))
+        write_atomic(path, tmp.read_bytes())
+        tmp.unlink()
+        written.append(path)
+    path = out / "summary.json"
+    write_json(summary_record(result, check, files), path)
+    written.append(path)
+    return written
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
+def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> str:
+    lines = [f"Scenario  {result.scenario}  ({files[0] if files else ''}; sha256 "
+             f"{result.scenario_sha256[:12]})"]
+    if not result.optimal:
+        lines.append(f"Status    {result.status.value}: no package meets every hard limit")
+        if result.concession is not None and len(result.concession):
+            lines.append("The smallest concession that would allow a package moves:")
+            lines += [f"  - {line}" for line in describe(result.concession)]
+        return "\n".join(lines)
+    stages = " · ".join(f"{s.name} {clean(s.objective):g}" for s in result.stages)
+    lines.append(f"Status    optimal; objective {result.objective_mode} = "
+                 f"{result.objective:g}   ({result.solver_version}, build "
+                 f"{result.build_seconds:.2f} s, solve {result.solve_seconds:.2f} s)")
+    lines.append(f"Stages    {stages}")
+    if check is not None:
+        lines.append(f"Check     {check.summary()}")
+    lines += [f"Note      {n}" for n in result.notes]
+    if result.assumptions:
+        lines.append(f"Assumed   {len(result.assumptions)} figures or limits rest on stated "
+                     "assumptions (listed in summary.json)")
+    lines += ["", "Positions: who concedes what", _positions(result.positions), "",
+              "Ceilings and holdings that change", _changes(result.allocation), "",
+              "Binding hard limits", _binding(result.constraints)]
+    return "\n".join(lines)
+
+
+def _positions(frame: pd.DataFrame | None) -> str:
+    if frame is None or frame.empty:
+        return "  (no positions)"
+    show = frame[["direction", "target", "achieved", "deviation", "normalised_deviation",
+                  "within_range"]].copy()
+    show.columns = ["direction", "target", "achieved", "deviation", "normalised", "in range"]
+    return _table(show)
+
+
+def _changes(allocation: pd.DataFrame | None) -> str:
+    if allocation is None:
+        return ""
+    national = allocation.xs("total", level="area")
+    rows = []
+    for (party, cat), row in national.iterrows():
+        changed = []
+        for name, before, after in (
+            ("national ceiling", row.national_ceiling_before, row.national_ceiling),
+            ("territorial ceiling", row.territorial_ceiling_before, row.territorial_ceiling),
+        ):
+            if not math.isnan(after) and (math.isnan(before) or abs(after - before) >
+                                          CHANGE_TOL):
+                changed.append(f"{name} {_fmt(before) or '—'} → {_fmt(after)}")
+        if abs(row.reduction) > CHANGE_TOL:
+            changed.append(f"holdings {_fmt(row.holdings_before)} → {_fmt(row.holdings_after)}")
+        if not math.isnan(row.temporary_deployment) and row.temporary_deployment > CHANGE_TOL:
+            changed.append(f"temporary deployment {_fmt(row.temporary_deployment)}")
+        if changed:
+            rows.append({"party": party, "category": cat, "change": "; ".join(changed)})
+    if not rows:
+        return "  (none)"
+    return _table(pd.DataFrame(rows).set_index(["party", "category"]))
+
+
+def _binding(constraints: pd.DataFrame | None) -> str:
+    if constraints is None:
+        return ""
+    hard = constraints[constraints["kind"].isin(["treaty_rule", "commitment", "red_line"])
+                       & constraints["binding"]]
+    if hard.empty:
+        return "  (none)"
+    show = hard[["owner", "kind", "label", "sense", "rhs", "shadow_price"]].copy()
+    show["label"] = show["label"].str.slice(0, 60)
+    return _table(show)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    text = frame.to_string(float_format=_fmt, na_rep="")
+    return "\n".join("  " + line for line in text.splitlines())

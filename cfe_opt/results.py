@@ -1,0 +1,261 @@
+"""Results as tidy DataFrames with named indexes: the public result format.
+
+Values are reported as solved: fractions are shown, never rounded to whole units. Solver noise
+is removed by writing every number to 6 decimal places (and -0 as 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from cfe_opt.categories import STATUSES
+from cfe_opt.model.core import Model
+from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.sets import MAIN
+from cfe_opt.solve import SolveRun, SolveStatus, StageResult
+
+TOTAL = "total"  # the area label of a party's whole-state row in the allocation table
+DECIMALS = 6
+BINDING_TOL = 1e-6
+
+
+def clean(value: float | None) -> float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    value = round(float(value), DECIMALS)
+    return 0.0 if value == 0 else value
+
+
+@dataclass
+class Result:
+    """One solve of one scenario: status, objective, timings and the result tables."""
+
+    scenario: str
+    scenario_sha256: str
+    objective_mode: str
+    status: SolveStatus
+    objective: float | None
+    stages: list[StageResult]
+    solver: str
+    solver_version: str
+    integer: bool
+    build_seconds: float
+    solve_seconds: float
+    duals_available: bool
+    allocation: pd.DataFrame | None = None
+    equipment: pd.DataFrame | None = None
+    positions: pd.DataFrame | None = None
+    constraints: pd.DataFrame | None = None
+    concession: pd.DataFrame | None = None  # infeasible only: the smallest concession
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    model: Model | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def optimal(self) -> bool:
+        return self.status is SolveStatus.OPTIMAL
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"allocation": self.allocation, "equipment": self.equipment,
+               "positions": self.positions, "constraints": self.constraints,
+               "concession": self.concession}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Result:
+    scenario = model.scenario
+    result = Result(
+        scenario=scenario.name, scenario_sha256=scenario.sha256, objective_mode=mode,
+        status=run.status, objective=clean(run.objective) if run.objective is not None else None,
+        stages=run.stages, solver=run.solver, solver_version=run.solver_version,
+        integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
+        duals_available=run.duals is not None, assumptions=assumption_list(scenario),
+        model=model,
+    )
+    if model.integer:
+        result.notes.append("solved as a MILP (--integer): whole-number values, no shadow "
+                            "prices")
+    if run.status is SolveStatus.OPTIMAL:
+        result.allocation = allocation_table(model)
+        result.equipment = equipment_table(model)
+        result.positions = positions_table(model)
+        result.constraints = constraints_table(model, run.duals)
+    return result
+
+
+def _value(model: Model, key: tuple) -> float:
+    if not model.has_var(key):
+        return math.nan
+    value = model.var(key).value()
+    return float(value) if value is not None else math.nan
+
+
+def allocation_table(model: Model) -> pd.DataFrame:
+    """(party, area, category) → ceilings, holdings before/after, reduction, equipment on
+    territory. Area ``total`` is the whole state; other areas are its declared areas and
+    ``main`` (the rest of its territory)."""
+    index = model.index
+    on_before: dict[tuple, float] = {}
+    on_after: dict[tuple, float] = {}
+    by_status: dict[tuple, float] = {}
+    for key in index.equipment_keys():
+        owner, p, a, c, k = key
+        after = _value(model, ("equipment", *key))
+        for loc in ((p, a, c), (p, TOTAL, c)):
+            on_before[loc] = on_before.get(loc, 0.0) + index.equipment_before[key]
+            on_after[loc] = on_after.get(loc, 0.0) + after
+            by_status[(*loc, k)] = by_status.get((*loc, k), 0.0) + after
+    rows = []
+    for p in index.parties:
+        has_territory = index.spec.parties[p].territory
+        for c in index.categories:
+            ground = c in index.ground
+            rows.append({
+                "party": p, "area": TOTAL, "category": c,
+                "national_ceiling_before": _num(index.national_ceiling_now(p, c)),
+                "national_ceiling": _value(model, ("national_ceiling", p, c)),
+                "territorial_ceiling_before": _num(index.territorial_ceiling_now(p, c))
+                if ground and has_territory else math.nan,
+                "territorial_ceiling": _value(model, ("territorial_ceiling", p, c)),
+                "temporary_deployment": _value(model, ("temporary_deployment", p, c)),
+                "holdings_before": float(index.holdings_before(p, c)),
+                "holdings_after": _value(model, ("holdings", p, c)),
+                "reduction": _value(model, ("reduction", p, c)),
+                "on_territory_before": on_before.get((p, TOTAL, c), math.nan)
+                if ground and has_territory else math.nan,
+                "on_territory_after": on_after.get((p, TOTAL, c), math.nan)
+                if ground and has_territory else math.nan,
+                "active_after": by_status.get((p, TOTAL, c, "active"), math.nan)
+                if ground and has_territory else math.nan,
+                "storage_after": by_status.get((p, TOTAL, c, "storage"), math.nan)
+                if ground and has_territory else math.nan,
+            })
+        for (_, a) in index.territory[p]:
+            for c in index.ground:
+                rows.append({
+                    "party": p, "area": a, "category": c,
+                    "territorial_ceiling_before": _num(index.subceiling_now(p, a, c))
+                    if a != MAIN and (p, a) in index.subceiling_areas else math.nan,
+                    "territorial_ceiling": _value(model, ("territorial_subceiling", p, a, c)),
+                    "on_territory_before": on_before.get((p, a, c), 0.0),
+                    "on_territory_after": on_after.get((p, a, c), 0.0),
+                    "active_after": by_status.get((p, a, c, "active"), 0.0),
+                    "storage_after": by_status.get((p, a, c, "storage"), 0.0),
+                })
+    frame = pd.DataFrame(rows, columns=[
+        "party", "area", "category", "national_ceiling_before", "national_ceiling",
+        "territorial_ceiling_before", "territorial_ceiling", "temporary_deployment",
+        "holdings_before", "holdings_after", "reduction", "on_territory_before",
+        "on_territory_after", "active_after", "storage_after"])
+    return _finish(frame, ["party", "area", "category"])
+
+
+def equipment_table(model: Model) -> pd.DataFrame:
+    """(owner, party, area, category, status) → ground TLE before and after."""
+    index = model.index
+    rows = [{"owner": o, "party": p, "area": a, "category": c, "status": k,
+             "before": float(index.equipment_before[(o, p, a, c, k)]),
+             "after": _value(model, ("equipment", o, p, a, c, k))}
+            for (o, p, a, c, k) in index.equipment_keys()]
+    frame = pd.DataFrame(rows, columns=["owner", "party", "area", "category", "status",
+                                        "before", "after"])
+    frame["status"] = pd.Categorical(frame["status"], categories=list(STATUSES))
+    frame["status"] = frame["status"].astype(str)
+    return _finish(frame, ["owner", "party", "area", "category", "status"])
+
+
+def positions_table(model: Model) -> pd.DataFrame:
+    """(party, position) → target, achieved, deviation, normalised deviation, and its terms.
+
+    The deviation is computed from the achieved value: max(0, T − F) for at_least,
+    max(0, F − T) for at_most, |F − T| for exactly."""
+    rows = []
+    for t in model.positions:
+        achieved = sum(coef * _value(model, key) for key, coef in t.form.items())
+        target = float(t.position.target)
+        under = max(0.0, target - achieved) if t.under is not None else 0.0
+        over = max(0.0, achieved - target) if t.over is not None else 0.0
+        normalised = under / t.scale_under + over / t.scale_over
+        rng = t.position.range
+        low = rng.min if rng is not None and rng.min is not None else math.nan
+        high = rng.max if rng is not None and rng.max is not None else math.nan
+        rows.append({
+            "party": t.party, "position": t.name, "direction": t.position.direction,
+            "target": target, "achieved": achieved, "deviation": under + over,
+            "normalised_deviation": normalised, "weighted_deviation": normalised * t.weight,
+            "weight": t.weight, "priority": t.position.priority,
+            "scale_under": t.scale_under, "scale_over": t.scale_over,
+            "range_min": float(low), "range_max": float(high),
+            "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
+                                 and (math.isnan(high) or achieved <= high + BINDING_TOL)),
+        })
+    frame = pd.DataFrame(rows, columns=[
+        "party", "position", "direction", "target", "achieved", "deviation",
+        "normalised_deviation", "weighted_deviation", "weight", "priority", "scale_under",
+        "scale_over", "range_min", "range_max", "within_range"])
+    return _finish(frame, ["party", "position"])
+
+
+def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFrame:
+    """name → family, owner, kind, lhs, sense, rhs, slack, shadow price, binding.
+
+    The shadow price is the change in the (last main stage's) objective per unit increase of
+    the right-hand side, read from that stage's LP; NaN for a MILP."""
+    rows = []
+    for name, row in model.rows.items():
+        lhs = row.lhs.value() if hasattr(row.lhs, "value") else float(row.lhs)
+        lhs = float(lhs) if lhs is not None else 0.0
+        if row.sense == "<=":
+            slack = row.rhs - lhs
+        elif row.sense == ">=":
+            slack = lhs - row.rhs
+        else:
+            slack = -abs(lhs - row.rhs)
+        binding = row.sense == "==" or abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
+        price = duals.get(name, math.nan) if duals is not None else math.nan
+        rows.append({
+            "name": name, "family": row.info.family, "owner": row.info.owner,
+            "kind": row.info.kind, "label": row.info.label, "lhs": lhs, "sense": row.sense,
+            "rhs": row.rhs, "slack": slack, "shadow_price": price, "binding": binding,
+            "field": row.info.field,
+        })
+    frame = pd.DataFrame(rows, columns=["name", "family", "owner", "kind", "label", "lhs",
+                                        "sense", "rhs", "slack", "shadow_price", "binding",
+                                        "field"])
+    return _finish(frame, ["name"])
+
+
+def _num(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _finish(frame: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+    for column in frame.columns:
+        if frame[column].dtype.kind == "f":
+            frame[column] = frame[column].map(clean)
+    return frame.set_index(index)
+
+
+def assumption_list(scenario: Scenario) -> list[str]:
+    """Every figure, limit or position marked ``assumption: true``, by field path and note."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if hasattr(node, "model_fields"):
+            if getattr(node, "assumption", False):
+                found.append(f"{path}: {getattr(node, 'note', '') or ''}".rstrip(": "))
+            for name in type(node).model_fields:
+                walk(getattr(node, name), f"{path}.{name}" if path else name)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+
+    walk(scenario.spec, "")
+    return found

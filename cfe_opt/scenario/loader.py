@@ -1,0 +1,278 @@
+"""Load a scenario file: safe YAML → ``extends`` resolved → schema → cross-reference checks.
+
+``extends: other.yaml`` (a path relative to the extending file) starts from that scenario and
+overrides it: mappings merge key by key, any other value (a number, a list) replaces the base's,
+and ``null`` removes a key. Extended files must lie inside the models tree: the nearest
+ancestor folder named ``models`` of the first file, or that file's own folder if there is none.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cfe_opt.errors import ScenarioError, ScenarioErrors
+from cfe_opt.scenario.schema import ScenarioSpec
+from cfe_opt.scenario.yaml_safe import Path_, format_path, read_yaml
+
+MAX_EXTENDS_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a field was written: file and line."""
+
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """For each field path of the merged scenario, the file and line that set it."""
+
+    origins: dict[Path_, Origin] = field(default_factory=dict)
+    top: str = ""
+
+    def locate(self, path: Path_) -> Origin:
+        """The origin of the deepest written prefix of ``path``."""
+        for cut in range(len(path), -1, -1):
+            origin = self.origins.get(tuple(path[:cut]))
+            if origin is not None:
+                return origin
+        return Origin(self.top, None)
+
+    def error(self, path: Path_, reason: str) -> ScenarioError:
+        origin = self.locate(path)
+        return ScenarioError(origin.file, format_path(path), reason, line=origin.line)
+
+
+@dataclass(frozen=True)
+class RawScenario:
+    data: dict[str, Any]
+    source_map: SourceMap
+    files: tuple[str, ...]
+    root: Path
+
+
+def models_root(path: Path) -> Path:
+    """The nearest ancestor folder named ``models``, else the file's own folder."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if parent.name == "models":
+            return parent
+    return resolved.parent
+
+
+def display_name(path: Path) -> str:
+    """The path as the user would recognise it: relative to the working folder if inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
+    """Read a scenario file and everything it extends, merged, with each field's origin."""
+    path = Path(path)
+    root = (root or models_root(path)).resolve()
+    chain: list[tuple[Path, Any]] = []
+    seen: list[Path] = []
+    current = path
+    display = display_name(path)
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " → ".join(display_name(p) for p in [*seen, resolved])
+            raise ScenarioError(display, "extends", f"extends forms a cycle: {cycle}")
+        if len(seen) >= MAX_EXTENDS_DEPTH:
+            raise ScenarioError(display, "extends", f"more than {MAX_EXTENDS_DEPTH} levels "
+                                "of extends")
+        seen.append(resolved)
+        doc = read_yaml(current, display)
+        if not isinstance(doc.data, dict):
+            raise ScenarioError(display, "", "a scenario file must be a mapping of fields")
+        chain.append((current, doc))
+        target = doc.data.get("extends")
+        if target is None:
+            break
+        line = doc.lines.get(("extends",))
+        if not isinstance(target, str) or not target.strip():
+            raise ScenarioError(display, "extends", "must be a file path (text)", line=line)
+        target_path = Path(target)
+        if target_path.is_absolute():
+            raise ScenarioError(display, "extends", f"'{target}' is an absolute path; give a "
+                                "path relative to this file", line=line)
+        nxt = (current.parent / target_path).resolve()
+        if not nxt.is_relative_to(root):
+            raise ScenarioError(display, "extends", f"'{target}' resolves outside the models "
+                                f"tree ({display_name(root)})", line=line)
+        if not nxt.is_file():
+            raise ScenarioError(display, "extends", f"'{target}' does not exist", line=line)
+        current = nxt
+        display = display_name(nxt)
+
+    data: dict[str, Any] = {}
+    origins: dict[Path_, Origin] = {}
+    for _, doc in reversed(chain):
+        overlay = {k: v for k, v in doc.data.items() if k != "extends"}
+        data = _merge(data, overlay, (), doc, origins)
+    return RawScenario(
+        data=data,
+        source_map=SourceMap(origins, top=chain[0][1].file),
+        files=tuple(doc.file for _, doc in chain),
+        root=root,
+    )
+
+
+def _merge(base: Any, overlay: Any, path: Path_, doc: Any, origins: dict[Path_, Origin]) -> Any:
+    """Overlay onto base: mappings merge, other values replace, ``None`` deletes a key."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = dict(base)
+        for key, value in overlay.items():
+            sub = (*path, key)
+            if value is None and key in out:
+                del out[key]
+                _forget(origins, sub)
+                continue
+            out[key] = _merge(out.get(key), value, sub, doc, origins)
+        return out
+    _forget(origins, path)
+    _record(overlay, path, doc, origins)
+    return overlay
+
+
+def _forget(origins: dict[Path_, Origin], prefix: Path_) -> None:
+    n = len(prefix)
+    for key in [k for k in origins if k[:n] == prefix]:
+        del origins[key]
+
+
+def _record(value: Any, path: Path_, doc: Any, origins: dict[Path_, Origin]) -> None:
+    origins[path] = Origin(doc.file, doc.lines.get(path))
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _record(sub, (*path, key), doc, origins)
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            _record(sub, (*path, i), doc, origins)
+
+
+def content_sha256(data: Any) -> str:
+    """A digest of the merged scenario content (independent of formatting and file layout)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_spec(raw: RawScenario) -> ScenarioSpec:
+    """Validate the merged data against the schema; all errors at once, one line each."""
+    try:
+        return ScenarioSpec.model_validate(raw.data)
+    except ValidationError as exc:
+        errors = [_convert(err, raw) for err in exc.errors(include_url=False)]
+        unique: dict[str, ScenarioError] = {}
+        for err in errors:
+            unique.setdefault(str(err), err)
+        raise ScenarioErrors(list(unique.values())) from None
+
+
+def _convert(err: Any, raw: RawScenario) -> ScenarioError:
+    path = _user_path(tuple(err["loc"]), raw.data)
+    kind = err["type"]
+    given = path[-1] if "[key]" in err["loc"] and path else _walk(raw.data, path)
+    if kind == "extra_forbidden":
+        name = str(path[-1]) if path else "?"
+        hint = difflib.get_close_matches(name, _all_field_names(), n=1)
+        reason = f"unknown field '{name}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+    elif kind == "missing":
+        reason = "required field is missing"
+    else:
+        reason = err["msg"]
+        reason = reason[0].lower() + reason[1:] if reason else "invalid value"
+        reason = reason.replace("Value error, ", "").replace("value error, ", "")
+        if _is_scalar(given):
+            reason += f" (got {given!r})"
+    return raw.source_map.error(path, reason)
+
+
+_MISSING = object()
+
+
+def _walk(data: Any, path: Path_) -> Any:
+    for part in path:
+        if (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is not _MISSING and not isinstance(value, dict | list)
+
+
+def _user_path(loc: tuple[Any, ...], data: Any) -> Path_:
+    """Map pydantic's location to the path as written in the file.
+
+    Pydantic's path includes steps the user did not write: a discriminator tag, the ``terms``
+    list of an inline quantity, the ``value`` of a bare-number figure, ``[key]`` markers. Walk
+    the raw data and keep the steps that exist in it (and a missing last step, for 'missing').
+    """
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if part == "[key]":
+            continue
+        if isinstance(node, dict):
+            if part in node:
+                out.append(part)
+                node = node[part]
+            elif last:
+                out.append(part)
+        elif isinstance(node, list):
+            if isinstance(part, int) and 0 <= part < len(node):
+                out.append(part)
+                node = node[part]
+        else:
+            break  # a scalar: the rest of the path is normalisation
+    return tuple(out)
+
+
+_FIELD_NAMES: list[str] = []
+
+
+def _all_field_names() -> list[str]:
+    if not _FIELD_NAMES:
+        seen: set[str] = set()
+        stack: list[type[BaseModel]] = [ScenarioSpec]
+        visited: set[type] = set()
+        while stack:
+            model = stack.pop()
+            if model in visited:
+                continue
+            visited.add(model)
+            for name, info in model.model_fields.items():
+                seen.add(name)
+                stack.extend(_models_in(info.annotation))
+        _FIELD_NAMES.extend(sorted(seen))
+    return _FIELD_NAMES
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_models_in(arg))
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        found.extend(_models_in(meta))
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        found.extend(_models_in(origin) if isinstance(origin, type) else [])
+    return found

@@ -1,0 +1,320 @@
+"""The scenario file format, as pydantic models.
+
+A scenario is data: parties (states, or aggregates standing for several states) with their
+holdings and current ceilings, groups and zones, hard limits (treaty rules, commitments, red lines)
+and each party's positions. Every mapping forbids unknown keys; every count is a non-negative
+integer no larger than ``MAX_COUNT``. Cross-references (a group naming an unknown party, a position
+on an area that has no sub-ceiling…) are checked afterwards, in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from cfe_opt.categories import MAX_COUNT, Category
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+Number = StrictInt | StrictFloat
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+# A party, a group, a zone, or an area written PARTY.area.
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$",
+                                      max_length=130)]
+CategoryRef = Category | Literal["all", "ground", "air"]
+Sense = Literal["<=", ">=", "=="]
+
+
+def _finite(value: float) -> float:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if abs(value) > MAX_COUNT * 100:
+        raise ValueError(f"must be at most {MAX_COUNT * 100:,} in size")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Figure(Strict):
+    """A count with where it comes from. Written either as a bare integer or as a mapping."""
+
+    value: Count
+    source: Text | None = None
+    confidence: Text | None = None
+    note: Text | None = None
+    assumption: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bare_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return data
+        return {"value": data}
+
+    @model_validator(mode="after")
+    def _assumption_needs_reason(self) -> Figure:
+        if self.assumption and not self.note:
+            raise ValueError("an assumption needs a note giving its reasoning")
+        return self
+
+
+CategoryFigures = dict[Category, Figure]
+
+
+class Area(Strict):
+    """A part of a party's territory (Russia's flank region, Ukraine's Odessa oblast)."""
+
+    name: Text | None = None
+    description: Text | None = None
+    source: Text | None = None
+    # The party's own ground equipment located here before any change, and of it, in storage.
+    holdings: CategoryFigures = {}
+    storage: CategoryFigures = {}
+    # The current territorial sub-ceiling, if the area has one.
+    territorial_subceiling: CategoryFigures = {}
+    subceiling: StrictBool = False  # the area carries a sub-ceiling even with no current figure
+
+
+class Term(Strict):
+    """One summand of a quantity: a sum of one kind of variable over parties/areas/categories."""
+
+    of: Literal[
+        "holdings",
+        "national_ceiling",
+        "territorial_ceiling",
+        "reduction",
+        "temporary_deployment",
+        "equipment",
+    ]
+    parties: list[Ref] | None = None
+    areas: list[Ref] | None = None
+    owners: list[Ref] | None = None
+    categories: list[CategoryRef] | None = None
+    status: Literal["active", "storage", "any"] = "any"
+    coefficient: Number = 1
+
+    _check_coefficient = field_validator("coefficient")(_finite)
+
+
+class Quantity(Strict):
+    """A linear expression: written as one term (its fields inline) or as ``terms: [...]``."""
+
+    terms: list[Term] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_term(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "terms" not in data:
+            return {"terms": [data]}
+        return data
+
+
+class LimitBase(Strict):
+    owner: Name | None = None
+    description: Text | None = None
+    source: Text | None = None
+    note: Text | None = None
+    assumption: StrictBool = False
+
+
+class SumLimit(LimitBase):
+    """quantity  sense  value; with ``per``, one limit for each party and/or category."""
+
+    type: Literal["sum"] = "sum"
+    quantity: Quantity
+    sense: Sense
+    value: Figure | None = None
+    values: CategoryFigures | None = None  # one figure per category (with ``per: [category]``)
+    per: list[Literal["party", "category"]] = []
+
+    @model_validator(mode="after")
+    def _one_value(self) -> SumLimit:
+        if (self.value is None) == (self.values is None):
+            raise ValueError("give exactly one of 'value' (one figure) or 'values' (per category)")
+        if self.values is not None and "category" not in self.per:
+            raise ValueError("'values' gives a figure per category, so 'per' must include category")
+        return self
+
+
+class FreezeLimit(LimitBase):
+    """Each listed party's ceiling (or holdings) may not rise above its current figure."""
+
+    type: Literal["freeze"]
+    of: Literal["national_ceiling", "territorial_ceiling", "holdings"]
+    parties: list[Ref] = Field(min_length=1)
+    areas: list[Ref] | None = None
+    categories: list[CategoryRef] | None = None
+
+
+class ReciprocityLimit(LimitBase):
+    """The subject's cut may not exceed ``ratio`` times the reference's cut (shares or units)."""
+
+    type: Literal["reciprocity"]
+    subject: Quantity
+    reference: Quantity
+    ratio: Number = Field(default=1, ge=0)
+    measure: Literal["share", "absolute"] = "share"
+
+    _check_ratio = field_validator("ratio")(_finite)
+
+
+class EqualTreatmentLimit(LimitBase):
+    """No subject party's cut share may exceed any reference party's (rules apply alike)."""
+
+    type: Literal["equal_treatment"]
+    of: Literal["national_ceiling", "territorial_ceiling", "holdings"]
+    subject: list[Ref] = Field(min_length=1)
+    reference: list[Ref] = Field(min_length=1)
+    categories: list[CategoryRef] | None = None
+
+
+def _limit_type(value: Any) -> str:
+    if isinstance(value, dict):
+        kind = value.get("type", "sum")
+        return kind if isinstance(kind, str) else "?"
+    return getattr(value, "type", "sum")
+
+
+Limit = Annotated[
+    Annotated[SumLimit, Tag("sum")]
+    | Annotated[FreezeLimit, Tag("freeze")]
+    | Annotated[ReciprocityLimit, Tag("reciprocity")]
+    | Annotated[EqualTreatmentLimit, Tag("equal_treatment")],
+    Discriminator(
+        _limit_type,
+        custom_error_type="limit_type",
+        custom_error_message="'type' must be one of: sum, freeze, reciprocity, equal_treatment",
+    ),
+]
+
+
+class Range(Strict):
+    min: Number | None = None
+    max: Number | None = None
+
+    _check = field_validator("min", "max")(lambda v: v if v is None else _finite(v))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class Position(Strict):
+    """A party's stated position: a target for a quantity, soft (deviations are minimised)."""
+
+    quantity: Quantity
+    direction: Literal["at_most", "at_least", "exactly"]
+    target: Number
+    range: Range | None = None
+    weight: Number = Field(default=1, gt=0)
+    priority: StrictInt = Field(default=1, ge=1, le=100)
+    scale: Number | None = Field(default=None, gt=0)
+    description: Text | None = None
+    source: Text | None = None
+    note: Text | None = None
+    assumption: StrictBool = False
+
+    _check_numbers = field_validator("target", "weight", "scale")(
+        lambda v: v if v is None else _finite(v)
+    )
+
+    @model_validator(mode="after")
+    def _target_in_range(self) -> Position:
+        if self.range is not None:
+            if self.range.min is not None and self.target < self.range.min:
+                raise ValueError(f"target {self.target} is below the acceptable range's min "
+                                 f"{self.range.min}")
+            if self.range.max is not None and self.target > self.range.max:
+                raise ValueError(f"target {self.target} is above the acceptable range's max "
+                                 f"{self.range.max}")
+        return self
+
+
+class Party(Strict):
+    """A state party (or an aggregate standing for several states, with sourced group totals)."""
+
+    name: Text
+    kind: Literal["state", "aggregate"] = "state"
+    territory: StrictBool = True  # False for parties with no territory in the ATTU (USA, Canada)
+    weight: Number = Field(default=1, gt=0)
+    description: Text | None = None
+    source: Text | None = None
+    holdings: CategoryFigures
+    storage: CategoryFigures = {}
+    national_ceiling: CategoryFigures = {}
+    territorial_ceiling: CategoryFigures = {}
+    areas: dict[Name, Area] = {}
+    stationed: dict[Ref, CategoryFigures] = {}
+    positions: dict[Name, Position] = {}
+    red_lines: dict[Name, Limit] = {}
+
+    _check_weight = field_validator("weight")(_finite)
+
+
+class Group(Strict):
+    name: Text | None = None
+    description: Text | None = None
+    members: list[Ref] = Field(min_length=1)
+
+
+class Zone(Strict):
+    name: Text | None = None
+    description: Text | None = None
+    source: Text | None = None
+    members: list[Ref] = Field(min_length=1)
+
+
+class TemporaryDeployment(Strict):
+    """How far each host's territorial ceiling may be exceeded temporarily (BTD, ETD)."""
+
+    hosts: list[Ref] = Field(min_length=1)
+    allowance: CategoryFigures = Field(min_length=1)
+    owner: Name | None = None
+    description: Text | None = None
+    source: Text | None = None
+
+
+class Settings(Strict):
+    holdings_may_rise: StrictBool = False
+    tie_break: Literal["status_quo", "none"] = "status_quo"
+
+
+class ScenarioSpec(Strict):
+    name: Text
+    description: Text | None = None
+    sources: dict[Name, Text] = {}
+    categories: list[Category] = Field(
+        default=["tanks", "acv", "artillery", "combat_aircraft", "attack_helicopters"],
+        min_length=1,
+    )
+    settings: Settings = Settings()
+    parties: dict[Name, Party] = Field(min_length=1)
+    groups: dict[Name, Group] = {}
+    zones: dict[Name, Zone] = {}
+    limits: dict[Name, Limit] = {}
+    temporary_deployments: dict[Name, TemporaryDeployment] = {}
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a category twice")
+        return value

@@ -1,0 +1,265 @@
+"""Resolve a validated scenario's names into sets: parties, locations, categories.
+
+This is the data layer the model and the checker both read: who is in a group, which locations
+a zone covers, where each party's equipment stands before any change, and the status-quo value
+of every quantity. It knows nothing of the LP.
+
+A *location* is ``(party, area)``: each party with territory has its declared areas plus
+``main``, the rest of its territory. Ground equipment is counted by owner, location, category
+and status (active or storage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND, STATUSES, Category, Status
+from cfe_opt.scenario.schema import ScenarioSpec
+
+MAIN = "main"
+
+Location = tuple[str, str]
+EquipmentKey = tuple[str, str, str, Category, Status]  # owner, party, area, category, status
+
+
+@dataclass(frozen=True)
+class ScenarioIndex:
+    """The scenario's sets, resolved once."""
+
+    spec: ScenarioSpec
+    parties: tuple[str, ...]
+    categories: tuple[Category, ...]
+    ground: tuple[Category, ...]
+    air: tuple[Category, ...]
+    group_members: dict[str, tuple[str, ...]]
+    zone_locations: dict[str, tuple[Location, ...]]
+    territory: dict[str, tuple[Location, ...]]  # locations of each party's own territory
+    owner_locations: dict[str, tuple[Location, ...]]  # where each party's equipment may stand
+    subceiling_areas: tuple[Location, ...]
+    td_allowance: dict[tuple[str, Category], int]  # host, category → allowance
+    td_entry: dict[str, str]  # host → name of its temporary-deployment entry
+    equipment_before: dict[EquipmentKey, int]  # status quo: where each party's equipment stands
+
+    # ---- names -------------------------------------------------------------------------------
+    def parties_of(self, refs: Iterable[str] | None) -> tuple[str, ...]:
+        """Parties named directly or through groups, in scenario order; None means all."""
+        if refs is None:
+            return self.parties
+        wanted: set[str] = set()
+        for ref in refs:
+            if ref in self.group_members:
+                wanted.update(self.group_members[ref])
+            else:
+                wanted.add(ref)
+        return tuple(p for p in self.parties if p in wanted)
+
+    def locations_of(self, refs: Iterable[str]) -> tuple[Location, ...]:
+        """Locations named as PARTY.area, PARTY (its whole territory), group or zone."""
+        wanted: set[Location] = set()
+        for ref in refs:
+            if ref in self.zone_locations:
+                wanted.update(self.zone_locations[ref])
+            elif ref in self.group_members:
+                for party in self.group_members[ref]:
+                    wanted.update(self.territory[party])
+            elif "." in ref:
+                party, area = ref.split(".", 1)
+                wanted.add((party, area))
+            else:
+                wanted.update(self.territory.get(ref, ()))
+        return tuple(loc for loc in self.all_locations if loc in wanted)
+
+    @property
+    def all_locations(self) -> tuple[Location, ...]:
+        return tuple(loc for p in self.parties for loc in self.territory[p])
+
+    def categories_of(self, refs: Iterable[str] | None) -> tuple[Category, ...]:
+        """Categories named directly or by alias (all, ground, air), within the scenario's."""
+        if refs is None:
+            return self.categories
+        wanted: set[str] = set()
+        for ref in refs:
+            wanted.update(CATEGORY_ALIASES.get(ref, (ref,)))
+        return tuple(c for c in self.categories if c in wanted)
+
+    # ---- status quo ---------------------------------------------------------------------------
+    def holdings_before(self, party: str, category: Category) -> int:
+        return self.spec.parties[party].holdings[category].value
+
+    def national_ceiling_now(self, party: str, category: Category) -> int | None:
+        fig = self.spec.parties[party].national_ceiling.get(category)
+        return None if fig is None else fig.value
+
+    def territorial_ceiling_now(self, party: str, category: Category) -> int | None:
+        fig = self.spec.parties[party].territorial_ceiling.get(category)
+        return None if fig is None else fig.value
+
+    def subceiling_now(self, party: str, area: str, category: Category) -> int | None:
+        fig = self.spec.parties[party].areas[area].territorial_subceiling.get(category)
+        return None if fig is None else fig.value
+
+    def equipment_keys(self) -> list[EquipmentKey]:
+        """Every (owner, location, ground category, status) the model counts, in fixed order."""
+        return [
+            (owner, party, area, cat, status)
+            for owner in self.parties
+            for (party, area) in self.owner_locations[owner]
+            for cat in self.ground
+            for status in STATUSES
+        ]
+
+    def parties_with_territory(self) -> tuple[str, ...]:
+        return tuple(p for p in self.parties if self.spec.parties[p].territory)
+
+
+def build_index(spec: ScenarioSpec) -> ScenarioIndex:
+    """Resolve the (already cross-checked) scenario into sets."""
+    parties = tuple(spec.parties)
+    categories = tuple(c for c in spec.categories)
+    group_members = {name: _expand_group(spec, name, ()) for name in spec.groups}
+
+    territory: dict[str, tuple[Location, ...]] = {}
+    for code, party in spec.parties.items():
+        if party.territory:
+            territory[code] = (*((code, a) for a in party.areas), (code, MAIN))
+        else:
+            territory[code] = ()
+
+    def location_ref(ref: str) -> Location:
+        if "." in ref:
+            p, a = ref.split(".", 1)
+            return (p, a)
+        return (ref, MAIN)
+
+    owner_locations: dict[str, tuple[Location, ...]] = {}
+    for code, party in spec.parties.items():
+        abroad = [location_ref(ref) for ref in party.stationed]
+        owner_locations[code] = (*territory[code], *abroad)
+
+    zone_locations: dict[str, tuple[Location, ...]] = {}
+    for name in spec.zones:
+        locs = _expand_zone(spec, name, (), territory, group_members)
+        zone_locations[name] = tuple(
+            loc for p in parties for loc in territory[p] if loc in locs
+        )
+
+    subceiling_areas = tuple(
+        (code, a)
+        for code, party in spec.parties.items()
+        for a, area in party.areas.items()
+        if area.subceiling or area.territorial_subceiling
+    )
+
+    td_allowance: dict[tuple[str, Category], int] = {}
+    td_entry: dict[str, str] = {}
+    for name, entry in spec.temporary_deployments.items():
+        hosts = _parties_of(spec, entry.hosts, group_members)
+        for host in hosts:
+            td_entry[host] = name
+            for cat, fig in entry.allowance.items():
+                if cat in categories:
+                    td_allowance[(host, cat)] = fig.value
+
+    ground = tuple(c for c in categories if c in GROUND)
+    return ScenarioIndex(
+        spec=spec,
+        parties=parties,
+        categories=categories,
+        ground=ground,
+        air=tuple(c for c in categories if c in AIR),
+        group_members=group_members,
+        zone_locations=zone_locations,
+        territory=territory,
+        owner_locations=owner_locations,
+        subceiling_areas=subceiling_areas,
+        td_allowance=td_allowance,
+        td_entry=td_entry,
+        equipment_before=_equipment_before(spec, ground),
+    )
+
+
+def _parties_of(spec: ScenarioSpec, refs: Iterable[str],
+                group_members: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    wanted: set[str] = set()
+    for ref in refs:
+        wanted.update(group_members.get(ref, (ref,)))
+    return tuple(p for p in spec.parties if p in wanted)
+
+
+def _expand_group(spec: ScenarioSpec, name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
+    members: list[str] = []
+    for ref in spec.groups[name].members:
+        if ref in spec.groups and ref not in stack:
+            members.extend(_expand_group(spec, ref, (*stack, name)))
+        elif ref in spec.parties:
+            members.append(ref)
+    return tuple(p for p in spec.parties if p in set(members))
+
+
+def _expand_zone(spec: ScenarioSpec, name: str, stack: tuple[str, ...],
+                 territory: dict[str, tuple[Location, ...]],
+                 group_members: dict[str, tuple[str, ...]]) -> set[Location]:
+    locs: set[Location] = set()
+    for ref in spec.zones[name].members:
+        if ref in spec.zones:
+            if ref not in stack:
+                locs |= _expand_zone(spec, ref, (*stack, name), territory, group_members)
+        elif ref in group_members:
+            for p in group_members[ref]:
+                locs.update(territory[p])
+        elif "." in ref:
+            p, a = ref.split(".", 1)
+            locs.add((p, a))
+        else:
+            locs.update(territory.get(ref, ()))
+    return locs
+
+
+def _equipment_before(spec: ScenarioSpec,
+                      ground: tuple[Category, ...]) -> dict[EquipmentKey, int]:
+    """Where each party's ground equipment stands before any change (validated consistent)."""
+    out: dict[EquipmentKey, int] = {}
+    for owner, party in spec.parties.items():
+        for cat in ground:
+            total = party.holdings[cat].value
+            stored = party.storage[cat].value if cat in party.storage else 0
+            placed = 0
+            placed_storage = 0
+            for area_name, area in party.areas.items():
+                held = area.holdings[cat].value if cat in area.holdings else 0
+                kept = area.storage[cat].value if cat in area.storage else 0
+                out[(owner, owner, area_name, cat, "active")] = held - kept
+                out[(owner, owner, area_name, cat, "storage")] = kept
+                placed += held
+                placed_storage += kept
+            for ref, figures in party.stationed.items():
+                host, area_name = ref.split(".", 1) if "." in ref else (ref, MAIN)
+                held = figures[cat].value if cat in figures else 0
+                out[(owner, host, area_name, cat, "active")] = held
+                out[(owner, host, area_name, cat, "storage")] = 0
+                placed += held
+            if party.territory:
+                out[(owner, owner, MAIN, cat, "active")] = (total - placed) - (
+                    stored - placed_storage
+                )
+                out[(owner, owner, MAIN, cat, "storage")] = stored - placed_storage
+    return out
+
+
+def hard_limits(spec: ScenarioSpec) -> list[tuple[tuple[str, ...], str, object, str, str]]:
+    """Every hard limit of the scenario: (field path, name, limit, owner, kind).
+
+    Treaty rules and commitments come from ``limits`` (a limit whose owner is a party is that
+    party's commitment; any other owner names a treaty or instrument); red lines come from each
+    party's ``red_lines`` and belong to that party.
+    """
+    out: list[tuple[tuple[str, ...], str, object, str, str]] = []
+    for name, limit in spec.limits.items():
+        owner = limit.owner or "treaty"
+        kind = "commitment" if owner in spec.parties else "treaty_rule"
+        out.append((("limits", name), name, limit, owner, kind))
+    for code, party in spec.parties.items():
+        for name, limit in party.red_lines.items():
+            out.append((("parties", code, "red_lines", name), name, limit, code, "red_line"))
+    return out

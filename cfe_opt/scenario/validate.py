@@ -1,0 +1,440 @@
+"""Cross-reference checks that the schema alone cannot make.
+
+Each check yields ``(path, reason)``; ``check_references`` collects them all, turns each into a
+one-line error naming the file, the field path and the reason, and raises them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND
+from cfe_opt.errors import ScenarioErrors
+from cfe_opt.scenario.loader import SourceMap
+from cfe_opt.scenario.schema import (
+    EqualTreatmentLimit,
+    FreezeLimit,
+    Quantity,
+    ReciprocityLimit,
+    ScenarioSpec,
+    SumLimit,
+)
+from cfe_opt.scenario.sets import MAIN
+
+Problem = tuple[tuple[str | int, ...], str]
+
+_GROUND_TEXT = "ground categories only (tanks, acv, artillery)"
+
+
+def check_references(spec: ScenarioSpec, source_map: SourceMap) -> None:
+    problems: list[Problem] = []
+    for check in (_names, _groups, _zones, _parties, _temporary_deployments, _limits, _positions):
+        problems.extend(check(spec))
+    if problems:
+        raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])
+
+
+# ---- names, groups, zones ---------------------------------------------------------------------
+def _names(spec: ScenarioSpec) -> Iterator[Problem]:
+    for name in spec.groups:
+        if name in spec.parties:
+            yield ("groups", name), f"'{name}' is already a party code; names must be distinct"
+    for name in spec.zones:
+        if name in spec.parties or name in spec.groups:
+            yield ("zones", name), f"'{name}' is already a party or group; names must be distinct"
+    for code, party in spec.parties.items():
+        for area in party.areas:
+            if area == MAIN:
+                yield (("parties", code, "areas", area),
+                       f"'{MAIN}' is reserved for the rest of a party's territory")
+
+
+def _groups(spec: ScenarioSpec) -> Iterator[Problem]:
+    for name, group in spec.groups.items():
+        for i, ref in enumerate(group.members):
+            if ref not in spec.parties and ref not in spec.groups:
+                yield ("groups", name, "members", i), f"'{ref}' is not a party or group"
+        cycle = _cycle(name, lambda g: [m for m in spec.groups[g].members if m in spec.groups])
+        if cycle:
+            yield ("groups", name, "members"), f"groups contain each other: {cycle}"
+
+
+def _zones(spec: ScenarioSpec) -> Iterator[Problem]:
+    for name, zone in spec.zones.items():
+        for i, ref in enumerate(zone.members):
+            reason = _location_problem(spec, ref, allow_zone=True)
+            if reason:
+                yield ("zones", name, "members", i), reason
+        cycle = _cycle(name, lambda z: [m for m in spec.zones[z].members if m in spec.zones])
+        if cycle:
+            yield ("zones", name, "members"), f"zones contain each other: {cycle}"
+
+
+def _cycle(start: str, children) -> str | None:  # type: ignore[no-untyped-def]
+    stack = [(start, (start,))]
+    while stack:
+        node, trail = stack.pop()
+        for child in children(node):
+            if child == start:
+                return " → ".join((*trail, child))
+            if child not in trail:
+                stack.append((child, (*trail, child)))
+    return None
+
+
+def _location_problem(spec: ScenarioSpec, ref: str, allow_zone: bool) -> str | None:
+    if allow_zone and ref in spec.zones:
+        return None
+    if ref in spec.groups:
+        return None
+    if "." in ref:
+        code, area = ref.split(".", 1)
+        if code not in spec.parties:
+            return f"'{code}' in '{ref}' is not a party"
+        if area == MAIN and spec.parties[code].territory:
+            return None
+        if area not in spec.parties[code].areas:
+            known = ", ".join(spec.parties[code].areas) or "none"
+            return f"'{code}' has no area '{area}' (its areas: {known})"
+        return None
+    if ref in spec.parties:
+        if not spec.parties[ref].territory:
+            return f"'{ref}' has no territory in the area of application"
+        return None
+    kinds = "party, PARTY.area, group or zone" if allow_zone else "party, PARTY.area or group"
+    return f"'{ref}' is not a {kinds}"
+
+
+def _party_problem(spec: ScenarioSpec, ref: str) -> str | None:
+    if ref in spec.parties or ref in spec.groups:
+        return None
+    return f"'{ref}' is not a party or group"
+
+
+# ---- parties ----------------------------------------------------------------------------------
+def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
+    for code, party in spec.parties.items():
+        base = ("parties", code)
+        for cat in spec.categories:
+            if cat not in party.holdings:
+                yield (*base, "holdings", cat), (
+                    f"holdings for {cat} are missing (every party needs holdings for each of the "
+                    f"scenario's categories: {', '.join(spec.categories)})")
+        for fieldname in ("storage", "territorial_ceiling"):
+            for cat in getattr(party, fieldname):
+                if cat not in GROUND:
+                    yield (*base, fieldname, cat), f"{fieldname} is for {_GROUND_TEXT}"
+        if not party.territory:
+            if party.territorial_ceiling:
+                yield (*base, "territorial_ceiling"), (
+                    "a party with no territory in the area of application has no territorial "
+                    "ceiling")
+            if party.areas:
+                yield (*base, "areas"), "a party with no territory in the area of application has no areas"
+            if party.storage:
+                yield (*base, "storage"), (
+                    "a party with no territory keeps no equipment in storage here (its "
+                    "equipment is stationed abroad)")
+        for area_name, area in party.areas.items():
+            for fieldname in ("holdings", "storage", "territorial_subceiling"):
+                for cat in getattr(area, fieldname):
+                    if cat not in GROUND:
+                        yield ((*base, "areas", area_name, fieldname, cat),
+                               f"{fieldname} is for {_GROUND_TEXT}")
+            for cat, fig in area.storage.items():
+                held = area.holdings[cat].value if cat in area.holdings else 0
+                if fig.value > held:
+                    yield ((*base, "areas", area_name, "storage", cat),
+                           f"{fig.value} in storage but only {held} held in the area")
+        for ref, figures in party.stationed.items():
+            where = (*base, "stationed", ref)
+            host = ref.split(".", 1)[0]
+            if host == code:
+                yield where, "a party does not station equipment on its own territory"
+                continue
+            reason = _location_problem(spec, ref, allow_zone=False)
+            if reason or host in spec.groups:
+                yield where, reason or f"'{ref}' is a group; station in a party or PARTY.area"
+                continue
+            for cat in figures:
+                if cat not in GROUND:
+                    yield (*where, cat), f"stationed equipment is counted for {_GROUND_TEXT}"
+        yield from _holdings_split(spec, code)
+        for name, limit in party.red_lines.items():
+            yield from _limit(spec, ("parties", code, "red_lines", name), limit)
+
+
+def _holdings_split(spec: ScenarioSpec, code: str) -> Iterator[Problem]:
+    party = spec.parties[code]
+    for cat in GROUND:
+        if cat not in spec.categories or cat not in party.holdings:
+            continue
+        total = party.holdings[cat].value
+        in_areas = sum(a.holdings[cat].value for a in party.areas.values() if cat in a.holdings)
+        abroad = sum(f[cat].value for f in party.stationed.values() if cat in f)
+        stored = party.storage[cat].value if cat in party.storage else 0
+        stored_areas = sum(a.storage[cat].value for a in party.areas.values() if cat in a.storage)
+        path = ("parties", code, "holdings", cat)
+        if not party.territory:
+            if abroad != total:
+                yield path, (f"{code} has no territory in the area of application, so all its "
+                             f"{total} {cat} must be stationed abroad (stationed lists {abroad})")
+            continue
+        if in_areas + abroad > total:
+            yield path, (f"{total} held, but its areas hold {in_areas} and {abroad} are stationed "
+                         "abroad")
+        if stored_areas > stored and cat in party.storage:
+            yield (("parties", code, "storage", cat),
+                   f"{stored} in storage, but its areas alone keep {stored_areas} in storage")
+        main_held = total - in_areas - abroad
+        main_stored = max(stored - stored_areas, 0)
+        if main_stored > main_held and in_areas + abroad <= total:
+            yield (("parties", code, "storage", cat),
+                   f"{main_stored} in storage outside its areas, but only {main_held} held there")
+
+
+# ---- temporary deployments --------------------------------------------------------------------
+def _temporary_deployments(spec: ScenarioSpec) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for name, entry in spec.temporary_deployments.items():
+        base = ("temporary_deployments", name)
+        for cat in entry.allowance:
+            if cat not in GROUND:
+                yield (*base, "allowance", cat), f"temporary deployments are for {_GROUND_TEXT}"
+        for i, ref in enumerate(entry.hosts):
+            reason = _party_problem(spec, ref)
+            if reason:
+                yield (*base, "hosts", i), reason
+                continue
+            members = _members(spec, ref)
+            for host in members:
+                if not spec.parties[host].territory:
+                    yield (*base, "hosts", i), f"'{host}' has no territory to host deployments"
+                elif host in seen and seen[host] != name:
+                    yield (*base, "hosts", i), (
+                        f"'{host}' already takes the allowance '{seen[host]}'; a host takes one")
+                else:
+                    seen[host] = name
+
+
+def _members(spec: ScenarioSpec, ref: str) -> list[str]:
+    if ref in spec.parties:
+        return [ref]
+    out: list[str] = []
+    stack, visited = [ref], set()
+    while stack:
+        g = stack.pop()
+        if g in visited:
+            continue
+        visited.add(g)
+        for m in spec.groups[g].members:
+            if m in spec.groups:
+                stack.append(m)
+            elif m in spec.parties:
+                out.append(m)
+    return [p for p in spec.parties if p in set(out)]
+
+
+# ---- quantities, limits, positions ------------------------------------------------------------
+def _categories(spec: ScenarioSpec, refs: list[str] | None, path: tuple[str | int, ...],
+                ground_only: bool) -> Iterator[Problem]:
+    if refs is None:
+        return
+    for i, ref in enumerate(refs):
+        cats = CATEGORY_ALIASES.get(ref, (ref,))
+        if ref in CATEGORY_ALIASES:
+            continue
+        if cats[0] not in spec.categories:
+            yield (*path, i), (f"{ref} is not among the scenario's categories "
+                               f"({', '.join(spec.categories)})")
+        elif ground_only and cats[0] in AIR:
+            yield (*path, i), f"{ref}: this quantity is for {_GROUND_TEXT}"
+
+
+def _quantity(spec: ScenarioSpec, quantity: Quantity,
+              path: tuple[str | int, ...]) -> Iterator[Problem]:
+    inline = len(quantity.terms) == 1
+    for i, term in enumerate(quantity.terms):
+        tpath = path if inline else (*path, "terms", i)
+        territorial = term.of in ("territorial_ceiling", "equipment", "temporary_deployment")
+        yield from _categories(spec, term.categories, (*tpath, "categories"), territorial)
+        if term.categories is not None and not [
+            c for ref in term.categories for c in CATEGORY_ALIASES.get(ref, (ref,))
+            if c in spec.categories and (not territorial or c in GROUND)
+        ]:
+            yield (*tpath, "categories"), "selects no category of the scenario"
+        for j, ref in enumerate(term.parties or []):
+            reason = _party_problem(spec, ref)
+            if reason:
+                yield (*tpath, "parties", j), reason
+        if term.areas is not None:
+            if term.of not in ("territorial_ceiling", "equipment"):
+                yield (*tpath, "areas"), (f"'areas' applies to territorial_ceiling and equipment, "
+                                          f"not {term.of}")
+            if term.parties is not None:
+                yield (*tpath, "areas"), "give either 'parties' or 'areas', not both"
+            for j, ref in enumerate(term.areas):
+                reason = _location_problem(spec, ref, allow_zone=True)
+                if reason:
+                    yield (*tpath, "areas", j), reason
+                elif term.of == "territorial_ceiling":
+                    reason = _subceiling_problem(spec, ref)
+                    if reason:
+                        yield (*tpath, "areas", j), reason
+        if term.owners is not None:
+            if term.of != "equipment":
+                yield (*tpath, "owners"), f"'owners' applies to equipment, not {term.of}"
+            for j, ref in enumerate(term.owners):
+                reason = _party_problem(spec, ref)
+                if reason:
+                    yield (*tpath, "owners", j), reason
+        if term.status != "any" and term.of != "equipment":
+            yield (*tpath, "status"), f"'status' applies to equipment, not {term.of}"
+        if term.of in ("territorial_ceiling",) and term.areas is None:
+            for j, ref in enumerate(term.parties or []):
+                for p in _members(spec, ref) if _party_problem(spec, ref) is None else []:
+                    if not spec.parties[p].territory:
+                        yield (*tpath, "parties", j), (
+                            f"'{p}' has no territory, so no territorial ceiling")
+        if term.of == "temporary_deployment":
+            hosts = _term_parties(spec, term.parties)
+            hosted = [h for h in hosts if _hosts(spec, h)]
+            if hosts and not hosted:
+                yield (*tpath, "parties"), ("none of these parties has a temporary-deployment "
+                                            "allowance (see temporary_deployments)")
+
+
+def _term_parties(spec: ScenarioSpec, refs: list[str] | None) -> list[str]:
+    if refs is None:
+        return list(spec.parties)
+    out: list[str] = []
+    for ref in refs:
+        if _party_problem(spec, ref) is None:
+            out.extend(_members(spec, ref))
+    return out
+
+
+def _hosts(spec: ScenarioSpec, party: str) -> bool:
+    return any(party in [m for ref in e.hosts if _party_problem(spec, ref) is None
+                         for m in _members(spec, ref)]
+               for e in spec.temporary_deployments.values())
+
+
+def _subceiling_problem(spec: ScenarioSpec, ref: str) -> str | None:
+    if "." not in ref:
+        return (f"'{ref}': a territorial ceiling over areas names areas with a sub-ceiling "
+                "(PARTY.area); use 'parties' for whole territories")
+    code, area = ref.split(".", 1)
+    spec_area = spec.parties[code].areas.get(area)
+    if spec_area is None or not (spec_area.subceiling or spec_area.territorial_subceiling):
+        return (f"'{ref}' has no territorial sub-ceiling (give it territorial_subceiling figures "
+                "or subceiling: true)")
+    return None
+
+
+def _limits(spec: ScenarioSpec) -> Iterator[Problem]:
+    for name, limit in spec.limits.items():
+        yield from _limit(spec, ("limits", name), limit)
+
+
+def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[Problem]:  # type: ignore[no-untyped-def]
+    if isinstance(limit, SumLimit):
+        yield from _quantity(spec, limit.quantity, (*path, "quantity"))
+        if "party" in limit.per:
+            for i, term in enumerate(limit.quantity.terms):
+                if term.areas is not None:
+                    where = (*path, "quantity") if len(limit.quantity.terms) == 1 else (
+                        *path, "quantity", "terms", i)
+                    yield (*where, "areas"), ("'per: [party]' needs terms that select by "
+                                              "'parties', not 'areas'")
+        if limit.values is not None:
+            used = {c for t in limit.quantity.terms
+                    for c in _cats(spec, t.categories)}
+            for cat in used:
+                if cat not in limit.values:
+                    yield (*path, "values"), f"no figure for {cat}, which the quantity covers"
+    elif isinstance(limit, FreezeLimit):
+        yield from _categories(spec, limit.categories, (*path, "categories"),
+                               limit.of == "territorial_ceiling")
+        yield from _current_figures(spec, path, limit.of, limit.parties, limit.areas,
+                                    limit.categories, "parties")
+    elif isinstance(limit, EqualTreatmentLimit):
+        yield from _categories(spec, limit.categories, (*path, "categories"),
+                               limit.of == "territorial_ceiling")
+        for role in ("subject", "reference"):
+            yield from _current_figures(spec, path, limit.of, getattr(limit, role), None,
+                                        limit.categories, role, positive=True)
+    elif isinstance(limit, ReciprocityLimit):
+        for role in ("subject", "reference"):
+            yield from _quantity(spec, getattr(limit, role), (*path, role))
+            for i, term in enumerate(getattr(limit, role).terms):
+                if term.of in ("reduction", "temporary_deployment"):
+                    yield (*path, role), (f"reciprocity compares cuts from current figures; "
+                                          f"use holdings rather than {term.of}")
+                    break
+                if term.of in ("national_ceiling", "territorial_ceiling"):
+                    yield from _reciprocity_figures(spec, path, role, i, term)
+
+
+def _cats(spec: ScenarioSpec, refs: list[str] | None) -> list[str]:
+    if refs is None:
+        return list(spec.categories)
+    return [c for ref in refs for c in CATEGORY_ALIASES.get(ref, (ref,)) if c in spec.categories]
+
+
+def _current_figures(spec: ScenarioSpec, path: tuple[str | int, ...], of: str,
+                     refs: list[str], areas: list[str] | None, categories: list[str] | None,
+                     role: str, positive: bool = False) -> Iterator[Problem]:
+    cats = [c for c in _cats(spec, categories) if of != "territorial_ceiling" or c in GROUND]
+    for i, ref in enumerate(refs):
+        reason = _party_problem(spec, ref)
+        if reason:
+            yield (*path, role, i), reason
+            continue
+        for p in _members(spec, ref):
+            party = spec.parties[p]
+            if of == "territorial_ceiling" and not party.territory:
+                yield (*path, role, i), f"'{p}' has no territory, so no territorial ceiling"
+                continue
+            figures = {"national_ceiling": party.national_ceiling,
+                       "territorial_ceiling": party.territorial_ceiling,
+                       "holdings": party.holdings}[of]
+            for cat in cats:
+                if areas is None and cat not in figures:
+                    yield (*path, role, i), f"'{p}' has no current {of} for {cat}"
+                elif areas is None and positive and figures[cat].value == 0:
+                    yield (*path, role, i), (f"'{p}' has a current {of} of 0 for {cat}, so a "
+                                             "cut share is undefined")
+    for i, ref in enumerate(areas or []):
+        reason = _location_problem(spec, ref, allow_zone=False)
+        if reason or "." not in ref:
+            yield (*path, "areas", i), reason or f"'{ref}': name an area as PARTY.area"
+            continue
+        if of != "territorial_ceiling":
+            yield (*path, "areas", i), "areas can only be frozen at their territorial sub-ceiling"
+            continue
+        code, area = ref.split(".", 1)
+        for cat in cats:
+            if cat not in spec.parties[code].areas[area].territorial_subceiling:
+                yield (*path, "areas", i), f"'{ref}' has no current sub-ceiling for {cat}"
+
+
+def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: str, i: int,
+                         term) -> Iterator[Problem]:  # type: ignore[no-untyped-def]
+    for p in _term_parties(spec, term.parties) if term.areas is None else []:
+        party = spec.parties[p]
+        figures = party.national_ceiling if term.of == "national_ceiling" else (
+            party.territorial_ceiling)
+        for cat in _cats(spec, term.categories):
+            if term.of == "territorial_ceiling" and cat not in GROUND:
+                continue
+            if cat not in figures:
+                yield (*path, role), f"'{p}' has no current {term.of} for {cat} to cut from"
+                return
+
+
+def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
+    for code, party in spec.parties.items():
+        for name, position in party.positions.items():
+            yield from _quantity(spec, position.quantity,
+                                 ("parties", code, "positions", name, "quantity"))

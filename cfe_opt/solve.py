@@ -1,0 +1,221 @@
+"""Solver adapter and stage runner.
+
+HiGHS runs in-process through PuLP (``pulp.HiGHS``) and is the default; CBC is the fallback.
+What each solver can give is data (``SOLVERS``). Everything PuLP-version specific about reading
+a status or duals lives here, so the rest of cfe-opt sees one ``SolveStatus``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+import pulp
+
+from cfe_opt.errors import SolverError
+from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.objectives import ObjectiveMode, stages, weighted_sum
+
+SolverName = Literal["highs", "cbc"]
+
+
+class SolveStatus(enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NOT_SOLVED = "not_solved"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolverCapabilities:
+    name: str
+    duals: bool  # row duals for LPs
+    iis: bool  # irreducible infeasible subsystem
+    ranging: bool  # sensitivity ranges
+    in_process: bool
+
+
+SOLVERS: dict[str, SolverCapabilities] = {
+    "highs": SolverCapabilities("HiGHS", duals=True, iis=True, ranging=True, in_process=True),
+    "cbc": SolverCapabilities("CBC", duals=True, iis=False, ranging=False, in_process=False),
+}
+
+# A stage's optimum is held for later stages as  k·Σ ≤ k·optimum·(1 + HOLD_REL) + HOLD_ABS,
+# with k scaling the row's smallest coefficient to 1 (so the slack is in units of equipment).
+HOLD_ABS = 1e-7
+HOLD_REL = 1e-9
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    main: bool
+    status: SolveStatus
+    objective: float | None
+    seconds: float
+
+
+@dataclass
+class SolveRun:
+    """What solving one model in stages produced."""
+
+    status: SolveStatus
+    stages: list[StageResult] = field(default_factory=list)
+    duals: dict[str, float] | None = None  # row name → shadow price (last main stage; LP only)
+    objective: float | None = None  # optimum of the last main stage
+    solver: str = ""
+    solver_version: str = ""
+    solve_seconds: float = 0.0
+
+
+class _QuietHiGHS(pulp.HiGHS):
+    """pulp.HiGHS whose in-process solver does not print its banner on creation."""
+
+    def createAndConfigureSolver(self, lp: Any) -> None:
+        with _stdout_silenced():
+            super().createAndConfigureSolver(lp)
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null (HiGHS writes its banner from C++)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def make_solver(name: SolverName, integer: bool, time_limit: float | None = None) -> Any:
+    """A PuLP solver object for ``name``; raises SolverError if it is not installed."""
+    if name == "highs":
+        options: dict[str, Any] = {"random_seed": 0}
+        if integer:
+            options.update(mip_rel_gap=1e-9, mip_abs_gap=1e-9)
+        solver = _QuietHiGHS(msg=False, timeLimit=time_limit, **options)
+    elif name == "cbc":
+        cls = getattr(pulp, "PULP_CBC_CMD", None) or pulp.COIN_CMD
+        solver = cls(msg=False, timeLimit=time_limit, gapRel=1e-9 if integer else None)
+        if not solver.available():
+            solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit,
+                                   gapRel=1e-9 if integer else None)
+    else:
+        raise SolverError(f"unknown solver '{name}' (choose highs or cbc)")
+    if not solver.available():
+        hint = "pip install 'cfe-opt[cbc]'" if name == "cbc" else "pip install highspy"
+        raise SolverError(f"solver {name} is not available on this machine ({hint})")
+    return solver
+
+
+@cache
+def solver_version(name: SolverName) -> str:
+    if name == "highs":
+        import highspy
+
+        with _stdout_silenced():
+            h = highspy.Highs()
+        return f"HiGHS {h.version()}"
+    try:
+        solver = make_solver("cbc", integer=False)
+        out = subprocess.run([solver.path, "-quit"], capture_output=True, text=True,
+                             timeout=20, check=False).stdout
+        for line in out.splitlines():
+            if line.strip().startswith("Version:"):
+                return "CBC " + line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError, SolverError):
+        pass
+    return "CBC"
+
+
+def _status(result: Any) -> int:
+    """PuLP 3 returns an int from solve(); PuLP 4 returns LpSolveStats with .status."""
+    return int(result) if isinstance(result, int) else int(result.status)
+
+
+def _solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
+    result = model.problem.solve(solver)
+    code = _status(result)
+    if code == 1:
+        return SolveStatus.OPTIMAL
+    if code == -1:
+        return SolveStatus.INFEASIBLE
+    if code == -2:
+        return SolveStatus.UNBOUNDED
+    if code == -3 and solver_name == "highs":
+        # HiGHS may stop at "unbounded or infeasible"; every cfe-opt objective is bounded
+        # below (a sum of non-negative terms), so that means infeasible.
+        import highspy
+
+        status = model.problem.solverModel.getModelStatus()
+        if status in (highspy.HighsModelStatus.kUnboundedOrInfeasible,
+                      highspy.HighsModelStatus.kInfeasible):
+            return SolveStatus.INFEASIBLE
+    return SolveStatus.ERROR if code == -3 else SolveStatus.NOT_SOLVED
+
+
+def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
+    """Row name → dual value as PuLP reports it after a solve (PuLP 3 and 4)."""
+    rows = problem.constraints() if callable(problem.constraints) else problem.constraints
+    items = rows.items() if hasattr(rows, "items") else ((r.name, r) for r in rows)
+    return {name: (row.pi if row.pi is not None else math.nan) for name, row in items}
+
+
+def _unit_scale(expression: pulp.LpAffineExpression) -> float:
+    coefficients = [abs(c) for _, c in expression.items() if c]
+    return 1.0 / min(coefficients) if coefficients else 1.0
+
+
+def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName = "highs",
+        time_limit: float | None = None) -> SolveRun:
+    """Solve the model stage by stage; stop at the first stage that is not optimal."""
+    solver = make_solver(solver_name, model.integer, time_limit)
+    out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[solver_name].name,
+                   solver_version=solver_version(solver_name))
+    plan = stages(mode, model)
+    start_all = time.perf_counter()
+    for i, stage in enumerate(plan):
+        objective = stage.build(model)
+        model.problem.setObjective(objective)
+        start = time.perf_counter()
+        status = _solve_once(model, solver, solver_name)
+        seconds = time.perf_counter() - start
+        value = objective.value() if status is SolveStatus.OPTIMAL else None
+        value = float(value) if value is not None else (0.0 if status is SolveStatus.OPTIMAL
+                                                         else None)
+        out.stages.append(StageResult(stage.name, stage.main, status, value, seconds))
+        if status is not SolveStatus.OPTIMAL:
+            out.status = status
+            break
+        if stage.main:
+            out.objective = value
+            if not model.integer and SOLVERS[solver_name].duals:
+                out.duals = constraint_duals(model.problem)
+        if i < len(plan) - 1:
+            # Scale the row so that one unit of equipment moves it by at least 1: the
+            # tolerance then allows later stages at most ~1e-7 units of slack. Main stages
+            # (in normalised deviations) scale by the smallest weight/scale of any position.
+            scale = _unit_scale(weighted_sum(model) if stage.main else objective)
+            hold = value * scale + HOLD_REL * abs(value * scale) + HOLD_ABS
+            model.add_row(("hold", stage.name), objective * scale, "<=", hold, RowInfo(
+                              family="objective", owner="model", kind="objective",
+                              label=f"hold the {stage.name} optimum"))
+    else:
+        out.status = SolveStatus.OPTIMAL
+    out.solve_seconds = time.perf_counter() - start_all
+    return out
