@@ -127,7 +127,7 @@ def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
     report = CheckReport()
     _definitions(index, sol, report, integer)
     _deployments(index, sol, report)
-    for path, name, limit, owner, _kind in hard_limits(index.spec):
+    for path, _name, limit, owner, _kind in hard_limits(index.spec):
         where = ".".join(path)
         if isinstance(limit, SumLimit):
             _sum_limit(index, sol, report, where, owner, limit)

@@ -103,7 +103,7 @@ def allocation_table(model: Model) -> pd.DataFrame:
     on_after: dict[tuple, float] = {}
     by_status: dict[tuple, float] = {}
     for key in index.equipment_keys():
-        owner, p, a, c, k = key
+        _owner, p, a, c, k = key
         after = _value(model, ("equipment", *key))
         for loc in ((p, a, c), (p, TOTAL, c)):
             on_before[loc] = on_before.get(loc, 0.0) + index.equipment_before[key]

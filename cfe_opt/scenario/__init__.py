@@ -9,7 +9,6 @@ from cfe_opt.scenario.loader import (
     RawScenario,
     SourceMap,
     content_sha256,
-    display_name,
     parse_spec,
     read_raw,
 )

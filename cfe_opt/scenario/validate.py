@@ -130,7 +130,8 @@ def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
                     "a party with no territory in the area of application has no territorial "
                     "ceiling")
             if party.areas:
-                yield (*base, "areas"), "a party with no territory in the area of application has no areas"
+                yield (*base, "areas"), ("a party with no territory in the area of application "
+                                         "has no areas")
             if party.storage:
                 yield (*base, "storage"), (
                     "a party with no territory keeps no equipment in storage here (its "

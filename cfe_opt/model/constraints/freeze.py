@@ -14,7 +14,7 @@ def add_freezes(model: Model) -> None:
     """v[p,c] ≤ v⁰[p,c] for each frozen party p and category c (v⁰: the current figure);
     TSC[p,a,c] ≤ TSC⁰[p,a,c] for each frozen area."""
     index = model.index
-    for path, name, limit, owner, kind in hard_limits(index.spec):
+    for _path, name, limit, owner, kind in hard_limits(index.spec):
         if not isinstance(limit, FreezeLimit):
             continue
         prefix = (owner, name) if kind == "red_line" else (name,)

@@ -23,9 +23,8 @@ def add_sum_limits(model: Model) -> None:
         prefix = (owner, name) if kind == "red_line" else (name,)
         for keys, quantity, rhs, rhs_field in expand_sum_limit(index, limit, ".".join(path)):
             form = linear_form(index, quantity)
-            if not form:
-                if _holds(0.0, limit.sense, rhs):
-                    continue  # nothing to limit here (e.g. a party with no deployments)
+            if not form and _holds(0.0, limit.sense, rhs):
+                continue  # nothing to limit here (e.g. a party with no deployments)
             described = limit.description or name
             model.add_row((*prefix, *keys), model.expression(form), limit.sense, rhs, RowInfo(
                 family="limit", owner=owner, kind=kind,
