@@ -172,7 +172,7 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                    float(row.after))
     for p in index.parties:
         party = index.spec.parties[p]
-        for c in index.categories:
+        for c in index.party_categories[p]:
             held = sol.national_value("holdings_after", p, c)
             cut = sol.national_value("reduction", p, c)
             ceiling = sol.national_value("national_ceiling", p, c)
@@ -242,7 +242,8 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
         column = {"holdings": "holdings_after", "national_ceiling": "national_ceiling",
                   "reduction": "reduction"}[term.of]
         return coef * sum(sol.national_value(column, p, c)
-                          for p in index.parties_of(term.parties) for c in cats)
+                          for p in index.parties_of(term.parties) for c in cats
+                          if index.holds(p, c))
     if term.of == "territorial_ceiling":
         if term.areas is not None:
             return coef * sum(sol.subceiling(p, a, c) for (p, a) in index.locations_of(term.areas)
@@ -336,12 +337,16 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
     rows = []
     for p in index.parties:
         for c in index.categories:
+            if not index.holds(p, c) and c not in index.ground:
+                continue
+            held = index.holds(p, c)
             rows.append({"party": p, "area": TOTAL, "category": c,
                          "national_ceiling": _or_nan(index.national_ceiling_now(p, c)),
                          "territorial_ceiling": _or_nan(index.territorial_ceiling_now(p, c)),
                          "temporary_deployment": 0.0,
-                         "holdings_after": float(index.holdings_before(p, c)),
-                         "reduction": 0.0})
+                         "holdings_after": float(index.holdings_before(p, c)) if held
+                         else math.nan,
+                         "reduction": 0.0 if held else math.nan})
         for (_, a) in index.territory[p]:
             for c in index.ground:
                 now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_areas

@@ -74,7 +74,8 @@ def _priority_sum(level: int) -> Callable[[Model], pulp.LpAffineExpression]:
 
 def status_quo_holdings(model: Model) -> pulp.LpAffineExpression:
     """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units)."""
-    keys = [("holdings", p, c) for p in model.index.parties for c in model.index.categories]
+    keys = [("holdings", p, c) for p in model.index.parties
+            for c in model.index.party_categories[p]]
     keys += [("equipment", *k) for k in model.index.equipment_keys()]
     return _distance(model, "holdings", keys)
 

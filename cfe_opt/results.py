@@ -114,6 +114,9 @@ def allocation_table(model: Model) -> pd.DataFrame:
         has_territory = index.spec.parties[p].territory
         for c in index.categories:
             ground = c in index.ground
+            held = index.holds(p, c)
+            if not held and not (ground and has_territory):
+                continue
             rows.append({
                 "party": p, "area": TOTAL, "category": c,
                 "national_ceiling_before": _num(index.national_ceiling_now(p, c)),
@@ -122,7 +125,7 @@ def allocation_table(model: Model) -> pd.DataFrame:
                 if ground and has_territory else math.nan,
                 "territorial_ceiling": _value(model, ("territorial_ceiling", p, c)),
                 "temporary_deployment": _value(model, ("temporary_deployment", p, c)),
-                "holdings_before": float(index.holdings_before(p, c)),
+                "holdings_before": float(index.holdings_before(p, c)) if held else math.nan,
                 "holdings_after": _value(model, ("holdings", p, c)),
                 "reduction": _value(model, ("reduction", p, c)),
                 "on_territory_before": on_before.get((p, TOTAL, c), math.nan)

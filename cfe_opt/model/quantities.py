@@ -31,7 +31,7 @@ def term_keys(index: ScenarioIndex, term: Term) -> list[VarKey]:
     of = term.of
     if of in ("holdings", "national_ceiling", "reduction"):
         return [(of, p, c) for p in index.parties_of(term.parties)
-                for c in index.categories_of(term.categories)]
+                for c in index.categories_of(term.categories) if index.holds(p, c)]
     ground = _ground(index, term.categories)
     if of == "territorial_ceiling":
         if term.areas is not None:

@@ -10,9 +10,10 @@ from cfe_opt.model.core import Model
 
 
 def add_national_variables(model: Model) -> None:
-    """NC[p,c] ≥ 0, H[p,c] ≥ 0, R[p,c] ≥ 0 (R free when holdings may rise), all p, c."""
+    """NC[p,c] ≥ 0, H[p,c] ≥ 0, R[p,c] ≥ 0 (R free when holdings may rise), for each party p
+    and each category c its equipment is modelled in."""
     index = model.index
-    keys = [(p, c) for p in index.parties for c in index.categories]
+    keys = [(p, c) for p in index.parties for c in index.party_categories[p]]
     model.add_variables("national_ceiling", keys)
     model.add_variables("holdings", keys)
     may_rise = index.spec.settings.holdings_may_rise

@@ -257,7 +257,10 @@ class Party(Strict):
     weight: Number = Field(default=1, gt=0)
     description: Text | None = None
     source: Text | None = None
-    holdings: CategoryFigures
+    # The categories this party's equipment is modelled in (default: the scenario's). A party
+    # with ``categories: []`` takes part through its positions and red lines only.
+    categories: list[Category] | None = None
+    holdings: CategoryFigures = {}
     storage: CategoryFigures = {}
     national_ceiling: CategoryFigures = {}
     territorial_ceiling: CategoryFigures = {}

@@ -32,6 +32,7 @@ class ScenarioIndex:
     categories: tuple[Category, ...]
     ground: tuple[Category, ...]
     air: tuple[Category, ...]
+    party_categories: dict[str, tuple[Category, ...]]  # categories each party's equipment is in
     group_members: dict[str, tuple[str, ...]]
     zone_locations: dict[str, tuple[Location, ...]]
     territory: dict[str, tuple[Location, ...]]  # locations of each party's own territory
@@ -83,6 +84,10 @@ class ScenarioIndex:
             wanted.update(CATEGORY_ALIASES.get(ref, (ref,)))
         return tuple(c for c in self.categories if c in wanted)
 
+    def holds(self, party: str, category: str) -> bool:
+        """Whether the party's equipment of this category is modelled."""
+        return category in self.party_categories[party]
+
     # ---- status quo ---------------------------------------------------------------------------
     def holdings_before(self, party: str, category: Category) -> int:
         return self.spec.parties[party].holdings[category].value
@@ -106,6 +111,7 @@ class ScenarioIndex:
             for owner in self.parties
             for (party, area) in self.owner_locations[owner]
             for cat in self.ground
+            if cat in self.party_categories[owner]
             for status in STATUSES
         ]
 
@@ -162,10 +168,16 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
                     td_allowance[(host, cat)] = fig.value
 
     ground = tuple(c for c in categories if c in GROUND)
+    party_categories = {
+        code: tuple(c for c in categories
+                    if party.categories is None or c in party.categories)
+        for code, party in spec.parties.items()
+    }
     return ScenarioIndex(
         spec=spec,
         parties=parties,
         categories=categories,
+        party_categories=party_categories,
         ground=ground,
         air=tuple(c for c in categories if c in AIR),
         group_members=group_members,
@@ -175,7 +187,7 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
         subceiling_areas=subceiling_areas,
         td_allowance=td_allowance,
         td_entry=td_entry,
-        equipment_before=_equipment_before(spec, ground),
+        equipment_before=_equipment_before(spec, party_categories),
     )
 
 
@@ -216,12 +228,12 @@ def _expand_zone(spec: ScenarioSpec, name: str, stack: tuple[str, ...],
     return locs
 
 
-def _equipment_before(spec: ScenarioSpec,
-                      ground: tuple[Category, ...]) -> dict[EquipmentKey, int]:
+def _equipment_before(spec: ScenarioSpec, party_categories: dict[str, tuple[Category, ...]]
+                      ) -> dict[EquipmentKey, int]:
     """Where each party's ground equipment stands before any change (validated consistent)."""
     out: dict[EquipmentKey, int] = {}
     for owner, party in spec.parties.items():
-        for cat in ground:
+        for cat in (c for c in party_categories[owner] if c in GROUND):
             total = party.holdings[cat].value
             stored = party.storage[cat].value if cat in party.storage else 0
             placed = 0

@@ -115,11 +115,32 @@ def _party_problem(spec: ScenarioSpec, ref: str) -> str | None:
 def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
     for code, party in spec.parties.items():
         base = ("parties", code)
-        for cat in spec.categories:
-            if cat not in party.holdings:
+        held = spec.categories if party.categories is None else party.categories
+        for i, cat in enumerate(party.categories or []):
+            if cat not in spec.categories:
+                yield (*base, "categories", i), (f"{cat} is not among the scenario's categories "
+                                                 f"({', '.join(spec.categories)})")
+        for cat in held:
+            if cat in spec.categories and cat not in party.holdings:
                 yield (*base, "holdings", cat), (
-                    f"holdings for {cat} are missing (every party needs holdings for each of the "
-                    f"scenario's categories: {', '.join(spec.categories)})")
+                    f"holdings for {cat} are missing (a party needs holdings for each category "
+                    f"its equipment is modelled in: {', '.join(held)})")
+        outside = [c for c in spec.categories if c not in held]
+        for fieldname in ("holdings", "national_ceiling", "storage"):
+            for cat in getattr(party, fieldname):
+                if cat in outside:
+                    yield (*base, fieldname, cat), (
+                        f"{code}'s equipment is not modelled in {cat} (its categories: "
+                        f"{', '.join(held) or 'none'})")
+        placed = [(("areas", a, f), getattr(area, f)) for a, area in party.areas.items()
+                  for f in ("holdings", "storage")]
+        placed += [(("stationed", ref), figs) for ref, figs in party.stationed.items()]
+        for sub_path, figures in placed:
+            for cat in figures:
+                if cat in outside:
+                    yield (*base, *sub_path, cat), (
+                        f"{code}'s equipment is not modelled in {cat} (its categories: "
+                        f"{', '.join(held) or 'none'})")
         for fieldname in ("storage", "territorial_ceiling"):
             for cat in getattr(party, fieldname):
                 if cat not in GROUND:

@@ -14,7 +14,7 @@ def add_holdings_balance(model: Model) -> None:
     """
     index = model.index
     for p in index.parties:
-        for c in index.categories:
+        for c in index.party_categories[p]:
             lhs = model.var(("holdings", p, c)) + model.var(("reduction", p, c))
             model.add_row((p, c), lhs, "==", index.holdings_before(p, c), RowInfo(
                 family="holdings_balance", owner=p, kind="definition",
@@ -32,7 +32,7 @@ def add_location_balance(model: Model) -> None:
     for key in index.equipment_keys():
         by_owner.setdefault((key[0], key[3]), []).append(model.var(("equipment", *key)))
     for p in index.parties:
-        for c in index.ground:
+        for c in (c for c in index.ground if index.holds(p, c)):
             lhs = pulp.lpSum(by_owner.get((p, c), [])) - model.var(("holdings", p, c))
             model.add_row((p, c), lhs, "==", 0, RowInfo(
                 family="location_balance", owner=p, kind="definition",

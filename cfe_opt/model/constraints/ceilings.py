@@ -13,7 +13,7 @@ def add_national_ceilings(model: Model) -> None:
     """H[p,c] − NC[p,c] ≤ 0: a party holds no more than its national ceiling, anywhere."""
     index = model.index
     for p in index.parties:
-        for c in index.categories:
+        for c in index.party_categories[p]:
             lhs = model.var(("holdings", p, c)) - model.var(("national_ceiling", p, c))
             model.add_row((p, c), lhs, "<=", 0, RowInfo(
                 family="national_ceiling", owner=p, kind="definition",
