@@ -196,6 +196,10 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
         own = {(p, a) for a in party.areas} | {(p, MAIN)}
         for c in index.ground:
             on_territory = sol.equipment_sum(locations=own, categories={c})
+            if (p, c) not in index.territorial_pairs:
+                _test(report, "territorial_ceiling", p, f"{p} {c}: no TLE on a territory whose "
+                      "ceiling is not modelled", on_territory, "<=", 0.0)
+                continue
             tc = sol.national_value("territorial_ceiling", p, c)
             td = sol.deployment(p, c)
             _test(report, "territorial_ceiling", p, f"{p} {c}: TLE on territory within TC + "
@@ -249,8 +253,8 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
             return coef * sum(sol.subceiling(p, a, c) for (p, a) in index.locations_of(term.areas)
                               if (p, a) in index.subceiling_areas for c in ground)
         return coef * sum(sol.national_value("territorial_ceiling", p, c)
-                          for p in index.parties_of(term.parties)
-                          if index.spec.parties[p].territory for c in ground)
+                          for p in index.parties_of(term.parties) for c in ground
+                          if (p, c) in index.territorial_pairs)
     if term.of == "temporary_deployment":
         return coef * sum(sol.deployment(p, c) for p in index.parties_of(term.parties)
                           for c in ground)

@@ -115,7 +115,7 @@ def allocation_table(model: Model) -> pd.DataFrame:
         for c in index.categories:
             ground = c in index.ground
             held = index.holds(p, c)
-            if not held and not (ground and has_territory):
+            if not held and (p, c) not in index.territorial_pairs:
                 continue
             rows.append({
                 "party": p, "area": TOTAL, "category": c,

@@ -38,8 +38,8 @@ def term_keys(index: ScenarioIndex, term: Term) -> list[VarKey]:
             return [("territorial_subceiling", p, a, c)
                     for (p, a) in index.locations_of(term.areas)
                     if (p, a) in index.subceiling_areas for c in ground]
-        return [(of, p, c) for p in index.parties_of(term.parties)
-                if index.spec.parties[p].territory for c in ground]
+        return [(of, p, c) for p in index.parties_of(term.parties) for c in ground
+                if (p, c) in index.territorial_pairs]
     if of == "temporary_deployment":
         return [(of, p, c) for p in index.parties_of(term.parties) for c in ground
                 if (p, c) in index.td_allowance]

@@ -21,10 +21,10 @@ def add_national_variables(model: Model) -> None:
 
 
 def add_territorial_variables(model: Model) -> None:
-    """TC[p,c] ≥ 0 for parties with territory; TSC[p,a,c] ≥ 0 for areas with a sub-ceiling."""
+    """TC[p,c] ≥ 0 where a territorial ceiling is in play (``territorial_pairs``);
+    TSC[p,a,c] ≥ 0 for areas with a sub-ceiling."""
     index = model.index
-    model.add_variables("territorial_ceiling",
-                        [(p, c) for p in index.parties_with_territory() for c in index.ground])
+    model.add_variables("territorial_ceiling", list(index.territorial_pairs))
     model.add_variables("territorial_subceiling",
                         [(p, a, c) for (p, a) in index.subceiling_areas for c in index.ground])
 

@@ -38,6 +38,10 @@ class ScenarioIndex:
     territory: dict[str, tuple[Location, ...]]  # locations of each party's own territory
     owner_locations: dict[str, tuple[Location, ...]]  # where each party's equipment may stand
     subceiling_areas: tuple[Location, ...]
+    # (party, ground category) that have a territorial ceiling in this scenario: a current
+    # figure, equipment that may stand there, a temporary-deployment allowance, or a limit or
+    # position that names it. Elsewhere the ceiling is not in play and is not modelled.
+    territorial_pairs: tuple[tuple[str, Category], ...]
     td_allowance: dict[tuple[str, Category], int]  # host, category → allowance
     td_entry: dict[str, str]  # host → name of its temporary-deployment entry
     equipment_before: dict[EquipmentKey, int]  # status quo: where each party's equipment stands
@@ -173,6 +177,8 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
                     if party.categories is None or c in party.categories)
         for code, party in spec.parties.items()
     }
+    territorial_pairs = _territorial_pairs(spec, ground, party_categories, owner_locations,
+                                           group_members, td_allowance)
     return ScenarioIndex(
         spec=spec,
         parties=parties,
@@ -185,10 +191,84 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
         territory=territory,
         owner_locations=owner_locations,
         subceiling_areas=subceiling_areas,
+        territorial_pairs=territorial_pairs,
         td_allowance=td_allowance,
         td_entry=td_entry,
         equipment_before=_equipment_before(spec, party_categories),
     )
+
+
+def _territorial_pairs(spec: ScenarioSpec, ground: tuple[Category, ...],
+                       party_categories: dict[str, tuple[Category, ...]],
+                       owner_locations: dict[str, tuple[Location, ...]],
+                       group_members: dict[str, tuple[str, ...]],
+                       td_allowance: dict[tuple[str, Category], int],
+                       ) -> tuple[tuple[str, Category], ...]:
+    wanted: set[tuple[str, str]] = set()
+    for code, party in spec.parties.items():
+        if not party.territory:
+            continue
+        wanted.update((code, c) for c in party.territorial_ceiling)
+    for owner, locations in owner_locations.items():
+        for (host, _area) in locations:
+            wanted.update((host, c) for c in party_categories[owner] if c in GROUND)
+    wanted.update(td_allowance)
+    named = _territorial_mentions(spec, group_members)
+    for code, cats in named:
+        wanted.update((code, c) for c in (cats or ground))
+    return tuple((p, c) for p in spec.parties if spec.parties[p].territory
+                 for c in ground if (p, c) in wanted)
+
+
+def _territorial_mentions(spec: ScenarioSpec, group_members: dict[str, tuple[str, ...]]
+                          ) -> list[tuple[str, tuple[str, ...] | None]]:
+    """Parties whose territorial ceiling a limit or position names (with its categories)."""
+    from cfe_opt.scenario.schema import (
+        EqualTreatmentLimit,
+        FreezeLimit,
+        ReciprocityLimit,
+        SumLimit,
+    )
+
+    def expand_parties(refs: list[str] | None) -> list[str]:
+        if refs is None:
+            return list(spec.parties)
+        out: list[str] = []
+        for ref in refs:
+            out.extend(group_members.get(ref, (ref,)))
+        return out
+
+    def expand_categories(refs: list[str] | None) -> tuple[str, ...] | None:
+        if refs is None:
+            return None
+        return tuple(c for ref in refs for c in CATEGORY_ALIASES.get(ref, (ref,)))
+
+    mentions: list[tuple[str, tuple[str, ...] | None]] = []
+
+    def from_quantity(quantity) -> None:  # type: ignore[no-untyped-def]
+        for term in quantity.terms:
+            if term.of == "territorial_ceiling" and term.areas is None:
+                for p in expand_parties(term.parties):
+                    mentions.append((p, expand_categories(term.categories)))
+
+    limits = list(spec.limits.values()) + [lim for party in spec.parties.values()
+                                           for lim in party.red_lines.values()]
+    for limit in limits:
+        if isinstance(limit, SumLimit):
+            from_quantity(limit.quantity)
+        elif isinstance(limit, ReciprocityLimit):
+            from_quantity(limit.subject)
+            from_quantity(limit.reference)
+        elif isinstance(limit, FreezeLimit | EqualTreatmentLimit) and (
+                limit.of == "territorial_ceiling"):
+            refs = limit.parties if isinstance(limit, FreezeLimit) else [
+                *limit.subject, *limit.reference]
+            for p in expand_parties(refs):
+                mentions.append((p, expand_categories(limit.categories)))
+    for party in spec.parties.values():
+        for position in party.positions.values():
+            from_quantity(position.quantity)
+    return [(p, cats) for p, cats in mentions if p in spec.parties]
 
 
 def _parties_of(spec: ScenarioSpec, refs: Iterable[str],

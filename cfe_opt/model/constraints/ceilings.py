@@ -21,7 +21,7 @@ def add_national_ceilings(model: Model) -> None:
 
 
 def add_territorial_ceilings(model: Model) -> None:
-    """Σ_{o,(p,a),k} X[o,p,a,c,k] − TC[p,c] − TD[p,c] ≤ 0 for p with territory, ground c.
+    """Σ_{o,(p,a),k} X[o,p,a,c,k] − TC[p,c] − TD[p,c] ≤ 0 for each (p,c) in play.
 
     Counts all ground TLE on p's territory, its own and foreign stationed forces together;
     TD is the temporary deployment above the ceiling (zero where p hosts none).
@@ -30,16 +30,13 @@ def add_territorial_ceilings(model: Model) -> None:
     on_territory = defaultdict(list)
     for key in index.equipment_keys():
         on_territory[(key[1], key[3])].append(model.var(("equipment", *key)))
-    for p in index.parties_with_territory():
-        for c in index.ground:
-            lhs = pulp.lpSum(on_territory.get((p, c), [])) - model.var(
-                ("territorial_ceiling", p, c))
-            if model.has_var(("temporary_deployment", p, c)):
-                lhs = lhs - model.var(("temporary_deployment", p, c))
-            model.add_row((p, c), lhs, "<=", 0, RowInfo(
-                family="territorial_ceiling", owner=p, kind="definition",
-                label=f"{p} {c}: TLE on territory within TC + temporary deployment",
-                keys=(p, c)))
+    for (p, c) in index.territorial_pairs:
+        lhs = pulp.lpSum(on_territory.get((p, c), [])) - model.var(("territorial_ceiling", p, c))
+        if model.has_var(("temporary_deployment", p, c)):
+            lhs = lhs - model.var(("temporary_deployment", p, c))
+        model.add_row((p, c), lhs, "<=", 0, RowInfo(
+            family="territorial_ceiling", owner=p, kind="definition",
+            label=f"{p} {c}: TLE on territory within TC + temporary deployment", keys=(p, c)))
 
 
 def add_territorial_subceilings(model: Model) -> None:
