@@ -7,6 +7,7 @@ Exit codes: 0 solved (or valid), 1 no feasible option, 2 bad input, 3 solver fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -70,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cfe-opt: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter exit quiet
+        return EXIT_OK
     except Exception as exc:
         if os.environ.get("CFE_OPT_DEBUG"):
             raise

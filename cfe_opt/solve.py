@@ -53,7 +53,7 @@ SOLVERS: dict[str, SolverCapabilities] = {
 # A stage's optimum is held for later stages as  k·Σ ≤ k·optimum·(1 + HOLD_REL) + HOLD_ABS,
 # with k scaling the row's smallest coefficient to 1 (so the slack is in units of equipment).
 HOLD_ABS = 1e-7
-HOLD_REL = 1e-9
+HOLD_REL = 1e-11
 
 
 @dataclass(frozen=True)
