@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from cfe_opt.categories import STATUSES
 from cfe_opt.model.core import Model
@@ -20,13 +21,15 @@ from cfe_opt.solve import SolveRun, SolveStatus, StageResult
 
 TOTAL = "total"  # the area label of a party's whole-state row in the allocation table
 DECIMALS = 6
+SIGNIFICANT = 9
 BINDING_TOL = 1e-6
 
 
 def clean(value: float | None) -> float:
+    """Remove solver noise: 6 decimals, then 9 significant digits (and -0 as 0)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.nan
-    value = round(float(value), DECIMALS)
+    value = float(f"{round(float(value), DECIMALS):.{SIGNIFICANT}g}")
     return 0.0 if value == 0 else value
 
 
@@ -248,7 +251,7 @@ def assumption_list(scenario: Scenario) -> list[str]:
     found: list[str] = []
 
     def walk(node: Any, path: str) -> None:
-        if hasattr(node, "model_fields"):
+        if isinstance(node, BaseModel):
             if getattr(node, "assumption", False):
                 found.append(f"{path}: {getattr(node, 'note', '') or ''}".rstrip(": "))
             for name in type(node).model_fields:

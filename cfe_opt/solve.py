@@ -23,7 +23,7 @@ import pulp
 
 from cfe_opt.errors import SolverError
 from cfe_opt.model.core import Model, RowInfo
-from cfe_opt.objectives import ObjectiveMode, stages, weighted_sum
+from cfe_opt.objectives import ObjectiveMode, stages
 
 SolverName = Literal["highs", "cbc"]
 
@@ -50,10 +50,10 @@ SOLVERS: dict[str, SolverCapabilities] = {
     "cbc": SolverCapabilities("CBC", duals=True, iis=False, ranging=False, in_process=False),
 }
 
-# A stage's optimum is held for later stages as  k·Σ ≤ k·optimum·(1 + HOLD_REL) + HOLD_ABS,
-# with k scaling the row's smallest coefficient to 1 (so the slack is in units of equipment).
-HOLD_ABS = 1e-7
-HOLD_REL = 1e-11
+# A stage's optimum z* is held for later stages as  f − h ≤ z*,  0 ≤ h ≤ τ·max(|z*|, 1): the
+# slack h absorbs the solver's own tolerance. τ starts tight; if a later stage turns out
+# infeasible (the hold was tighter than the solver's accuracy), every hold is loosened one rung.
+HOLD_LADDER = (1e-11, 1e-9, 1e-7, 1e-5)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class StageResult:
     status: SolveStatus
     objective: float | None
     seconds: float
+    hold_tolerance: float = 0.0  # relative slack the held optima had when this stage solved
 
 
 @dataclass
@@ -176,9 +177,10 @@ def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
     return {name: (row.pi if row.pi is not None else math.nan) for name, row in items}
 
 
-def _unit_scale(expression: pulp.LpAffineExpression) -> float:
-    coefficients = [abs(c) for _, c in expression.items() if c]
-    return 1.0 / min(coefficients) if coefficients else 1.0
+@dataclass
+class _Hold:
+    slack: pulp.LpVariable
+    optimum: float
 
 
 def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName = "highs",
@@ -188,17 +190,25 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[solver_name].name,
                    solver_version=solver_version(solver_name))
     plan = stages(mode, model)
+    holds: list[_Hold] = []
+    rung = 0
     start_all = time.perf_counter()
     for i, stage in enumerate(plan):
         objective = stage.build(model)
         model.problem.setObjective(objective)
         start = time.perf_counter()
         status = _solve_once(model, solver, solver_name)
+        while status is SolveStatus.INFEASIBLE and holds and rung < len(HOLD_LADDER) - 1:
+            rung += 1
+            for hold in holds:
+                hold.slack.upBound = HOLD_LADDER[rung] * max(abs(hold.optimum), 1.0)
+            status = _solve_once(model, solver, solver_name)
         seconds = time.perf_counter() - start
         value = objective.value() if status is SolveStatus.OPTIMAL else None
         value = float(value) if value is not None else (0.0 if status is SolveStatus.OPTIMAL
                                                          else None)
-        out.stages.append(StageResult(stage.name, stage.main, status, value, seconds))
+        out.stages.append(StageResult(stage.name, stage.main, status, value, seconds,
+                                      HOLD_LADDER[rung] if holds else 0.0))
         if status is not SolveStatus.OPTIMAL:
             out.status = status
             break
@@ -207,14 +217,13 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
             if not model.integer and SOLVERS[solver_name].duals:
                 out.duals = constraint_duals(model.problem)
         if i < len(plan) - 1:
-            # Scale the row so that one unit of equipment moves it by at least 1: the
-            # tolerance then allows later stages at most ~1e-7 units of slack. Main stages
-            # (in normalised deviations) scale by the smallest weight/scale of any position.
-            scale = _unit_scale(weighted_sum(model) if stage.main else objective)
-            hold = value * scale + HOLD_REL * abs(value * scale) + HOLD_ABS
-            model.add_row(("hold", stage.name), objective * scale, "<=", hold, RowInfo(
-                              family="objective", owner="model", kind="objective",
-                              label=f"hold the {stage.name} optimum"))
+            model.add_variables("hold_slack", [(stage.name,)], integer=False,
+                                up={(stage.name,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
+            slack = model.var(("hold_slack", stage.name))
+            model.add_row(("hold", stage.name), objective - slack, "<=", value, RowInfo(
+                family="objective", owner="model", kind="objective",
+                label=f"hold the {stage.name} optimum"))
+            holds.append(_Hold(slack, value))
     else:
         out.status = SolveStatus.OPTIMAL
     out.solve_seconds = time.perf_counter() - start_all

@@ -31,6 +31,7 @@ VARIABLE_FAMILIES = {
     "deviation_over": "V[q,n]: excess of party q's position n above its target",
     "stage_level": "Z: the largest weighted normalised deviation (minimax)",
     "distance": "D[v]: |v - status quo| for the tie-break",
+    "hold_slack": "h[s]: the slack allowed on stage s's held optimum",
 }
 
 KINDS = ("definition", "treaty_rule", "commitment", "red_line", "position", "objective")
