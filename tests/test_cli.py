@@ -1,0 +1,144 @@
+"""The command line: outputs, exit codes, atomic files, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cfe_opt.check import check, read_solution
+from cfe_opt.cli import main
+from cfe_opt.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+TALKS = ROOT / "models" / "talks_1998.yaml"
+DEADLOCK = ROOT / "models" / "talks_1998_flank_deadlock.yaml"
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_solve_writes_every_table_and_a_summary(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, stderr = run(["solve", TALKS, "--out", out, "--write-model"], capsys)
+    assert code == 0, stderr
+    assert "Positions: who concedes what" in stdout
+    assert "all " in stdout and "hard limits hold" in stdout
+    for name in ("summary.json", "allocation.csv", "equipment.csv", "positions.csv",
+                 "constraints.csv", "model.mps"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["objective_mode"] == "weighted"
+    assert summary["objective_value"] == pytest.approx(0.31)
+    assert summary["solver"] == "HiGHS" and summary["solver_version"].startswith("HiGHS")
+    assert len(summary["scenario"]["sha256"]) == 64
+    assert summary["check"]["ok"] is True
+    assert summary["build_seconds"] >= 0 and summary["solve_seconds"] >= 0
+    assert [s["name"] for s in summary["stages"]] == ["weighted", "tie_break_holdings",
+                                                      "tie_break_ceilings"]
+    constraints = pd.read_csv(out / "constraints.csv")
+    assert list(constraints.columns[:11]) == ["name", "family", "owner", "kind", "label", "lhs",
+                                              "sense", "rhs", "slack", "shadow_price", "binding"]
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert list(allocation.columns[:3]) == ["party", "area", "category"]
+    positions = pd.read_csv(out / "positions.csv")
+    for column in ("target", "achieved", "deviation", "normalised_deviation"):
+        assert column in positions.columns
+    assert "ROWS" in (out / "model.mps").read_text()
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+def test_written_solution_passes_the_checker_from_csv(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["solve", TALKS, "--out", out, "--quiet"], capsys)[0] == 0
+    code, stdout, _ = run(["check", TALKS, "--solution", out], capsys)
+    assert code == 0 and "hard limits hold" in stdout
+
+
+def test_checker_catches_a_tampered_solution(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["solve", TALKS, "--out", out, "--quiet"], capsys)[0] == 0
+    allocation, equipment = (frame.sort_index() for frame in read_solution(out))
+    # Russia's flank ACV sub-ceiling raised to 2,000: Turkey's position is soft, so that alone
+    # breaks no hard limit...
+    allocation.loc[("RUS", "flank", "acv"), "territorial_ceiling"] = 2000
+    assert check(load_scenario(TALKS), allocation, equipment).ok
+    # ...but Poland's territorial ceiling above its frozen 1,730 breaks Poland's commitment
+    allocation.loc[("POL", "total", "tanks"), "territorial_ceiling"] = 1800
+    report = check(load_scenario(TALKS), allocation, equipment)
+    assert not report.ok
+    assert any("poland_freeze" in v.limit for v in report.violations)
+    # and US equipment moved beyond NATO_OTHERS' territorial ceiling breaks a definition
+    key = ("USA", "NATO_OTHERS", "main", "tanks", "active")
+    equipment.loc[key, "after"] += 5
+    report = check(load_scenario(TALKS), allocation, equipment)
+    assert {"location_balance", "territorial_ceiling"} <= {v.limit for v in report.violations}
+
+
+def test_infeasible_scenario_exits_1_and_names_the_concession(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, stderr = run(["solve", DEADLOCK, "--out", out], capsys)
+    assert code == 1
+    assert "no feasible option" in stderr
+    assert "RUS red line" in stdout and "2,000 → 1,380" in stdout
+    concession = pd.read_csv(out / "concession.csv")
+    assert list(concession["name"]) == ["limit.RUS.flank_acv_floor"]
+    assert json.loads((out / "summary.json").read_text())["status"] == "infeasible"
+
+
+def test_validate_and_version_and_help(capsys):
+    code, stdout, _ = run(["validate", TALKS], capsys)
+    assert code == 0 and "valid" in stdout and "7 parties" in stdout
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("cfe-opt ")
+    with pytest.raises(SystemExit) as exc:
+        main(["solve", "--help"])
+    assert exc.value.code == 0
+    assert "--objective" in capsys.readouterr().out
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["solve", str(TALKS), "--objective", "utopian"])
+    assert exc.value.code == 2
+    code, _, stderr = run(["solve", "no/such/file.yaml"], capsys)
+    assert code == 2 and "no/such/file.yaml" in stderr and "cannot read" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_same_input_gives_byte_identical_tables(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert run(["solve", TALKS, "--out", tmp_path / name, "--objective", "minimax",
+                    "--quiet"], capsys)[0] == 0
+    for table in ("allocation.csv", "equipment.csv", "positions.csv", "constraints.csv"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+
+
+def test_integer_flag_says_there_are_no_shadow_prices(tmp_path, capsys):
+    code, stdout, _ = run(["solve", TALKS, "--out", tmp_path, "--integer"], capsys)
+    assert code == 0
+    assert "no shadow prices" in stdout
+    assert json.loads((tmp_path / "summary.json").read_text())["shadow_prices"] is False
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "cfe_opt", "validate", str(TALKS)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nparties: {A: {name: a, holdings: {tanks: -1}}}\n")
+    proc = subprocess.run([sys.executable, "-m", "cfe_opt", "validate", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "parties.A.holdings.tanks" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
