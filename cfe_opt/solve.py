@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -111,11 +112,14 @@ def make_solver(name: SolverName, integer: bool, time_limit: float | None = None
             options.update(mip_rel_gap=1e-9, mip_abs_gap=1e-9)
         solver = _QuietHiGHS(msg=False, timeLimit=time_limit, **options)
     elif name == "cbc":
-        cls = getattr(pulp, "PULP_CBC_CMD", None) or pulp.COIN_CMD
-        solver = cls(msg=False, timeLimit=time_limit, gapRel=1e-9 if integer else None)
-        if not solver.available():
-            solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit,
-                                   gapRel=1e-9 if integer else None)
+        # PuLP 4 finds CBC through the cbcbox wheel (COIN_CMD); PuLP 3.3 bundles it
+        # (PULP_CBC_CMD, which warns that PuLP 4 drops it).
+        gap = 1e-9 if integer else None
+        solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit, gapRel=gap)
+        if not solver.available() and hasattr(pulp, "PULP_CBC_CMD"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap)
     else:
         raise SolverError(f"unknown solver '{name}' (choose highs or cbc)")
     if not solver.available():
