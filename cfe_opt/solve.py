@@ -181,6 +181,35 @@ def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
     return {name: (row.pi if row.pi is not None else math.nan) for name, row in items}
 
 
+FACE_TOL = 1e-9
+
+
+def _keep_to_optimal_face(model: Model, stage: str, duals: dict[str, float]) -> None:
+    """Restrict later stages to the optimal face of this stage's LP, exactly.
+
+    For an optimal dual, the optimal solutions are the feasible points complementary to it:
+    a variable with a non-zero reduced cost stays at its bound, and a row with a non-zero dual
+    stays tight. Fixing those keeps every later stage optimal for this one, whatever the size of
+    its objective — no tolerance involved (the hold row stays as the documented limit).
+    """
+    for family in list(model.variables.values()):
+        for var in family.values():
+            d = var.dj
+            if d is None or abs(d) <= FACE_TOL:
+                continue
+            if d > 0 and var.lowBound is not None:
+                var.upBound = var.lowBound
+            elif d < 0 and var.upBound is not None:
+                var.lowBound = var.upBound
+    for name, row in list(model.rows.items()):
+        pi = duals.get(name)
+        if row.sense == "==" or pi is None or math.isnan(pi) or abs(pi) <= FACE_TOL:
+            continue
+        model.add_row(("face", stage, name), row.lhs, ">=" if row.sense == "<=" else "<=",
+                      row.rhs, RowInfo(family="objective", owner="model", kind="objective",
+                                       label=f"{name} stays tight (optimal face of {stage})"))
+
+
 @dataclass
 class _Hold:
     slack: pulp.LpVariable
@@ -216,11 +245,13 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
         if status is not SolveStatus.OPTIMAL:
             out.status = status
             break
-        if stage.main:
+        duals = None if model.integer else constraint_duals(model.problem)
+        if stage.main and out.objective is None:
             out.objective = value
-            if not model.integer and SOLVERS[solver_name].duals:
-                out.duals = constraint_duals(model.problem)
+            out.duals = duals
         if i < len(plan) - 1:
+            if duals is not None:
+                _keep_to_optimal_face(model, stage.name, duals)
             model.add_variables("hold_slack", [(stage.name,)], integer=False,
                                 up={(stage.name,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
             slack = model.var(("hold_slack", stage.name))
