@@ -176,11 +176,11 @@ CASES = [
     case("merge-key", edit(("    territory: false\n", "    territory: false\n    <<: {x: 1}\n")),
          (14, "parties.BBB", "mapping keys must be plain names")),
     case("syntax-tab-indent", edit(("    name: B-land", "\tname: B-land")),
-         (12, "", "invalid YAML: found character '\\t' that cannot start any token")),
+         (12, "", "found character '\\t' that cannot start any token")),
     case("syntax-colon-in-plain-value", edit(("    name: B-land", "    name: B-land: x")),
          (12, "", "invalid YAML: mapping values are not allowed here")),
     case("syntax-unclosed-flow-sequence", "name: x\ncategories: [tanks, acv\n",
-         (3, "", "invalid YAML: expected ',' or ']'")),
+         (3, "", "expected ',' or ']'")),
     case("empty-file", "", (None, "", "file is empty")),
     case("comments-only-file", "# nothing yet\n\n", (None, "", "file is empty")),
     case("top-level-list", "- name: x\n- parties: {}\n",
@@ -188,7 +188,7 @@ CASES = [
     case("top-level-scalar", "just some text\n",
          (None, "", "a scenario file must be a mapping of fields")),
     case("nesting-too-deep", "name: x\ndescription: " + "[" * 50 + "]" * 50 + "\n",
-         (2, "description" + "[0]" * 40, "nesting deeper than 40 levels")),
+         (2, "", "nesting deeper than 40 levels")),
     # -- counts
     case("negative-count", edit(("acv: 100}\n    national", "acv: -5}\n    national")),
          (6, "parties.AAA.holdings.acv", "greater than or equal to 0 (got -5)")),
@@ -212,11 +212,11 @@ CASES = [
     case("figure-assumption-without-note", edit(("acv: 0}", "acv: {value: 0, assumption: true}}")),
          (14, "parties.BBB.holdings.acv", "an assumption needs a note")),
     case("count-octal-looking", edit(("acv: 100}\n    national", "acv: 0750}\n    national")),
-         (6, "parties.AAA.holdings.acv", ""),
-         bug_reason="'acv: 0750' is read as YAML 1.1 octal 488 and accepted silently"),
+         (6, "parties.AAA.holdings.acv",
+          "write numbers in plain decimal (YAML would read '0750' as 488)")),
     case("count-sexagesimal-looking", edit(("acv: 100}\n    national", "acv: 1:30}\n    national")),
-         (6, "parties.AAA.holdings.acv", ""),
-         bug_reason="'acv: 1:30' is read as YAML 1.1 base-60 integer 90 and accepted silently"),
+         (6, "parties.AAA.holdings.acv",
+          "write numbers in plain decimal (YAML would read '1:30' as 90)")),
     # -- numbers in positions
     case("target-inf", position("target: .inf"),
          (15, "parties.AAA.positions.P.target", "must be a finite number (got inf)")),
@@ -469,23 +469,30 @@ def test_alias_bomb_fails_fast(models_dir, capsys):
         rc, lines = run_validate(path, capsys)
     assert time.perf_counter() - start < 10
     assert rc == 2
-    assert_errors(lines, [(CASE, 3, "", "YAML anchors (&a0) are not allowed in scenario files; "
-                                        "use 'extends' to reuse a scenario")])
+    assert_errors(lines, [(CASE, 4, "description.a1[0]", "YAML aliases (*name) are not allowed "
+                                                         "in scenario files; use 'extends'")])
 
 
 def test_alias_without_anchor_is_refused(models_dir, capsys):
     path = write(models_dir, "case.yaml", edit(("acv: 0}", "acv: *zero}")))
     rc, lines = run_validate(path, capsys)
     assert rc == 2
-    assert_errors(lines, [(CASE, 14, "", "YAML aliases (*name) are not allowed")])
+    assert_errors(lines, [(CASE, 14, "", "found undefined alias 'zero'")])
 
 
-@bug("anchor/alias errors name no field path (here parties.BBB.holdings.acv)")
-def test_anchor_error_names_the_field_path(models_dir, capsys):
-    path = write(models_dir, "case.yaml", edit(("acv: 0}", "acv: &zero 0}")))
+def test_alias_error_names_the_field_path(models_dir, capsys):
+    path = write(models_dir, "case.yaml", edit(("acv: 0}", "acv: *zero}"),
+                                              ("tanks: 300, acv: 100}\n    national",
+                                               "tanks: 300, acv: &zero 100}\n    national")))
     rc, lines = run_validate(path, capsys)
     assert rc == 2
-    assert_errors(lines, [(CASE, 14, "parties.BBB.holdings.acv", "anchors")])
+    assert_errors(lines, [(CASE, 14, "parties.BBB.holdings.acv", "aliases")])
+
+
+def test_an_anchor_alone_changes_nothing(models_dir, capsys):
+    """An anchor that no alias uses is harmless: the file means the same without it."""
+    path = write(models_dir, "case.yaml", edit(("acv: 0}", "acv: &zero 0}")))
+    assert main(["validate", str(path)]) == 0
 
 
 # ---- files that are not YAML text -----------------------------------------------------------
@@ -509,7 +516,6 @@ def test_missing_file(models_dir, capsys):
     pytest.param("\x00", id="NUL"), pytest.param("\x07", id="BEL"),
     pytest.param("\x1b", id="ESC"), pytest.param("\x7f", id="DEL"),
 ])
-@bug("a control character in the file is an internal error (exit 4, two-line ReaderError)")
 def test_control_character(models_dir, capsys, char):
     path = write(models_dir, "case.yaml", BASE.replace("B-land", f"B{char}land"))
     rc, lines = run_validate(path, capsys)
@@ -517,18 +523,14 @@ def test_control_character(models_dir, capsys, char):
     assert_errors(lines, [(CASE, 12, "", "character")])
 
 
-@bug("nesting ~1000 levels deep is a RecursionError (exit 4): the depth cap is only checked "
-     "after PyYAML has composed the whole tree")
 def test_very_deep_nesting(models_dir, capsys):
     path = write(models_dir, "case.yaml", "name: x\ndescription: " + "[" * 1000 + "]" * 1000 + "\n")
     rc, lines = run_validate(path, capsys)
     assert rc == 2
-    assert_errors(lines, [(CASE, 2, "description" + "[0]" * 40, "nesting deeper than")])
+    assert_errors(lines, [(CASE, 2, "", "nesting deeper than")])
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX timers")
-@bug("the 500,000-node cap is checked only after composing the whole file: 600k nodes (1.2 MB) "
-     "take ~14 s to reject, a 3.8 MB file ~46 s")
 def test_many_nodes_fail_fast(models_dir, capsys):
     path = write(models_dir, "case.yaml",
                  "name: x\ndescription: [" + ",".join(["0"] * 600_000) + "]\n")
@@ -538,7 +540,6 @@ def test_many_nodes_fail_fast(models_dir, capsys):
     assert len(lines) == 1 and lines[0].startswith(f"{ERROR}{CASE}")
 
 
-@bug("a multi-document file says 'invalid YAML: but found another document' (context dropped)")
 def test_multi_document_file(models_dir, capsys):
     path = write(models_dir, "case.yaml", "name: a\n---\nname: b\n")
     rc, lines = run_validate(path, capsys)

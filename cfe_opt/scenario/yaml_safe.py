@@ -3,13 +3,17 @@
 Scenario files are data, so the reader is stricter than ``yaml.safe_load``:
 - only plain tags (mapping, sequence, string, integer, float, boolean, null); anything else,
   ``!!python/object`` included, is refused;
-- anchors and aliases are refused (they allow "billion laughs" expansion; use ``extends`` instead);
+- aliases are refused (they allow "billion laughs" expansion; use ``extends`` instead);
 - duplicate keys are refused (YAML silently keeps the last one);
-- size, node count and nesting depth are capped.
+- numbers must be written in decimal: YAML 1.1 would read ``0750`` as octal 488 and ``1:30`` as
+  90 (base 60); ``1e6`` is read as a number, as in YAML 1.2;
+- size, node count and nesting depth are capped, in a first pass over the event stream, so an
+  oversized or over-deep file fails fast.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,13 @@ import yaml
 
 from cfe_opt.errors import ScenarioError
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_NODES = 500_000
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000
 MAX_DEPTH = 40
+_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_DECIMAL_FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?(\.[0-9_]*)?([eE][-+]?[0-9]+)?$"
+                            r"|^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$")
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 _PLAIN_SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -45,26 +53,53 @@ class YamlDocument:
     lines: dict[Path_, int] = field(default_factory=dict)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses anchors and aliases at composition time."""
+class _Loader(yaml.SafeLoader):
+    """A SafeLoader that also reads 1e6 as a number (YAML 1.2 style)."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused(event.start_mark.line + 1, "YAML aliases (*name) are not allowed in "
-                           "scenario files; use 'extends' to reuse a scenario")
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise _Refused(event.start_mark.line + 1, f"YAML anchors (&{anchor}) are not allowed "
-                           "in scenario files; use 'extends' to reuse a scenario")
-        return super().compose_node(parent, index)
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789"))
 
 
 class _Refused(Exception):
-    def __init__(self, line: int, reason: str) -> None:
+    def __init__(self, line: int | None, reason: str) -> None:
         super().__init__(reason)
         self.line = line
         self.reason = reason
+
+
+def _first_pass(text: str) -> None:
+    """Walk the event stream once: refuse excessive size or depth before building anything."""
+    depth = 0
+    for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader), start=1):
+        if count > MAX_NODES:
+            raise _Refused(event.start_mark.line + 1, f"file has more than {MAX_NODES:,} YAML "
+                           "nodes")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(event.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} "
+                               "levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
+    """A one-line reason and a line for any PyYAML error."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return line, (f"invalid character {char!r} (#x{ord(char):04x}): control characters are "
+                      "not allowed")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        parts = [p for p in (exc.context, exc.problem) if p]
+        return (mark.line + 1 if mark else None), "invalid YAML: " + _one_line(
+            " ".join(parts) or "syntax error")
+    return None, "invalid YAML: " + _one_line(str(exc))
 
 
 def read_yaml(path: Path, display: str) -> YamlDocument:
@@ -83,26 +118,24 @@ def read_yaml(path: Path, display: str) -> YamlDocument:
     except OSError as exc:
         raise ScenarioError(display, "", f"cannot read file ({exc.strerror or exc})") from None
 
-    loader = _NoAliasLoader(text)
+    loader = None
     try:
+        _first_pass(text)
+        loader = _Loader(text)
         node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError(display, "", "file is empty")
+        doc = YamlDocument(file=display, data=None)
+        doc.data = _Builder(loader, doc).build(node, (), 0)
+        return doc
     except _Refused as exc:
         raise ScenarioError(display, "", exc.reason, line=exc.line) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        reason = (exc.problem or "invalid YAML").strip()
-        raise ScenarioError(display, "", f"invalid YAML: {reason}", line=line) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(display, "", f"invalid YAML: {exc}") from None
+        line, reason = _yaml_problem(exc, text)
+        raise ScenarioError(display, "", reason, line=line) from None
     finally:
-        loader.dispose()
-    if node is None:
-        raise ScenarioError(display, "", "file is empty")
-
-    doc = YamlDocument(file=display, data=None)
-    builder = _Builder(loader, doc)
-    doc.data = builder.build(node, (), 0)
-    return doc
+        if loader is not None:
+            loader.dispose()
 
 
 class _Builder:
@@ -110,6 +143,7 @@ class _Builder:
         self.loader = loader
         self.doc = doc
         self.count = 0
+        self.seen: set[int] = set()  # an alias composes to a node already seen
 
     def fail(self, node: yaml.Node, path: Path_, reason: str) -> ScenarioError:
         return ScenarioError(self.doc.file, format_path(path), reason,
@@ -121,6 +155,12 @@ class _Builder:
             raise self.fail(node, path, f"file has more than {MAX_NODES:,} YAML nodes")
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
+        if id(node) in self.seen:  # the alias's own position is lost: use its field's line
+            line = self.doc.lines.get(path) or self.doc.lines.get(path[:-1])
+            raise ScenarioError(self.doc.file, format_path(path), "YAML aliases (*name) are not "
+                                "allowed in scenario files; use 'extends' to reuse a scenario",
+                                line=line)
+        self.seen.add(id(node))
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
@@ -154,6 +194,13 @@ class _Builder:
         if node.tag not in _PLAIN_SCALAR_TAGS:
             raise self.fail(node, path, f"unsupported YAML tag '{node.tag}' (scenario files are "
                             "plain data)")
+        text = node.value
+        if node.tag == "tag:yaml.org,2002:int" and not _DECIMAL_INT.match(text):
+            raise self.fail(node, path, f"write numbers in plain decimal (YAML would read "
+                            f"{text!r} as {self.loader.construct_object(node)})")
+        if node.tag == "tag:yaml.org,2002:float" and not _DECIMAL_FLOAT.match(text):
+            raise self.fail(node, path, f"write numbers in plain decimal (YAML would read "
+                            f"{text!r} as {self.loader.construct_object(node)})")
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
