@@ -182,6 +182,7 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
             if not may_rise:
                 _test(report, "no_rise", p, f"{p} {c}: reduction is not negative", cut, ">=", 0)
             _test(report, "non_negative", p, f"{p} {c}: holdings", held, ">=", 0)
+            _test(report, "non_negative", p, f"{p} {c}: national ceiling", ceiling, ">=", 0)
             _test(report, "national_ceiling", p, f"{p} {c}: holdings within national ceiling",
                   held, "<=", ceiling)
             if integer:
@@ -202,6 +203,10 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                 continue
             tc = sol.national_value("territorial_ceiling", p, c)
             td = sol.deployment(p, c)
+            _test(report, "non_negative", p, f"{p} {c}: territorial ceiling", tc, ">=", 0)
+            _test(report, "non_negative", p, f"{p} {c}: temporary deployment", td, ">=", 0)
+            if integer:
+                _whole(report, f"{p} {c} temporary deployment", td)
             _test(report, "territorial_ceiling", p, f"{p} {c}: TLE on territory within TC + "
                   "temporary deployment", on_territory, "<=", tc + td)
             if integer:
@@ -211,8 +216,13 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                 continue
             for c in index.ground:
                 in_area = sol.equipment_sum(locations={(p, a)}, categories={c})
+                sub_ceiling = sol.subceiling(p, a, c)
                 _test(report, "territorial_subceiling", p, f"{p}.{a} {c}: TLE in the area "
-                      "within its sub-ceiling", in_area, "<=", sol.subceiling(p, a, c))
+                      "within its sub-ceiling", in_area, "<=", sub_ceiling)
+                _test(report, "non_negative", p, f"{p}.{a} {c}: sub-ceiling", sub_ceiling, ">=",
+                      0)
+                if integer:
+                    _whole(report, f"{p}.{a} {c} sub-ceiling", sub_ceiling)
 
 
 def _whole(report: CheckReport, what: str, value: float) -> None:
@@ -357,13 +367,16 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
                        else None)
                 rows.append({"party": p, "area": a, "category": c,
                              "territorial_ceiling": _or_nan(now)})
-    return pd.DataFrame(rows).set_index(["party", "area", "category"])
+    columns = ["party", "area", "category", "national_ceiling", "territorial_ceiling",
+               "temporary_deployment", "holdings_after", "reduction"]
+    return pd.DataFrame(rows, columns=columns).set_index(["party", "area", "category"])
 
 
 def _status_quo_equipment(index: ScenarioIndex) -> pd.DataFrame:
     rows = [{"owner": o, "party": p, "area": a, "category": c, "status": k, "after": float(v)}
             for (o, p, a, c, k), v in index.equipment_before.items()]
-    return pd.DataFrame(rows).set_index(["owner", "party", "area", "category", "status"])
+    frame = pd.DataFrame(rows, columns=["owner", "party", "area", "category", "status", "after"])
+    return frame.set_index(["owner", "party", "area", "category", "status"])
 
 
 def _or_nan(value: float | None) -> float:

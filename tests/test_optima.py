@@ -703,8 +703,6 @@ def test_checker_rejects_deployments_beyond_the_allowance_and_active_flank_exces
     assert failed_limits(data, bad) == {"parties.TUR.red_lines.rus_flank_active"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the checker never tests that a temporary "
-                   "deployment is non-negative, so it accepts TD = -50 (with TC raised by 50)")
 def test_checker_rejects_a_negative_temporary_deployment():
     """Test 6's over-demand optimum has TC 700, TD 153. Rewriting it as TC 903, TD −50 keeps
     TC + TD ≥ the 500 tanks on territory and TD ≤ 153, but a deployment cannot be negative
@@ -717,8 +715,6 @@ def test_checker_rejects_a_negative_temporary_deployment():
 
 
 # ---- input handling found while building the scenarios above -------------------------------------
-@pytest.mark.xfail(strict=True, reason="BUG: area storage given without a party-level storage "
-                   "figure is not validated, and the status quo gets -200 ACVs in main storage")
 def test_area_storage_without_party_storage_has_a_sane_status_quo():
     """RUS: 3000 ACVs, flank area 1500 of them with 200 in storage, no party-level `storage`.
     Either the scenario is rejected (party storage 0 < the area's 200) or the status quo is
@@ -733,9 +729,6 @@ def test_area_storage_without_party_storage_has_a_sane_status_quo():
     assert (r.equipment["before"] >= 0).all(), r.equipment
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: stationed at both 'POL' and 'POL.main' (the same "
-                   "location) is not rejected; the status quo drops 10 tanks and solve crashes "
-                   "with 'duplicate constraint name'")
 def test_station_twice_at_the_same_location():
     """USA (no territory) holds 30 tanks: 10 listed under POL and 20 under POL.main, which is
     the same location. Either reject the scenario, or solve with all 30 in POL's main area."""

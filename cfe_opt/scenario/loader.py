@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,16 +105,32 @@ def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
         line = doc.lines.get(("extends",))
         if not isinstance(target, str) or not target.strip():
             raise ScenarioError(display, "extends", "must be a file path (text)", line=line)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in target) or len(target) > 1000:
+            raise ScenarioError(display, "extends", "must be a plain file path (no control "
+                                "characters, at most 1,000 characters)", line=line)
         target_path = Path(target)
         if target_path.is_absolute():
             raise ScenarioError(display, "extends", f"'{target}' is an absolute path; give a "
                                 "path relative to this file", line=line)
-        nxt = (current.parent / target_path).resolve()
-        if not nxt.is_relative_to(root):
+        try:
+            nxt = (current.parent / target_path).resolve()
+            inside = nxt.is_relative_to(root)
+            is_dir, is_file = nxt.is_dir(), nxt.is_file()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ScenarioError(display, "extends", f"'{target}' cannot be read ({reason})",
+                                line=line) from None
+        if not inside:
             raise ScenarioError(display, "extends", f"'{target}' resolves outside the models "
                                 f"tree ({display_name(root)})", line=line)
-        if not nxt.is_file():
+        if is_dir:
+            raise ScenarioError(display, "extends", f"'{target}' is a folder, not a scenario "
+                                "file", line=line)
+        if not is_file:
             raise ScenarioError(display, "extends", f"'{target}' does not exist", line=line)
+        if nxt in seen:
+            cycle = " → ".join(display_name(p) for p in [*seen, nxt])
+            raise ScenarioError(display, "extends", f"extends forms a cycle: {cycle}", line=line)
         current = nxt
         display = display_name(nxt)
 
@@ -139,6 +156,8 @@ def _merge(base: Any, overlay: Any, path: Path_, doc: Any, origins: dict[Path_, 
             if value is None and key in out:
                 del out[key]
                 _forget(origins, sub)
+                # a field removed here is this file's doing (e.g. a required field now missing)
+                origins[sub] = Origin(doc.file, doc.lines.get(sub))
                 continue
             out[key] = _merge(out.get(key), value, sub, doc, origins)
         return out
@@ -182,8 +201,8 @@ def parse_spec(raw: RawScenario) -> ScenarioSpec:
 
 
 def _convert(err: Any, raw: RawScenario) -> ScenarioError:
-    path = _user_path(tuple(err["loc"]), raw.data)
     kind = err["type"]
+    path = _user_path(tuple(err["loc"]), raw.data, keep_missing_last=kind == "missing")
     given = path[-1] if "[key]" in err["loc"] and path else _walk(raw.data, path)
     if kind == "extra_forbidden":
         name = str(path[-1]) if path else "?"
@@ -195,8 +214,10 @@ def _convert(err: Any, raw: RawScenario) -> ScenarioError:
         reason = err["msg"]
         reason = reason[0].lower() + reason[1:] if reason else "invalid value"
         reason = reason.replace("Value error, ", "").replace("value error, ", "")
+        reason = re.sub(r" or instance of \w+", "", reason)
         if _is_scalar(given):
-            reason += f" (got {given!r})"
+            shown = repr(given)
+            reason += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
     return raw.source_map.error(path, reason)
 
 
@@ -218,7 +239,7 @@ def _is_scalar(value: Any) -> bool:
     return value is not _MISSING and not isinstance(value, dict | list)
 
 
-def _user_path(loc: tuple[Any, ...], data: Any) -> Path_:
+def _user_path(loc: tuple[Any, ...], data: Any, keep_missing_last: bool = True) -> Path_:
     """Map pydantic's location to the path as written in the file.
 
     Pydantic's path includes steps the user did not write: a discriminator tag, the ``terms``
@@ -235,7 +256,7 @@ def _user_path(loc: tuple[Any, ...], data: Any) -> Path_:
             if part in node:
                 out.append(part)
                 node = node[part]
-            elif last:
+            elif last and keep_missing_last:
                 out.append(part)
         elif isinstance(node, list):
             if isinstance(part, int) and 0 <= part < len(node):

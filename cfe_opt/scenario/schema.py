@@ -17,8 +17,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StringConstraints,
     Tag,
@@ -29,7 +29,6 @@ from pydantic import (
 from cfe_opt.categories import MAX_COUNT, Category
 
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
-Number = StrictInt | StrictFloat
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 # A party, a group, a zone, or an area written PARTY.area.
@@ -39,12 +38,28 @@ CategoryRef = Category | Literal["all", "ground", "air"]
 Sense = Literal["<=", ">=", "=="]
 
 
-def _finite(value: float) -> float:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    if abs(value) > MAX_COUNT * 100:
-        raise ValueError(f"must be at most {MAX_COUNT * 100:,} in size")
-    return value
+def _number_check(low: float | None = None, strict: bool = False):  # type: ignore[no-untyped-def]
+    """One validator for a number field: one clear message whatever is wrong."""
+
+    def check(value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if abs(value) > MAX_COUNT * 100:
+            raise ValueError(f"must be at most {MAX_COUNT * 100:,} in size")
+        if low is not None and (value <= low if strict else value < low):
+            raise ValueError(f"must be {'greater than' if strict else 'at least'} {low}")
+        return value
+
+    return check
+
+
+Number = Annotated[float, PlainValidator(_number_check(), json_schema_input_type=float)]
+PositiveNumber = Annotated[float, PlainValidator(_number_check(0, strict=True),
+                                                 json_schema_input_type=float)]
+NonNegativeNumber = Annotated[float, PlainValidator(_number_check(0),
+                                                    json_schema_input_type=float)]
 
 
 class Strict(BaseModel):
@@ -109,8 +124,6 @@ class Term(Strict):
     status: Literal["active", "storage", "any"] = "any"
     coefficient: Number = 1
 
-    _check_coefficient = field_validator("coefficient")(_finite)
-
 
 class Quantity(Strict):
     """A linear expression: written as one term (its fields inline) or as ``terms: [...]``."""
@@ -168,10 +181,8 @@ class ReciprocityLimit(LimitBase):
     type: Literal["reciprocity"]
     subject: Quantity
     reference: Quantity
-    ratio: Number = Field(default=1, ge=0)
+    ratio: NonNegativeNumber = 1
     measure: Literal["share", "absolute"] = "share"
-
-    _check_ratio = field_validator("ratio")(_finite)
 
 
 class EqualTreatmentLimit(LimitBase):
@@ -208,8 +219,6 @@ class Range(Strict):
     min: Number | None = None
     max: Number | None = None
 
-    _check = field_validator("min", "max")(lambda v: v if v is None else _finite(v))
-
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -224,17 +233,13 @@ class Position(Strict):
     direction: Literal["at_most", "at_least", "exactly"]
     target: Number
     range: Range | None = None
-    weight: Number = Field(default=1, gt=0)
+    weight: PositiveNumber = 1
     priority: StrictInt = Field(default=1, ge=1, le=100)
-    scale: Number | None = Field(default=None, gt=0)
+    scale: PositiveNumber | None = None
     description: Text | None = None
     source: Text | None = None
     note: Text | None = None
     assumption: StrictBool = False
-
-    _check_numbers = field_validator("target", "weight", "scale")(
-        lambda v: v if v is None else _finite(v)
-    )
 
     @model_validator(mode="after")
     def _target_in_range(self) -> Position:
@@ -254,7 +259,7 @@ class Party(Strict):
     name: Text
     kind: Literal["state", "aggregate"] = "state"
     territory: StrictBool = True  # False for parties with no territory in the ATTU (USA, Canada)
-    weight: Number = Field(default=1, gt=0)
+    weight: PositiveNumber = 1
     description: Text | None = None
     source: Text | None = None
     # The categories this party's equipment is modelled in (default: the scenario's). A party
@@ -268,8 +273,6 @@ class Party(Strict):
     stationed: dict[Ref, CategoryFigures] = {}
     positions: dict[Name, Position] = {}
     red_lines: dict[Name, Limit] = {}
-
-    _check_weight = field_validator("weight")(_finite)
 
 
 class Group(Strict):

@@ -315,7 +315,10 @@ def _equipment_before(spec: ScenarioSpec, party_categories: dict[str, tuple[Cate
     for owner, party in spec.parties.items():
         for cat in (c for c in party_categories[owner] if c in GROUND):
             total = party.holdings[cat].value
-            stored = party.storage[cat].value if cat in party.storage else 0
+            area_storage = sum(a.storage[cat].value for a in party.areas.values()
+                               if cat in a.storage)
+            # without a party-level figure, the areas' storage is all the storage there is
+            stored = party.storage[cat].value if cat in party.storage else area_storage
             placed = 0
             placed_storage = 0
             for area_name, area in party.areas.items():

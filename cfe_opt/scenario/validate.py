@@ -27,9 +27,11 @@ _GROUND_TEXT = "ground categories only (tanks, acv, artillery)"
 
 
 def check_references(spec: ScenarioSpec, source_map: SourceMap) -> None:
-    problems: list[Problem] = []
-    for check in (_names, _groups, _zones, _parties, _temporary_deployments, _limits, _positions):
-        problems.extend(check(spec))
+    # A name used twice makes every later reference ambiguous: report the clash alone.
+    problems: list[Problem] = list(_names(spec))
+    if not problems:
+        for check in (_groups, _zones, _parties, _temporary_deployments, _limits, _positions):
+            problems.extend(check(spec))
     if problems:
         raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])
 
@@ -168,9 +170,16 @@ def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
                 if fig.value > held:
                     yield ((*base, "areas", area_name, "storage", cat),
                            f"{fig.value} in storage but only {held} held in the area")
+        hosts_seen: dict[tuple[str, str], str] = {}
         for ref, figures in party.stationed.items():
             where = (*base, "stationed", ref)
             host = ref.split(".", 1)[0]
+            location = (host, ref.split(".", 1)[1] if "." in ref else MAIN)
+            if location in hosts_seen:
+                yield where, (f"'{ref}' and '{hosts_seen[location]}' are the same place; list "
+                              "it once")
+                continue
+            hosts_seen[location] = ref
             if host == code:
                 yield where, "a party does not station equipment on its own territory"
                 continue
@@ -443,8 +452,24 @@ def _current_figures(spec: ScenarioSpec, path: tuple[str | int, ...], of: str,
 
 def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: str, i: int,
                          term) -> Iterator[Problem]:  # type: ignore[no-untyped-def]
-    for p in _term_parties(spec, term.parties) if term.areas is None else []:
+    """A cut is measured from the current figure, so every ceiling in the term needs one."""
+    if term.areas is not None:
+        for ref in term.areas:
+            if _location_problem(spec, ref, allow_zone=True) or "." not in ref:
+                continue
+            code, area = ref.split(".", 1)
+            figures = spec.parties[code].areas[area].territorial_subceiling if (
+                area in spec.parties[code].areas) else {}
+            for cat in _cats(spec, term.categories):
+                if cat in GROUND and cat not in figures:
+                    yield (*path, role), (f"'{ref}' has no current sub-ceiling for {cat} to cut "
+                                          "from")
+                    return
+        return
+    for p in _term_parties(spec, term.parties):
         party = spec.parties[p]
+        if term.of == "territorial_ceiling" and not party.territory:
+            continue
         figures = party.national_ceiling if term.of == "national_ceiling" else (
             party.territorial_ceiling)
         for cat in _cats(spec, term.categories):
