@@ -25,6 +25,7 @@ PARTY_CODES = ("RUS", "UKR", "USA", "DEU", "TUR", "POL", "CAN", "GEO")
 AREA_NAMES = ("flank", "north", "odessa")
 TREATY_OWNERS = ("CFE", "Adapted_CFE", "Flank_Document")
 LIMIT_TYPES = ("sum", "freeze", "reciprocity", "equal_treatment")
+SENSES = ("<=", "<=", ">=", "==")
 COEFFICIENTS = (1, 1, 1, 1, 2, -1, 0.5, 3, 0)
 
 
@@ -34,8 +35,11 @@ class _Ctx:
 
     cats: list[str]
     big: int  # the largest count drawn for one location/category
+    limit_types: tuple[str, ...] = LIMIT_TYPES
+    senses: tuple[str, ...] = SENSES
     codes: list[str] = field(default_factory=list)
     territory: dict[str, bool] = field(default_factory=dict)
+    held: dict[str, list[str]] = field(default_factory=dict)  # categories each party holds
     areas: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     holdings: dict[tuple[str, str], int] = field(default_factory=dict)
     nc: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -105,11 +109,12 @@ def _resolve_categories(ctx: _Ctx, refs: list[str] | None, ground_only: bool) ->
 
 
 # ---- parties -----------------------------------------------------------------------------------
-def _area(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any]:
+def _area(draw: st.DrawFn, ctx: _Ctx, held_cats: list[str]) -> dict[str, Any]:
+    """An area of a party that holds ``held_cats`` (its ground categories)."""
     area: dict[str, Any] = {}
     if draw(st.booleans()):
         area["name"] = "an area"
-    held = {c: _count(draw, ctx) // 3 for c in ctx.ground if draw(st.booleans())}
+    held = {c: _count(draw, ctx) // 3 for c in held_cats if draw(st.booleans())}
     if held:
         area["holdings"] = {c: figure(draw, v) for c, v in held.items()}
     stored = {c: draw(st.integers(0, v)) for c, v in held.items() if draw(st.booleans())}
@@ -139,9 +144,15 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
             party["kind"] = "aggregate"
         if draw(st.integers(0, 3)) == 0:
             party["weight"] = draw(st.sampled_from([2, 0.5, 1.5]))
+        # the categories its equipment is modelled in: all of the scenario's, or some, or none
+        if draw(st.integers(0, 4)) == 0:
+            some = draw(st.lists(st.sampled_from(ctx.cats), min_size=1, unique=True))
+            party["categories"] = [] if draw(st.integers(0, 3)) == 0 else some
+        ctx.held[code] = [c for c in ctx.cats if c in party.get("categories", ctx.cats)]
         if ctx.territory[code]:
             names = draw(st.lists(st.sampled_from(AREA_NAMES), max_size=2, unique=True))
-            ctx.areas[code] = {a: _area(draw, ctx) for a in names}
+            ground = [c for c in ctx.held[code] if c in GROUND]
+            ctx.areas[code] = {a: _area(draw, ctx, ground) for a in names}
             if ctx.areas[code]:
                 party["areas"] = ctx.areas[code]
         parties[code] = party
@@ -150,17 +161,18 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
     stationed: dict[str, dict[str, dict[str, int]]] = {}
     for code in ctx.codes:
         hosts = [h for h in ctx.with_territory if h != code]
-        if not hosts or not ctx.ground:
+        ground = [c for c in ctx.held[code] if c in GROUND]
+        if not hosts:
             continue
-        locations: dict[tuple[str, str], str] = {}
+        locations: dict[tuple[str, str], str] = {}  # HOST and HOST.main are one location
         for host in draw(st.lists(st.sampled_from(hosts), unique=True,
-                                  min_size=0 if ctx.territory[code] else 1, max_size=2)):
+                                  min_size=0 if ctx.territory[code] or not ground else 1,
+                                  max_size=2)):
             where = draw(st.sampled_from(["", "main", *ctx.areas.get(host, {})]))
             locations[(host, where or "main")] = f"{host}.{where}" if where else host
         entries = {}
         for ref in locations.values():
-            figures = {c: _count(draw, ctx) // 4 for c in ctx.ground if draw(st.booleans())}
-            entries[ref] = figures
+            entries[ref] = {c: _count(draw, ctx) // 4 for c in ground if draw(st.booleans())}
         if entries:
             stationed[code] = entries
             parties[code]["stationed"] = {
@@ -172,7 +184,7 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
         party = parties[code]
         holdings: dict[str, Any] = {}
         storage: dict[str, Any] = {}
-        for c in ctx.cats:
+        for c in ctx.held[code]:
             abroad = sum(f.get(c, 0) for f in stationed.get(code, {}).values())
             if c in AIR:
                 total = _count(draw, ctx)
@@ -185,11 +197,14 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
                 main_held = _count(draw, ctx)
                 total = in_areas + abroad + main_held
                 main_stored = draw(st.integers(0, main_held)) if draw(st.booleans()) else 0
-                if stored_areas or main_stored or draw(st.booleans()):
+                # without a party storage figure, the areas' storage is all there is
+                omit = not main_stored and draw(st.booleans())
+                if not omit and (stored_areas or main_stored or draw(st.booleans())):
                     storage[c] = figure(draw, stored_areas + main_stored)
             ctx.holdings[(code, c)] = total
             holdings[c] = figure(draw, total)
-        party["holdings"] = holdings
+        if holdings or draw(st.booleans()):
+            party["holdings"] = holdings
         if storage:
             party["storage"] = storage
 
@@ -197,7 +212,7 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
     for code in ctx.codes:
         party = parties[code]
         nc = {}
-        for c in ctx.cats:
+        for c in ctx.held[code]:
             if draw(st.integers(0, 4)):
                 v = max(0, ctx.holdings[(code, c)] + draw(st.integers(-50, ctx.big // 3)))
                 ctx.nc[(code, c)] = v
@@ -209,7 +224,7 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
         tc = {}
         for c in ctx.ground:
             if draw(st.integers(0, 4)):
-                own = ctx.holdings[(code, c)] - sum(
+                own = ctx.holdings.get((code, c), 0) - sum(
                     f.get(c, 0) for f in stationed.get(code, {}).values())
                 foreign = sum(f.get(c, 0) for o in stationed for ref, f in stationed[o].items()
                               if ref.split(".")[0] == code)
@@ -338,7 +353,7 @@ def quantity(draw: st.DrawFn, ctx: _Ctx, max_terms: int = 3, **kw: Any) -> dict[
 
 
 def _terms_of(q: dict[str, Any]) -> list[dict[str, Any]]:
-    return q["terms"] if "terms" in q else [q]
+    return q.get("terms", [q])
 
 
 # ---- limits ------------------------------------------------------------------------------------
@@ -351,8 +366,7 @@ def sum_limit(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any]:
     has_areas = any("areas" in t for t in _terms_of(q))
     per = draw(st.lists(st.sampled_from(["category"] if has_areas else ["party", "category"]),
                         unique=True))
-    limit: dict[str, Any] = {"quantity": q, "sense": draw(st.sampled_from(
-        ["<=", "<=", ">=", "=="]))}
+    limit: dict[str, Any] = {"quantity": q, "sense": draw(st.sampled_from(ctx.senses))}
     if draw(st.booleans()):
         limit["type"] = "sum"
     if per or draw(st.booleans()):
@@ -380,15 +394,17 @@ def _eligible(ctx: _Ctx, of: str, cats: list[str], positive: bool = False) -> li
         _has_figures(ctx, of, p, cats, positive) for p in ctx.members(r))]
 
 
-def freeze_limit(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any]:
+def freeze_limit(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any] | None:
     of = draw(st.sampled_from(["national_ceiling", "territorial_ceiling", "holdings"]))
     if of == "territorial_ceiling" and not ctx.ground:
         of = "holdings"
     refs = _category_refs(draw, ctx, ground_only=of == "territorial_ceiling")
     cats = _resolve_categories(ctx, refs, of == "territorial_ceiling")
     eligible = _eligible(ctx, of, cats)
-    if not eligible:
+    if not eligible and of != "territorial_ceiling":
         of, eligible = "holdings", _eligible(ctx, "holdings", cats)
+    if not eligible:
+        return None
     limit: dict[str, Any] = {"type": "freeze", "of": of,
                              "parties": _party_refs(draw, eligible)}
     if refs is not None:
@@ -454,7 +470,7 @@ def _reciprocity_side(draw: st.DrawFn, ctx: _Ctx, share: bool) -> tuple[dict[str
         if coefficient != 1:
             t["coefficient"] = coefficient
         figures = getattr(ctx, _FIGURES[kind])
-        now += coefficient * sum(figures[(p, c)] for p in parties for c in cats)
+        now += coefficient * sum(figures.get((p, c), 0) for p in parties for c in cats)
         terms.append(t)
     q = terms[0] if len(terms) == 1 and draw(st.booleans()) else {"terms": terms}
     return q, now
@@ -477,7 +493,7 @@ def reciprocity_limit(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any]:
 
 
 def limit(draw: st.DrawFn, ctx: _Ctx, red_line: bool = False) -> dict[str, Any] | None:
-    kind = draw(st.sampled_from(LIMIT_TYPES))
+    kind = draw(st.sampled_from(ctx.limit_types))
     out = {"sum": sum_limit, "freeze": freeze_limit, "reciprocity": reciprocity_limit,
            "equal_treatment": equal_treatment_limit}[kind](draw, ctx)
     if out is None:
@@ -523,16 +539,21 @@ def position(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any]:
 # ---- the scenario ------------------------------------------------------------------------------
 @st.composite
 def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
-              max_limits: int = 4, max_positions: int = 3, big: int = 1500) -> dict[str, Any]:
-    """A random valid scenario (a dict for ``scenario_from_dict``)."""
+              max_limits: int = 4, max_positions: int = 3, big: int = 1500,
+              limit_types: tuple[str, ...] = LIMIT_TYPES,
+              senses: tuple[str, ...] = SENSES) -> dict[str, Any]:
+    """A random valid scenario (a dict for ``scenario_from_dict``).
+
+    ``limit_types`` and ``senses`` are drawn from uniformly (repeat an entry to favour it).
+    """
     data: dict[str, Any] = {"name": "random scenario"}
     if draw(st.integers(0, 7)) == 0 and max_categories == 5:
         cats = list(ALL_CATEGORIES)  # default: the key is left out
     else:
-        cats = draw(st.lists(st.sampled_from(ALL_CATEGORIES), min_size=1,
-                             max_size=max_categories, unique=True))
+        n = draw(st.integers(1, max_categories))
+        cats = list(draw(st.permutations(ALL_CATEGORIES)))[:n]
         data["categories"] = cats
-    ctx = _Ctx(cats=cats, big=big)
+    ctx = _Ctx(cats=cats, big=big, limit_types=limit_types, senses=senses)
     if draw(st.booleans()):
         data["description"] = "drawn by hypothesis"
         data["sources"] = {"hc295": "House of Commons paper 295"}
@@ -575,3 +596,12 @@ def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
 def small_scenarios() -> st.SearchStrategy[dict[str, Any]]:
     """Small scenarios for the integer (MILP) tests."""
     return scenarios(max_parties=3, max_categories=2, max_limits=2, max_positions=2, big=200)
+
+
+def tight_scenarios() -> st.SearchStrategy[dict[str, Any]]:
+    """Scenarios with mostly sum limits, often ``>=`` (holdings cannot rise): often infeasible,
+    and with concessions that can be mapped back to a figure of the scenario."""
+    return scenarios(max_limits=4, max_positions=1,
+                     limit_types=("sum", "sum", "sum", "sum", "freeze", "reciprocity",
+                                  "equal_treatment"),
+                     senses=("<=", ">=", ">=", "=="))
