@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfe_opt.errors import ScenarioError
 from cfe_opt.scenario.loader import (
     RawScenario,
     SourceMap,
@@ -16,8 +18,8 @@ from cfe_opt.scenario.schema import ScenarioSpec
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, build_index
 from cfe_opt.scenario.validate import check_references
 
-__all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "load_scenario",
-           "scenario_from_dict"]
+__all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "get_field", "load_scenario",
+           "scenario_from_dict", "set_field", "with_changes"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Scenario:
     source_map: SourceMap
     files: tuple[str, ...]
     sha256: str
+    data: dict = field(repr=False, compare=False, default_factory=dict)  # merged plain data
 
     @property
     def name(self) -> str:
@@ -64,4 +67,48 @@ def _finish(raw: RawScenario) -> Scenario:
         source_map=raw.source_map,
         files=raw.files,
         sha256=content_sha256(raw.data),
+        data=raw.data,
     )
+
+
+def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:
+    """A variant: the same scenario with fields set by dotted path, validated afresh.
+
+    ``{"parties.RUS.positions.flank_acv.target": 2400}``. A figure written as a mapping
+    (``{value: …, source: …}``) keeps its provenance and takes the new value.
+    """
+    data = copy.deepcopy(scenario.data)
+    for path, value in changes.items():
+        set_field(data, path, value, scenario)
+    raw = RawScenario(data=data, source_map=scenario.source_map, files=scenario.files,
+                      root=Path.cwd())
+    return _finish(raw)
+
+
+def get_field(data: dict, path: str) -> object:
+    node: object = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(part)
+        node = node[part]
+    return node
+
+
+def set_field(data: dict, path: str, value: object, scenario: Scenario | None = None) -> None:
+    """Set a dotted field path in plain scenario data; the path must exist (typos are errors)."""
+    parts = path.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            where = ".".join(parts[: i + 1])
+            raise ScenarioError(scenario.display if scenario else "<scenario>", path,
+                                f"no field '{where}' in the scenario")
+        node = node[part]
+    last = parts[-1]
+    if not isinstance(node, dict) or last not in node:
+        raise ScenarioError(scenario.display if scenario else "<scenario>", path,
+                            "no such field in the scenario")
+    if isinstance(node[last], dict) and "value" in node[last]:
+        node[last] = {**node[last], "value": value}
+    else:
+        node[last] = value
