@@ -73,8 +73,10 @@ class SolveRun:
 
     status: SolveStatus
     stages: list[StageResult] = field(default_factory=list)
-    duals: dict[str, float] | None = None  # row name → shadow price (last main stage; LP only)
-    objective: float | None = None  # optimum of the last main stage
+    duals: dict[str, float] | None = None  # row name → shadow price (defining stage; LP only)
+    objective: float | None = None  # optimum of the defining (first) stage
+    # row name → (lowest, highest) right-hand side over which its shadow price holds (HiGHS)
+    ranging: dict[str, tuple[float, float]] | None = None
     solver: str = ""
     solver_version: str = ""
     solve_seconds: float = 0.0
@@ -104,10 +106,11 @@ def _stdout_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def make_solver(name: SolverName, integer: bool, time_limit: float | None = None) -> Any:
+def make_solver(name: SolverName, integer: bool, time_limit: float | None = None,
+                **highs_options: Any) -> Any:
     """A PuLP solver object for ``name``; raises SolverError if it is not installed."""
     if name == "highs":
-        options: dict[str, Any] = {"random_seed": 0}
+        options: dict[str, Any] = {"random_seed": 0, **highs_options}
         if integer:
             options.update(mip_rel_gap=1e-9, mip_abs_gap=1e-9)
         solver = _QuietHiGHS(msg=False, timeLimit=time_limit, **options)
@@ -174,6 +177,58 @@ def _solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
     return SolveStatus.ERROR if code == -3 else SolveStatus.NOT_SOLVED
 
 
+def _rows(problem: pulp.LpProblem) -> list[Any]:
+    rows = problem.constraints() if callable(problem.constraints) else problem.constraints
+    return list(rows.values()) if hasattr(rows, "values") else list(rows)
+
+
+def highs_row_positions(problem: pulp.LpProblem) -> dict[str, int]:
+    """Row name → row index in the in-process HiGHS model PuLP built (PuLP 3 and 4)."""
+    out = {}
+    for i, row in enumerate(_rows(problem)):
+        position = getattr(row, "index", None)  # PuLP 3 sets .index when it builds the rows
+        if position is None:
+            position = getattr(row, "id", i)  # PuLP 4: .id is the row index
+        out[row.name] = int(position)
+    return out
+
+
+def highs_column_positions(problem: pulp.LpProblem) -> dict[str, int]:
+    """Variable name → column index in the in-process HiGHS model (PuLP 3 and 4)."""
+    if hasattr(problem, "exported_variables"):  # PuLP 4
+        return {v.name: j for j, v in enumerate(problem.exported_variables())}
+    return {v.name: int(v.index) for v in problem.variables() if getattr(v, "index", None)
+            is not None}
+
+
+def row_ranging(model: Model, duals: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """For each row, the interval of its right-hand side over which its shadow price holds.
+
+    Binding rows: HiGHS's ranging (the bound values at which the optimal basis changes).
+    Rows with a zero price: from the row's activity to infinity on its slack side (the price
+    stays 0 until the row binds).
+    """
+    status, ranging = model.problem.solverModel.getRanging()
+    import highspy
+
+    if status != highspy.HighsStatus.kOk or not ranging.valid:
+        return {}
+    positions = highs_row_positions(model.problem)
+    low_values, high_values = ranging.row_bound_dn.value_, ranging.row_bound_up.value_
+    out = {}
+    for name, row in model.rows.items():
+        i = positions.get(name)
+        if i is None:
+            continue
+        price = duals.get(name, math.nan)
+        if math.isnan(price) or abs(price) > FACE_TOL or row.sense == "==":
+            out[name] = (float(low_values[i]), float(high_values[i]))
+            continue
+        activity = float(row.lhs.value() or 0.0)
+        out[name] = (activity, math.inf) if row.sense == "<=" else (-math.inf, activity)
+    return out
+
+
 def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
     """Row name → dual value as PuLP reports it after a solve (PuLP 3 and 4)."""
     rows = problem.constraints() if callable(problem.constraints) else problem.constraints
@@ -217,8 +272,11 @@ class _Hold:
 
 
 def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName = "highs",
-        time_limit: float | None = None) -> SolveRun:
-    """Solve the model stage by stage; stop at the first stage that is not optimal."""
+        time_limit: float | None = None, ranging: bool = False) -> SolveRun:
+    """Solve the model stage by stage; stop at the first stage that is not optimal.
+
+    With ``ranging`` (HiGHS, LP), also read each row's right-hand-side range at the defining
+    stage, where the shadow prices are read."""
     solver = make_solver(solver_name, model.integer, time_limit)
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[solver_name].name,
                    solver_version=solver_version(solver_name))
@@ -249,6 +307,8 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
         if stage.main and out.objective is None:
             out.objective = value
             out.duals = duals
+            if ranging and duals is not None and solver_name == "highs":
+                out.ranging = row_ranging(model, duals)
         if i < len(plan) - 1:
             if duals is not None:
                 _keep_to_optimal_face(model, stage.name, duals)

@@ -1,0 +1,155 @@
+"""Why no deal: a minimal set of hard limits that cannot all hold (an irreducible infeasible
+subsystem, IIS), in the negotiators' terms.
+
+HiGHS computes an IIS of the LP directly (option ``iis_strategy``: elastic LP, then reduce to an
+irreducible set). Where that is not available (CBC, or HiGHS cannot give one) a deletion filter
+over elastic LPs finds one: start from every treaty rule, commitment and red line; drop each in
+turn and keep it dropped if the rest still conflict. Definitions (holdings accounting, what a
+ceiling means) are always kept: they are what the words mean, not something to negotiate.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pulp
+
+from cfe_opt.analysis.core import fresh_model
+from cfe_opt.model.build import build_model
+from cfe_opt.model.core import HARD_KINDS, Model
+from cfe_opt.scenario import Scenario
+from cfe_opt.solve import (
+    SolverName,
+    SolveStatus,
+    _solve_once,
+    highs_column_positions,
+    highs_row_positions,
+    make_solver,
+)
+
+IIS_STRATEGY = 2 | 4  # HiGHS: try an elastic LP, then find a true (irreducible) IIS
+ELASTIC_TOL = 1e-7
+COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "field"]
+
+# What a variable bound means, for the variables whose bounds can take part in a conflict.
+_BOUND_MEANING = {
+    "reduction": ("holdings cannot rise (reduction ≥ 0)", ">=", 0.0),
+    "holdings": ("holdings are not negative", ">=", 0.0),
+    "national_ceiling": ("a national ceiling is not negative", ">=", 0.0),
+    "territorial_ceiling": ("a territorial ceiling is not negative", ">=", 0.0),
+    "territorial_subceiling": ("a territorial sub-ceiling is not negative", ">=", 0.0),
+    "temporary_deployment": ("a temporary deployment is not negative", ">=", 0.0),
+    "equipment": ("equipment is not negative", ">=", 0.0),
+}
+
+
+def conflict_set(scenario: Scenario, solver: SolverName = "highs",
+                 method: str = "auto") -> pd.DataFrame:
+    """A minimal set of conflicting limits, indexed by row name; empty if the limits can all hold.
+
+    ``method``: ``highs`` (HiGHS's IIS), ``filter`` (deletion filter over elastic LPs) or
+    ``auto`` (HiGHS's when the solver is HiGHS and it finds one, else the filter). The frame's
+    ``attrs["method"]`` says which was used. Rows come in model order: the scenario's hard limits
+    (owner, kind, sense, number, the field the number comes from), then any definitions or
+    variable bounds that take part.
+    """
+    if method not in ("auto", "highs", "filter"):
+        raise ValueError(f"unknown conflict method {method!r}")
+    if method in ("auto", "highs") and solver == "highs":
+        frame = _highs_iis(scenario)
+        if frame is not None:
+            frame.attrs["method"] = "highs"
+            return frame
+        if method == "highs":
+            raise ValueError("HiGHS did not produce an IIS")
+    frame = _deletion_filter(scenario, solver)
+    frame.attrs["method"] = "filter"
+    return frame
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=COLUMNS).set_index("name")
+
+
+def _row_record(model: Model, name: str) -> dict:
+    row = model.rows[name]
+    return {"name": name, "owner": row.info.owner, "kind": row.info.kind,
+            "family": row.info.family, "label": row.info.label, "sense": row.sense,
+            "rhs": row.rhs, "field": row.info.field}
+
+
+def _highs_iis(scenario: Scenario) -> pd.DataFrame | None:
+    import highspy
+
+    model = fresh_model(scenario)
+    model.problem.setObjective(pulp.lpSum([]))
+    status = _solve_once(model, make_solver("highs", integer=False, iis_strategy=IIS_STRATEGY),
+                         "highs")
+    if status is SolveStatus.OPTIMAL:
+        return _empty()
+    if status is not SolveStatus.INFEASIBLE:
+        return None
+    highs = model.problem.solverModel
+    result, iis = highs.getIis()
+    if result != highspy.HighsStatus.kOk or not iis.valid_ or not len(iis.row_index_):
+        return None
+    by_position = {i: name for name, i in highs_row_positions(model.problem).items()}
+    records = [_row_record(model, by_position[i]) for i in sorted(iis.row_index_)
+               if i in by_position]
+    records += _bound_records(model, iis)
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    return _order(frame)
+
+
+def _bound_records(model: Model, iis) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Variable bounds in the IIS (HiGHS marks them Lower/Upper/Boxed), in the same terms."""
+    columns = {j: name for name, j in highs_column_positions(model.problem).items()}
+    by_name = {var.name: (family, key) for family, variables in model.variables.items()
+               for key, var in variables.items()}
+    records = []
+    for j, bound in zip(iis.col_index_, iis.col_bound_, strict=False):
+        if int(bound) not in (2, 3, 4):  # kIisBoundStatusLower / Upper / Boxed
+            continue
+        var_name = columns.get(int(j))
+        if var_name not in by_name:
+            continue
+        family, key = by_name[var_name]
+        meaning = _BOUND_MEANING.get(family)
+        if meaning is None:
+            continue
+        label, sense, rhs = meaning
+        records.append({"name": f"bound.{var_name}", "owner": key[0] if key else "model",
+                        "kind": "definition", "family": "bound",
+                        "label": f"{'.'.join(map(str, key))}: {label}", "sense": sense,
+                        "rhs": rhs, "field": ""})
+    return records
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Hard limits first (what can be negotiated), then definitions and bounds."""
+    rank = frame["kind"].map(lambda k: 0 if k in HARD_KINDS else 1)
+    frame = frame.assign(_rank=rank).sort_values(["_rank"], kind="stable").drop(columns="_rank")
+    return frame.set_index("name")
+
+
+def _deletion_filter(scenario: Scenario, solver: SolverName) -> pd.DataFrame:
+    model = build_model(scenario, elastic=True)
+    names = list(model.elastic_vars)
+    make = make_solver(solver, integer=False)
+
+    def conflicting(kept: set[str]) -> bool:
+        """Do the kept limits (the others free to move) conflict? min Σ_kept E > 0."""
+        model.problem.setObjective(pulp.lpSum(var for name in names if name in kept
+                                              for var, _ in model.elastic_vars[name]))
+        status = _solve_once(model, make, solver)
+        value = model.problem.objective.value() if status is SolveStatus.OPTIMAL else None
+        return value is not None and value > ELASTIC_TOL
+
+    kept = set(names)
+    if not conflicting(kept):
+        return _empty()
+    for name in names:
+        trial = kept - {name}
+        if conflicting(trial):
+            kept = trial
+    frame = pd.DataFrame([_row_record(model, n) for n in names if n in kept], columns=COLUMNS)
+    return _order(frame)

@@ -1,0 +1,129 @@
+"""What each limit costs, and whom: shadow prices with their ranges, and per-party effects.
+
+The shadow price of a hard limit is the change in the objective (the defining stage's optimum,
+in weighted normalised deviation) per unit increase of its number. It holds over an interval of
+that number (ranging: until the set of binding limits changes); beyond it the price changes. For
+each binding limit the cost is split by party with a re-solve one unit inside that interval: how
+much each party's own deviation moves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from cfe_opt.analysis.core import party_outcomes
+from cfe_opt.errors import CfeOptError
+from cfe_opt.model.build import build_model
+from cfe_opt.model.core import HARD_KINDS
+from cfe_opt.objectives import ObjectiveMode
+from cfe_opt.results import clean
+from cfe_opt.scenario import Scenario, get_field, with_changes
+from cfe_opt.solve import SolverName, SolveStatus, run
+
+PRICE_TOL = 1e-9
+COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "lhs", "binding",
+           "shadow_price", "valid_from", "valid_to", "cost_down", "cost_up", "field"]
+
+
+def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
+                  solver: SolverName = "highs", hard_only: bool = True) -> pd.DataFrame:
+    """Every (hard) limit's shadow price and the interval of its number over which it holds.
+
+    Sorted by cost: binding limits first, by |price| (largest first), then by name. ``cost_down``
+    and ``cost_up`` are the objective's change if the number moves to the ends of that interval
+    (the bars of the tornado figure); infinite ends give NaN.
+    """
+    model = build_model(scenario)
+    outcome = run(model, objective, solver, ranging=(solver == "highs"))
+    if outcome.status is not SolveStatus.OPTIMAL:
+        raise _not_optimal(scenario, outcome.status)
+    duals = outcome.duals or {}
+    ranges = outcome.ranging or {}
+    records = []
+    for name, row in model.rows.items():
+        if hard_only and row.info.kind not in HARD_KINDS:
+            continue
+        if row.info.family == "objective":
+            continue
+        price = duals.get(name, math.nan)
+        low, high = ranges.get(name, (math.nan, math.nan))
+        lhs = float(row.lhs.value() or 0.0)
+        slack = (row.rhs - lhs) if row.sense == "<=" else (lhs - row.rhs)
+        binding = row.sense == "==" or abs(slack) <= 1e-6 * max(1.0, abs(row.rhs))
+        records.append({
+            "name": name, "owner": row.info.owner, "kind": row.info.kind,
+            "family": row.info.family, "label": row.info.label, "sense": row.sense,
+            "rhs": row.rhs, "lhs": clean(lhs), "binding": binding,
+            "shadow_price": clean(price), "valid_from": clean(low), "valid_to": clean(high),
+            "cost_down": _cost(price, low - row.rhs), "cost_up": _cost(price, high - row.rhs),
+            "field": row.info.field,
+        })
+    frame = pd.DataFrame(records, columns=COLUMNS)
+    order = frame.assign(_b=~frame["binding"], _p=-frame["shadow_price"].abs().fillna(0))
+    frame = order.sort_values(["_b", "_p", "name"]).drop(columns=["_b", "_p"])
+    frame.attrs["objective"] = objective
+    frame.attrs["objective_value"] = outcome.objective
+    return frame.set_index("name")
+
+
+def _cost(price: float, move: float) -> float:
+    if math.isnan(price) or math.isnan(move) or math.isinf(move):
+        return math.nan
+    return clean(price * move)
+
+
+def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMode = "weighted",
+                solver: SolverName = "highs", top: int = 10) -> pd.DataFrame:
+    """Whom each binding limit costs: per party, the change in its deviation per unit increase of
+    the limit's number (a re-solve with the number moved by one unit — up where the price holds
+    upwards, else down — or by the room left in the price's interval if that is less). Limits
+    whose number is not a scenario figure are skipped. Indexed by (limit, party)."""
+    base = _outcomes(scenario, objective, solver)
+    binding = prices[prices["binding"] & (prices["shadow_price"].abs() > PRICE_TOL)
+                     & (prices["field"] != "")].head(top)
+    rows = []
+    for name, row in binding.iterrows():
+        # move one unit (or less) in a direction where the price holds: up if it can
+        room_up = row.valid_to - row.rhs if not math.isnan(row.valid_to) else 1.0
+        room_down = row.rhs - row.valid_from if not math.isnan(row.valid_from) else 1.0
+        step = min(1.0, room_up) if room_up > 1e-9 else -min(1.0, room_down)
+        if abs(step) <= 1e-9:
+            continue
+        try:
+            current = get_field(scenario.data, row.field)
+        except KeyError:
+            continue
+        current_value = current.get("value") if isinstance(current, dict) else current
+        if not isinstance(current_value, int | float) or isinstance(current_value, bool):
+            continue  # the limit's number is not one figure (e.g. a rule between parties)
+        moved = current_value + step
+        if isinstance(current_value, int) and float(moved).is_integer():
+            moved = int(moved)
+        try:
+            after = _outcomes(with_changes(scenario, {row.field: moved}), objective, solver)
+        except CfeOptError:  # the moved figure is invalid or infeasible: no cost to show
+            continue
+        for party in base.index:
+            rows.append({"limit": name, "owner": row.owner, "party": party,
+                         "per_unit": clean((after.get(party, math.nan) - base[party]) / step)})
+    frame = pd.DataFrame(rows, columns=["limit", "owner", "party", "per_unit"])
+    return frame.set_index(["limit", "party"])
+
+
+def _outcomes(scenario: Scenario, objective: ObjectiveMode, solver: SolverName) -> pd.Series:
+    model = build_model(scenario)
+    outcome = run(model, objective, solver)
+    if outcome.status is not SolveStatus.OPTIMAL:
+        raise _not_optimal(scenario, outcome.status)
+    return party_outcomes(model)
+
+
+def _not_optimal(scenario: Scenario, status: SolveStatus) -> Exception:
+    from cfe_opt.errors import InfeasibleError, SolverError
+
+    if status is SolveStatus.INFEASIBLE:
+        return InfeasibleError(f"{scenario.display}: no package meets every hard limit, so no "
+                               "limit has a price (run cfe-opt diagnose)")
+    return SolverError(f"{scenario.display}: the solver stopped with status {status.value}")
