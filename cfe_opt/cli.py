@@ -12,11 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from cfe_opt import commands
+from cfe_opt.commands import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK
 from cfe_opt.errors import CfeOptError, InfeasibleError
 from cfe_opt.objectives import OBJECTIVE_MODES
 from cfe_opt.report import package_version
-
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +50,44 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("scenario", type=Path)
     check.add_argument("--solution", type=Path, required=True,
                        help="folder holding allocation.csv and equipment.csv")
+
+    diagnose = commands.add_parser(
+        "diagnose", help="why no package meets every hard limit, and the smallest concession",
+        description="Find a minimal set of conflicting hard limits (an IIS) and the smallest "
+                    "concession that restores feasibility. Exit code 1 when infeasible.")
+    _common(diagnose, objective=False)
+    diagnose.add_argument("--weight", action="append", default=[], metavar="PARTY=W",
+                          help="weight of moving PARTY's limits in the concession (default 1; "
+                               "repeatable)")
+    diagnose.add_argument("--method", choices=("auto", "highs", "filter"), default="auto",
+                          help="how to find the conflict set (default: HiGHS's IIS if it gives "
+                               "one, else a deletion filter)")
+
+    prices = commands.add_parser(
+        "prices", help="what each hard limit costs: shadow prices, ranges, whom it costs",
+        description="Shadow prices of every hard limit with the range over which each holds, "
+                    "the binding limits sorted by cost, and a tornado figure.")
+    _common(prices)
+
+    sweep = commands.add_parser(
+        "sweep", help="how the answer moves as one number moves",
+        description="Solve along a sweep of one scenario field: each party's deviation, the "
+                    "ceilings that move and the binding limits, with breakpoints.")
+    _common(sweep)
+    sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
+                       help="e.g. parties.RUS.positions.flank_acv.target=580:3000:100")
     return parser
+
+
+def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    if objective:
+        parser.add_argument("--objective", choices=OBJECTIVE_MODES, default="weighted",
+                            help="objective mode (default: weighted)")
+    parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
+                        help="LP solver (default: highs)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for tables and figures (default: out/<scenario name>)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return {"solve": _solve, "validate": _validate, "check": _check}[args.command](args)
+        return getattr(commands, args.command)(args)
     except InfeasibleError as exc:
         print(f"cfe-opt: {exc}", file=sys.stderr)
         return EXIT_INFEASIBLE
@@ -81,61 +118,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cfe-opt: internal error: {type(exc).__name__}: {exc} (set CFE_OPT_DEBUG=1 "
               "for a traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def _solve(args: argparse.Namespace) -> int:
-    from cfe_opt.api import solve, verify
-    from cfe_opt.report import text_summary, write_outputs
-    from cfe_opt.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    result = solve(scenario, objective=args.objective, solver=args.solver,
-                   integer=args.integer, time_limit=args.time_limit)
-    report = verify(scenario, result) if result.optimal else None
-    out = args.out if args.out is not None else Path("out") / args.scenario.stem
-    written = write_outputs(result, report, scenario.files, out, write_model=args.write_model)
-    text = text_summary(result, report, scenario.files)
-    print(text.splitlines()[1] if args.quiet else text)
-    print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
-    if not result.optimal:
-        if result.status.value == "infeasible":
-            print("cfe-opt: no feasible option: the hard limits above cannot all hold "
-                  "(see concession.csv)", file=sys.stderr)
-            return EXIT_INFEASIBLE
-        print(f"cfe-opt: error: the solver stopped with status {result.status.value}",
-              file=sys.stderr)
-        return EXIT_SOLVER
-    if report is not None and not report.ok:
-        print("cfe-opt: internal error: the solution fails the independent check "
-              "(please report it)", file=sys.stderr)
-        return EXIT_INTERNAL
-    return EXIT_OK
-
-
-def _validate(args: argparse.Namespace) -> int:
-    from cfe_opt.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    index = scenario.index
-    limits = len(scenario.spec.limits) + sum(len(p.red_lines)
-                                             for p in scenario.spec.parties.values())
-    positions = sum(len(p.positions) for p in scenario.spec.parties.values())
-    print(f"{scenario.display}: valid — {len(index.parties)} parties, "
-          f"{len(index.categories)} categories, {len(scenario.spec.groups)} groups, "
-          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions "
-          f"(sha256 {scenario.sha256[:12]})")
-    return EXIT_OK
-
-
-def _check(args: argparse.Namespace) -> int:
-    from cfe_opt.check import check, read_solution
-    from cfe_opt.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    allocation, equipment = read_solution(args.solution)
-    report = check(scenario, allocation, equipment)
-    print(report.summary())
-    return EXIT_OK if report.ok else EXIT_INFEASIBLE
 
 
 if __name__ == "__main__":

@@ -52,3 +52,15 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
+
+
+def write_figure(figure: Any, path: Path, dpi: int = 120) -> None:
+    """Save a matplotlib figure as PNG, atomically, then close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(figure)
+    write_atomic(path, buffer.getvalue())

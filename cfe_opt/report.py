@@ -156,3 +156,60 @@ def _binding(constraints: pd.DataFrame | None) -> str:
 def _table(frame: pd.DataFrame) -> str:
     text = frame.to_string(float_format=_fmt, na_rep="")
     return "\n".join("  " + line for line in text.splitlines())
+
+
+def text_diagnosis(scenario: Any, conflict: pd.DataFrame, concession: pd.DataFrame) -> str:
+    """Why no package: the conflicting limits, then the smallest concession."""
+    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
+             "Status    infeasible: no package meets every hard limit", "",
+             f"These limits cannot all hold together (a minimal conflict set, "
+             f"{conflict.attrs.get('method', '')}):"]
+    for name, row in conflict.iterrows():
+        who = {"red_line": f"{row.owner} red line", "commitment": f"{row.owner} commitment",
+               "treaty_rule": f"rule of {row.owner}"}.get(row.kind, f"{row.kind} ({row.owner})")
+        lines.append(f"  - {who}: {row.label} ({name}) {row.sense} {_fmt(row.rhs)}")
+    lines += ["", "The smallest concession that restores feasibility moves:"]
+    lines += [f"  - {line}" for line in describe(concession)] or ["  (none found)"]
+    return "\n".join(lines)
+
+
+def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame) -> str:
+    """Binding hard limits by cost, with the range of their numbers over which the price holds."""
+    binding = prices[prices["binding"]]
+    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
+             f"Objective {prices.attrs.get('objective')} = "
+             f"{_fmt(prices.attrs.get('objective_value', math.nan))}", "",
+             "Binding hard limits, by cost (price: change in the objective per unit increase of "
+             "the number; it holds for numbers from..to)"]
+    if binding.empty:
+        lines.append("  (none)")
+    else:
+        show = binding[["owner", "kind", "sense", "rhs", "shadow_price", "valid_from",
+                        "valid_to"]].copy()
+        show.columns = ["owner", "kind", "sense", "number", "price", "from", "to"]
+        lines.append(show.to_string(float_format=lambda v: f"{v:,.6g}", na_rep=""))
+    if len(costs):
+        lines += ["", "Whom each costs (change in each party's deviation per unit increase)"]
+        nonzero = costs[costs["per_unit"].abs() > 1e-12]
+        lines.append(nonzero["per_unit"].unstack("party").fillna(0).to_string(
+            float_format=lambda v: f"{v:,.6g}") if len(nonzero) else "  (no party's deviation "
+            "moves)")
+    return "\n".join(lines)
+
+
+def text_sweep(table: pd.DataFrame) -> str:
+    """Each party's deviation along the sweep, and the breakpoints."""
+    deviations = table.xs("deviation", level="measure")["number"].unstack("item")
+    moving = deviations.loc[:, deviations.abs().max() > 1e-9]
+    lines = [f"Sweep of {table.attrs.get('field')} ({table.attrs.get('objective')} objective)",
+             "Deviation of each party that concedes anything along the sweep:"]
+    lines.append(moving.to_string(float_format=lambda v: f"{v:.4f}") if moving.shape[1]
+                 else "  (no party concedes anything)")
+    status = table.xs("status", level="measure")["number"]
+    infeasible = [v for (v, _), ok in status.items() if ok == 0]
+    if infeasible:
+        lines.append(f"No feasible package at: {', '.join(_fmt(float(v)) for v in infeasible)}")
+    points = table.attrs.get("breakpoints", [])
+    lines.append(f"Breakpoints (active set changes): "
+                 f"{', '.join(_fmt(float(v)) for v in points) if points else 'none'}")
+    return "\n".join(lines)

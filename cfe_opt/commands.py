@@ -1,0 +1,157 @@
+"""The commands behind the CLI: load, call the API, write outputs, print, return an exit code.
+
+Exit codes: 0 done, 1 no feasible option (or a failed check), 2 bad input, 3 solver failure,
+4 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+
+def solve(args: argparse.Namespace) -> int:
+    from cfe_opt.api import solve, verify
+    from cfe_opt.report import text_summary, write_outputs
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    result = solve(scenario, objective=args.objective, solver=args.solver,
+                   integer=args.integer, time_limit=args.time_limit)
+    report = verify(scenario, result) if result.optimal else None
+    out = args.out if args.out is not None else Path("out") / args.scenario.stem
+    written = write_outputs(result, report, scenario.files, out, write_model=args.write_model)
+    text = text_summary(result, report, scenario.files)
+    print(text.splitlines()[1] if args.quiet else text)
+    print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
+    if not result.optimal:
+        if result.status.value == "infeasible":
+            print("cfe-opt: no feasible option: the hard limits above cannot all hold "
+                  f"(see concession.csv; run 'cfe-opt diagnose {args.scenario}' for the "
+                  "conflicting limits)", file=sys.stderr)
+            return EXIT_INFEASIBLE
+        print(f"cfe-opt: error: the solver stopped with status {result.status.value}",
+              file=sys.stderr)
+        return EXIT_SOLVER
+    if report is not None and not report.ok:
+        print("cfe-opt: internal error: the solution fails the independent check "
+              "(please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def validate(args: argparse.Namespace) -> int:
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    index = scenario.index
+    limits = len(scenario.spec.limits) + sum(len(p.red_lines)
+                                             for p in scenario.spec.parties.values())
+    positions = sum(len(p.positions) for p in scenario.spec.parties.values())
+    print(f"{scenario.display}: valid — {len(index.parties)} parties, "
+          f"{len(index.categories)} categories, {len(scenario.spec.groups)} groups, "
+          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions "
+          f"(sha256 {scenario.sha256[:12]})")
+    return EXIT_OK
+
+
+def check(args: argparse.Namespace) -> int:
+    from cfe_opt.check import check, read_solution
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    allocation, equipment = read_solution(args.solution)
+    report = check(scenario, allocation, equipment)
+    print(report.summary())
+    return EXIT_OK if report.ok else EXIT_INFEASIBLE
+
+
+
+
+def _out(args: argparse.Namespace) -> Path:
+    return args.out if args.out is not None else Path("out") / args.scenario.stem
+
+
+def _weights(pairs: list[str]) -> dict[str, float]:
+    from cfe_opt.errors import CfeOptError
+
+    weights = {}
+    for pair in pairs:
+        party, _, number = pair.partition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            value = -1.0
+        if not party or not (value > 0) or value == float("inf"):
+            raise CfeOptError(f"--weight {pair!r}: expected PARTY=W with W a positive number")
+        weights[party] = value
+    return weights
+
+
+def diagnose(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.conflict import conflict_set
+    from cfe_opt.concession import smallest_concession
+    from cfe_opt.io import write_csv
+    from cfe_opt.report import text_diagnosis
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    weights = _weights(args.weight)
+    unknown = sorted(set(weights) - set(scenario.index.parties))
+    if unknown:
+        from cfe_opt.errors import CfeOptError
+
+        raise CfeOptError(f"--weight: {', '.join(unknown)} is not a party of {scenario.display}")
+    conflict = conflict_set(scenario, solver=args.solver, method=args.method)
+    out = _out(args)
+    if conflict.empty:
+        print(f"{scenario.display}: feasible — every hard limit can hold together "
+              "(see 'cfe-opt prices' for what each costs)")
+        return EXIT_OK
+    concession = smallest_concession(scenario, weights=weights, solver_name=args.solver)
+    write_csv(conflict, out / "conflict.csv")
+    write_csv(concession, out / "concession.csv")
+    print(text_diagnosis(scenario, conflict, concession))
+    print(f"\nWrote conflict.csv, concession.csv to {out}/")
+    return EXIT_INFEASIBLE
+
+
+def prices(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.sensitivity import plot_tornado
+    from cfe_opt.report import text_prices
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    table = shadow_prices(scenario, objective=args.objective, solver=args.solver)
+    costs = limit_costs(scenario, table, objective=args.objective, solver=args.solver)
+    out = _out(args)
+    write_csv(table, out / "shadow_prices.csv")
+    write_csv(costs, out / "limit_costs.csv")
+    write_figure(plot_tornado(table).figure, out / "shadow_prices.png")
+    print(text_prices(scenario, table, costs))
+    print(f"\nWrote shadow_prices.csv, limit_costs.csv, shadow_prices.png to {out}/")
+    return EXIT_OK
+
+
+def sweep(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.sweep import parse_vary
+    from cfe_opt.analysis.sweep import sweep as run_sweep
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.sweep import plot_sweep
+    from cfe_opt.report import text_sweep
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    field, values = parse_vary(args.vary)
+    table = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
+    out = _out(args)
+    write_csv(table, out / "sweep.csv")
+    write_figure(plot_sweep(table).figure, out / "sweep.png")
+    print(text_sweep(table))
+    print(f"\nWrote sweep.csv, sweep.png to {out}/")
+    return EXIT_OK
