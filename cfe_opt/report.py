@@ -12,7 +12,7 @@ import pandas as pd
 from cfe_opt.check import CheckReport
 from cfe_opt.concession import describe
 from cfe_opt.io import write_atomic, write_csv, write_json
-from cfe_opt.results import Result, clean
+from cfe_opt.results import Result, clean_ratio
 
 CHANGE_TOL = 1e-6
 
@@ -32,7 +32,7 @@ def summary_record(result: Result, check: CheckReport | None, files: tuple[str, 
         "objective_mode": result.objective_mode,
         "objective_value": result.objective,
         "stages": [{"name": s.name, "main": s.main, "status": s.status.value,
-                    "objective": clean(s.objective) if s.objective is not None else None,
+                    "objective": clean_ratio(s.objective) if s.objective is not None else None,
                     "seconds": round(s.seconds, 6)} for s in result.stages],
         "solver": result.solver,
         "solver_version": result.solver_version,
@@ -90,7 +90,7 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
             lines.append("The smallest concession that would allow a package moves:")
             lines += [f"  - {line}" for line in describe(result.concession)]
         return "\n".join(lines)
-    stages = " · ".join(f"{s.name} {clean(s.objective):g}" for s in result.stages)
+    stages = " · ".join(f"{s.name} {clean_ratio(s.objective):g}" for s in result.stages)
     lines.append(f"Status    optimal; objective {result.objective_mode} = "
                  f"{result.objective:g}   ({result.solver_version}, build "
                  f"{result.build_seconds:.2f} s, solve {result.solve_seconds:.2f} s)")

@@ -22,15 +22,29 @@ from cfe_opt.solve import SolveRun, SolveStatus, StageResult
 TOTAL = "total"  # the area label of a party's whole-state row in the allocation table
 DECIMALS = 6
 SIGNIFICANT = 9
+RATIO_ZERO = 1e-12
 BINDING_TOL = 1e-6
 
 
 def clean(value: float | None) -> float:
-    """Remove solver noise: 6 decimals, then 9 significant digits (and -0 as 0)."""
+    """A count (units of equipment) without solver noise: 6 decimals, then 9 significant
+    digits (and -0 as 0)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.nan
     value = float(f"{round(float(value), DECIMALS):.{SIGNIFICANT}g}")
     return 0.0 if value == 0 else value
+
+
+def clean_ratio(value: float | None) -> float:
+    """A ratio (normalised deviation, objective, shadow price) without solver noise: 9
+    significant digits, and magnitudes below 1e-12 as 0."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    if math.isinf(value):
+        return float(value)
+    if abs(value) < RATIO_ZERO:
+        return 0.0
+    return float(f"{float(value):.{SIGNIFICANT}g}")
 
 
 @dataclass
@@ -73,7 +87,8 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
     scenario = model.scenario
     result = Result(
         scenario=scenario.name, scenario_sha256=scenario.sha256, objective_mode=mode,
-        status=run.status, objective=clean(run.objective) if run.objective is not None else None,
+        status=run.status,
+        objective=clean_ratio(run.objective) if run.objective is not None else None,
         stages=run.stages, solver=run.solver, solver_version=run.solver_version,
         integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
         duals_available=run.duals is not None, assumptions=assumption_list(scenario),
@@ -203,7 +218,8 @@ def positions_table(model: Model) -> pd.DataFrame:
         "party", "position", "direction", "target", "achieved", "deviation",
         "normalised_deviation", "weighted_deviation", "weight", "priority", "scale_under",
         "scale_over", "range_min", "range_max", "within_range"])
-    return _finish(frame, ["party", "position"])
+    return _finish(frame, ["party", "position"], ratios=(
+        "normalised_deviation", "weighted_deviation", "weight", "scale_under", "scale_over"))
 
 
 def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFrame:
@@ -232,17 +248,17 @@ def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFr
     frame = pd.DataFrame(rows, columns=["name", "family", "owner", "kind", "label", "lhs",
                                         "sense", "rhs", "slack", "shadow_price", "binding",
                                         "field"])
-    return _finish(frame, ["name"])
+    return _finish(frame, ["name"], ratios=("shadow_price",))
 
 
 def _num(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def _finish(frame: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+def _finish(frame: pd.DataFrame, index: list[str], ratios: tuple[str, ...] = ()) -> pd.DataFrame:
     for column in frame.columns:
         if frame[column].dtype.kind == "f":
-            frame[column] = frame[column].map(clean)
+            frame[column] = frame[column].map(clean_ratio if column in ratios else clean)
     return frame.set_index(index)
 
 

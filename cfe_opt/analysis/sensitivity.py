@@ -18,7 +18,7 @@ from cfe_opt.errors import CfeOptError
 from cfe_opt.model.build import build_model
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import clean
+from cfe_opt.results import clean, clean_ratio
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import SolverName, SolveStatus, run
 
@@ -56,7 +56,8 @@ def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
             "name": name, "owner": row.info.owner, "kind": row.info.kind,
             "family": row.info.family, "label": row.info.label, "sense": row.sense,
             "rhs": row.rhs, "lhs": clean(lhs), "binding": binding,
-            "shadow_price": clean(price), "valid_from": clean(low), "valid_to": clean(high),
+            "shadow_price": clean_ratio(price), "valid_from": clean(low),
+            "valid_to": clean(high),
             "cost_down": _cost(price, low - row.rhs), "cost_up": _cost(price, high - row.rhs),
             "field": row.info.field,
         })
@@ -71,7 +72,7 @@ def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
 def _cost(price: float, move: float) -> float:
     if math.isnan(price) or math.isnan(move) or math.isinf(move):
         return math.nan
-    return clean(price * move)
+    return clean_ratio(price * move)
 
 
 def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMode = "weighted",
@@ -107,7 +108,8 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
             continue
         for party in base.index:
             rows.append({"limit": name, "owner": row.owner, "party": party,
-                         "per_unit": clean((after.get(party, math.nan) - base[party]) / step)})
+                         "per_unit": clean_ratio((after.get(party, math.nan) - base[party])
+                                                 / step)})
     frame = pd.DataFrame(rows, columns=["limit", "owner", "party", "per_unit"])
     return frame.set_index(["limit", "party"])
 

@@ -22,7 +22,7 @@ from cfe_opt.errors import CfeOptError
 from cfe_opt.model.build import build_model
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import allocation_table, clean, positions_table
+from cfe_opt.results import allocation_table, clean, clean_ratio, positions_table
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import SolverName, SolveStatus, run
 
@@ -102,8 +102,9 @@ def sweep(scenario: Scenario, field: str, values: Sequence[float],
 
 
 def _record(value: float, measure: str, item: str, number: float | None) -> dict:
+    tidy = clean if measure == "ceiling" else clean_ratio
     return {"value": value, "measure": measure, "item": item,
-            "number": clean(number) if number is not None else math.nan}
+            "number": tidy(number) if number is not None else math.nan}
 
 
 def _binding(row) -> bool:  # type: ignore[no-untyped-def]

@@ -1,0 +1,375 @@
+"""Bargaining solutions side by side: utilitarian, Kalai–Smorodinsky and Nash.
+
+Each party p of the bargaining set P has one outcome, its deviation
+D_p = Σ_{n of p} w_n (U_n/s⁻_n + V_n/s⁺_n) (``party_deviation``): what p gives up. Lower is
+better. Every solution is a package that meets all hard limits; they differ in how they share
+the concessions among the parties of P.
+
+**Ideal and disagreement point.** I_p = min D_p over every package meeting all hard limits.
+The worst outcome W_p (the disagreement point) is the *payoff-table nadir*: for each party q,
+minimise D_q and then, holding that optimum, Σ_{p∈P} D_p (so the package is Pareto-optimal
+among q's best); call it x^q. Then W_p = max_q D_p(x^q). It is finite (every x^q is a package)
+and standard in multi-criteria analysis; every x^q satisfies D_p(x^q) ≤ W_p for all p, so the
+set of packages leaving no party worse than W is never empty. The gain of p is g_p = W_p − D_p.
+A party with I_p = W_p has nothing to bargain over: its gain is 0 and it is left out of the
+Kalai–Smorodinsky and Nash objectives (held at D_p ≤ W_p instead); ``attrs["no_bargain"]``
+lists such parties.
+
+**Solutions** (each followed by min Σ_{p∈P} D_p, then — when P is not every party with
+positions — by the weighted deviation of all positions, then by the scenario's status-quo
+tie-break, each earlier optimum held):
+
+* ``utilitarian``: min Σ_{p∈P} D_p.
+* ``kalai_smorodinsky``: min Z s.t. Z ≥ (D_p − I_p)/(W_p − I_p) for every p with W_p > I_p
+  and D_p ≤ W_p for all p (equal largest share of each party's possible concession).
+* ``nash``: max Σ_p log g_p (the Nash product over the disagreement point), by a
+  piecewise-linear outer approximation of log; see ``nash_breakpoints`` for the error bound.
+* ``weighted`` (optional): the scenario's own answer, ``cfe_opt.api.solve(scenario,
+  "weighted")``, for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import pulp
+
+from cfe_opt.analysis.core import (
+    add_limit,
+    fresh_model,
+    optimise,
+    party_deviation,
+    party_outcomes,
+    parties_with_positions,
+)
+from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
+from cfe_opt.model.core import Model
+from cfe_opt.objectives import status_quo_ceilings, status_quo_holdings, weighted_sum
+from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
+from cfe_opt.scenario import Scenario
+from cfe_opt.solve import HOLD_LADDER, SolverName, SolveStatus
+
+SOLUTIONS = ("utilitarian", "kalai_smorodinsky", "nash")
+DEGENERATE_TOL = 1e-7  # W_p − I_p at most this (× max(1, W_p)): nothing to bargain over
+RATIONALITY_TOL = 1e-7  # slack on D_p ≤ W_p (W_p comes from an LP solved to this accuracy)
+NASH_FLOOR_SHRINK = 1e-6  # the lower end of the gain range is (W_p − I_p)/m · (1 − this)
+
+
+# ---- optimising several goals in turn -------------------------------------------------------
+@dataclass(frozen=True)
+class Goal:
+    """One stage: an expression to minimise (or maximise), held for the stages after it."""
+
+    name: str
+    expr: pulp.LpAffineExpression
+    maximise: bool = False
+
+
+def optimise_in_turn(model: Model, goals: Sequence[Goal], solver: SolverName = "highs",
+                     tie_break: bool = True) -> list[float]:
+    """Optimise each goal in turn, each optimum v held for the later goals as
+    expr − h ≤ v (expr + h ≥ v when maximised), 0 ≤ h ≤ τ·max(|v|, 1), τ on the solver's hold
+    ladder (loosened one rung whenever a later goal comes out infeasible). With ``tie_break``
+    (and the scenario's ``settings.tie_break: status_quo``) the two status-quo tie-break stages
+    of ``cfe_opt.objectives`` follow. Returns each goal's optimum.
+
+    Raises InfeasibleError if the first goal is infeasible (no package meets the hard limits),
+    SolverError if any stage ends otherwise than optimal.
+    """
+    goals = list(goals)
+    if tie_break and model.index.spec.settings.tie_break == "status_quo":
+        goals += [Goal("tie_break_holdings", status_quo_holdings(model)),
+                  Goal("tie_break_ceilings", status_quo_ceilings(model))]
+    values: list[float] = []
+    holds: list[tuple[pulp.LpVariable, float]] = []
+    rung = 0
+    for i, goal in enumerate(goals):
+        status, value = optimise(model, goal.expr, solver, maximise=goal.maximise)
+        while status is SolveStatus.INFEASIBLE and holds and rung < len(HOLD_LADDER) - 1:
+            rung += 1
+            for slack, held in holds:
+                slack.upBound = HOLD_LADDER[rung] * max(abs(held), 1.0)
+            status, value = optimise(model, goal.expr, solver, maximise=goal.maximise)
+        if status is not SolveStatus.OPTIMAL or value is None:
+            if i == 0 and status is SolveStatus.INFEASIBLE:
+                raise infeasible(model.scenario)
+            raise SolverError(f"{model.scenario.display}: stage {goal.name} ended "
+                              f"{status.value}")
+        values.append(value)
+        if i < len(goals) - 1:
+            tag = f"{len(model.variables.get('hold_slack', {}))}_{goal.name}"
+            model.add_variables("hold_slack", [(tag,)], integer=False,
+                                up={(tag,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
+            slack = model.var(("hold_slack", tag))
+            if goal.maximise:
+                add_limit(model, ("hold", tag), goal.expr + slack, ">=", value,
+                          f"hold the {goal.name} optimum")
+            else:
+                add_limit(model, ("hold", tag), goal.expr - slack, "<=", value,
+                          f"hold the {goal.name} optimum")
+            holds.append((slack, value))
+    return values
+
+
+def infeasible(scenario: Scenario) -> InfeasibleError:
+    return InfeasibleError(f"{scenario.display}: the hard limits admit no package "
+                           f"(cfe-opt solve reports the smallest concession)")
+
+
+# ---- the Nash approximation ----------------------------------------------------------------
+def tangent_gap(ratio: float) -> float:
+    """The largest gap between log and the lower envelope of its tangents at a and r·a.
+
+    The tangents T_a(g) = ln a + (g − a)/a and T_ra meet where g/a − g/(ra) = ln r, i.e. at
+    g* = a·ρ with ρ = r·ln r/(r − 1). On [a, ra], T_a − ln rises from 0 and T_ra − ln falls to
+    0 (each is convex with its minimum 0 at its own point), so min(T_a, T_ra) − ln is largest
+    where they cross: δ(r) = T_a(g*) − ln g* = ρ − 1 − ln ρ. It depends on r only (≈ (ln r)²/8).
+    """
+    if ratio <= 1.0:
+        return 0.0
+    rho = ratio * math.log(ratio) / (ratio - 1.0)
+    return rho - 1.0 - math.log(rho)
+
+
+def nash_breakpoints(low: float, high: float, epsilon: float) -> tuple[list[float], float]:
+    """Breakpoints a_1 = low < … < a_K = high, geometric (a_{k+1} = r·a_k), with as few as
+    possible so that the tangent envelope exceeds log by at most ``epsilon`` on [low, high].
+
+    Returns (breakpoints, gap) with gap = δ(r) ≤ epsilon (``tangent_gap``). K − 1 is the
+    smallest number of steps with δ((high/low)^{1/(K−1)}) ≤ epsilon (δ rises with r).
+    """
+    if not 0 < low <= high:
+        raise ValueError(f"need 0 < low <= high, got {low}, {high}")
+    if epsilon <= 0:
+        raise CfeOptError(f"nash_tolerance must be positive, got {epsilon}")
+    if high / low <= 1.0 + 1e-12:
+        return [high], 0.0
+    # the largest ln r with δ(r) ≤ ε, by bisection (δ is increasing in r > 1)
+    lo, hi = 0.0, 50.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if tangent_gap(math.exp(mid)) <= epsilon:
+            lo = mid
+        else:
+            hi = mid
+    steps = max(1, math.ceil(math.log(high / low) / lo)) if lo > 0 else 1
+    while tangent_gap((high / low) ** (1 / steps)) > epsilon:  # guard against rounding
+        steps += 1
+    ratio = (high / low) ** (1 / steps)
+    points = [low * ratio**k for k in range(steps)] + [high]
+    return points, tangent_gap(ratio)
+
+
+# ---- the analysis -------------------------------------------------------------------------------
+@dataclass
+class Bargaining:
+    """The bargaining table and, per solution, its package (for the checker and reports).
+
+    ``table`` is indexed by (party, solution); ``allocation``, ``equipment`` and ``positions``
+    are the usual result tables with the solution as an extra first index level.
+    """
+
+    table: pd.DataFrame
+    allocation: pd.DataFrame
+    equipment: pd.DataFrame
+    positions: pd.DataFrame
+
+
+def bargaining_solutions(scenario: Scenario, parties: Sequence[str] | None = None,
+                         nash_tolerance: float = 1e-3, solver: SolverName = "highs",
+                         include_weighted: bool = False) -> pd.DataFrame:
+    """Each party's outcome under the utilitarian, Kalai–Smorodinsky and Nash solutions.
+
+    Returns a DataFrame indexed by (``party``, ``solution``) with columns ``deviation`` (D_p at
+    the solution's package), ``gain`` (W_p − D_p), ``concession`` ((D_p − I_p)/(W_p − I_p),
+    NaN when W_p = I_p), ``ideal`` (I_p) and ``worst`` (W_p). ``attrs`` carry the Nash error
+    bound (``nash_error_bound``: the true Σ log g_p at the Nash package is within it of the true
+    Nash optimum), the number of breakpoints, the parties with nothing to bargain over, and the
+    method. The method is in the module docstring and ``solve_bargaining``.
+    """
+    return solve_bargaining(scenario, parties, nash_tolerance, solver, include_weighted).table
+
+
+def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
+                     nash_tolerance: float = 1e-3, solver: SolverName = "highs",
+                     include_weighted: bool = False) -> Bargaining:
+    """The bargaining solutions with their packages (see ``bargaining_solutions``).
+
+    Nash: maximise Σ_{p∈N} t_p over the m parties N with W_p > I_p, where
+    t_p ≤ ln a_k + (g_p − a_k)/a_k for each breakpoint a_k of p (tangents of ln at a_k), and
+    g_p = W_p − D_p is kept in [L_p, W_p − I_p], L_p = (W_p − I_p)/m (shrunk by 10⁻⁶).
+
+    *Why L_p loses nothing.* The set of attainable gains (with free disposal) is convex: D_p is
+    a convex function of the package. At the true Nash optimum g°, first-order optimality of the
+    concave Σ ln g over it gives Σ_q g_q/g°_q ≤ m for every attainable g ≥ 0; at x^p (p's ideal
+    in the payoff table) g_p = W_p − I_p and every g_q ≥ 0, so g°_p ≥ (W_p − I_p)/m.
+
+    *The bound.* Let F = Σ ln g_p and F̂ = Σ t_p (the tangent envelope) on the domain Ω above.
+    Tangents of a concave function lie above it, so F ≤ F̂; between adjacent breakpoints
+    F̂ − F ≤ δ(r) per party (``tangent_gap``), so F̂ ≤ F + m·δ(r). With ĝ the approximate optimum
+    and g° ∈ Ω the true one: F(ĝ) ≥ F̂(ĝ) − m·δ ≥ F̂(g°) − m·δ ≥ F(g°) − m·δ. The breakpoints are
+    chosen (``nash_breakpoints``) with δ(r) ≤ nash_tolerance/m, so the stated bound m·δ(r) is at
+    most nash_tolerance: the Nash product at the package is within a factor e^(−bound) of the
+    best. (Gains reported from achieved values are ≥ the LP's, so F only improves.)
+    """
+    base = fresh_model(scenario)
+    everyone = parties_with_positions(base)
+    chosen = _bargaining_set(scenario, parties, everyone)
+    status, _ = optimise(base, pulp.lpSum([]) + 0, solver)
+    if status is SolveStatus.INFEASIBLE:
+        raise infeasible(scenario)
+    extra_stage = set(chosen) != set(everyone)
+
+    # payoff table: x^q minimises D_q, then Σ_P D
+    ideal: dict[str, float] = {}
+    payoff: dict[str, dict[str, float]] = {}
+    for q in chosen:
+        model = fresh_model(scenario)
+        values = optimise_in_turn(model, [
+            Goal(f"ideal_{q}", party_deviation(model, [q])),
+            Goal("bargaining_set", party_deviation(model, chosen))], solver, tie_break=False)
+        ideal[q] = values[0]
+        payoff[q] = {p: _value(party_deviation(model, [p])) for p in chosen}
+    worst = {p: max(max(payoff[q][p] for q in chosen), ideal[p]) for p in chosen}
+    degenerate = [p for p in chosen
+                  if worst[p] - ideal[p] <= DEGENERATE_TOL * max(1.0, abs(worst[p]))]
+    active = [p for p in chosen if p not in degenerate]
+
+    packages: dict[str, Model] = {}
+    nash_info: dict[str, float] = {}
+    for solution in SOLUTIONS:
+        model = fresh_model(scenario)
+        if solution == "utilitarian":
+            goals = [Goal("utilitarian", party_deviation(model, chosen))]
+        elif solution == "kalai_smorodinsky":
+            goals = _kalai_smorodinsky(model, chosen, active, ideal, worst)
+        else:
+            goals, nash_info = _nash(model, chosen, active, ideal, worst, nash_tolerance)
+        if solution != "utilitarian":
+            goals.append(Goal("bargaining_set", party_deviation(model, chosen)))
+        if extra_stage:
+            goals.append(Goal("everyone", weighted_sum(model)))
+        values = optimise_in_turn(model, goals, solver)
+        if solution == "nash":
+            nash_info["approximate_log_product"] = values[0]
+        packages[solution] = model
+
+    rows = []
+    tables: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {
+        s: (allocation_table(m), equipment_table(m), positions_table(m))
+        for s, m in packages.items()}
+    if include_weighted:
+        from cfe_opt.api import solve
+
+        result = solve(scenario, "weighted", solver=solver)
+        if not result.optimal:
+            raise SolverError(f"{scenario.display}: the weighted solve ended "
+                              f"{result.status.value}")
+        assert result.allocation is not None and result.equipment is not None
+        assert result.positions is not None
+        tables["weighted"] = (result.allocation, result.equipment, result.positions)
+    outcomes = {s: t[2].groupby(level="party", sort=False)["weighted_deviation"].sum()
+                for s, t in tables.items()}
+    for p in chosen:
+        for solution, by_party in outcomes.items():
+            d = float(by_party.get(p, 0.0))
+            span = worst[p] - ideal[p]
+            rows.append({"party": p, "solution": solution, "deviation": clean(d),
+                         "gain": clean(worst[p] - d),
+                         "concession": clean((d - ideal[p]) / span) if p in active
+                         else math.nan,
+                         "ideal": clean(ideal[p]), "worst": clean(worst[p])})
+    table = pd.DataFrame(rows).set_index(["party", "solution"])
+    gains = table.xs("nash", level="solution")["gain"]
+    true_log = sum(math.log(max(float(gains[p]), 1e-300)) for p in active)
+    table.attrs.update({
+        "parties": list(chosen),
+        "no_bargain": degenerate,
+        "disagreement": "payoff-table nadir: W_p = max over q of D_p at q's ideal package",
+        "nash_tolerance": float(nash_tolerance),
+        "nash_error_bound": float(nash_info.get("bound", 0.0)),
+        "nash_breakpoints": int(nash_info.get("breakpoints", 0)),
+        "nash_log_product": {"approximate": float(nash_info.get("approximate_log_product", 0)),
+                             "at_package": true_log},
+    })
+
+    def stack(i: int) -> pd.DataFrame:
+        return pd.concat({s: t[i] for s, t in tables.items()}, names=["solution"])
+
+    return Bargaining(table=table, allocation=stack(0), equipment=stack(1),
+                      positions=stack(2))
+
+
+def _bargaining_set(scenario: Scenario, parties: Sequence[str] | None,
+                    everyone: list[str]) -> list[str]:
+    if parties is None:
+        chosen = list(everyone)
+    else:
+        chosen = list(dict.fromkeys(parties))
+        for p in chosen:
+            if p not in scenario.index.parties:
+                raise CfeOptError(f"{scenario.display}: unknown party '{p}'")
+            if p not in everyone:
+                raise CfeOptError(f"{scenario.display}: party '{p}' has no positions to "
+                                  f"bargain over")
+    if len(chosen) < 2:
+        raise CfeOptError(f"{scenario.display}: bargaining needs at least two parties with "
+                          f"positions (found {len(chosen)})")
+    return chosen
+
+
+def _value(expr: pulp.LpAffineExpression) -> float:
+    value = expr.value()
+    return float(value) if value is not None else 0.0
+
+
+def _rationality(model: Model, chosen: list[str], worst: dict[str, float]) -> None:
+    """D_p ≤ W_p for every party: no one ends worse than the disagreement point."""
+    for p in chosen:
+        add_limit(model, ("rational", p), party_deviation(model, [p]), "<=",
+                  worst[p] + RATIONALITY_TOL * max(1.0, abs(worst[p])),
+                  f"{p} no worse than its disagreement outcome")
+
+
+def _kalai_smorodinsky(model: Model, chosen: list[str], active: list[str],
+                       ideal: dict[str, float], worst: dict[str, float]) -> list[Goal]:
+    """Z ≥ (D_p − I_p)/(W_p − I_p) for p with W_p > I_p; D_p ≤ W_p for all; goal min Z."""
+    _rationality(model, chosen, worst)
+    model.add_variables("stage_level", [("kalai_smorodinsky",)], integer=False)
+    level = model.var(("stage_level", "kalai_smorodinsky"))
+    for p in active:
+        span = worst[p] - ideal[p]
+        add_limit(model, ("kalai_smorodinsky", p), level - party_deviation(model, [p]) / span,
+                  ">=", -ideal[p] / span, f"{p}'s share of its possible concession")
+    return [Goal("kalai_smorodinsky", level + 0)]
+
+
+def _nash(model: Model, chosen: list[str], active: list[str], ideal: dict[str, float],
+          worst: dict[str, float], tolerance: float) -> tuple[list[Goal], dict[str, float]]:
+    """t_p + D_p/a ≤ ln a − 1 + W_p/a for each breakpoint a (t_p ≤ the tangent of ln g_p at a),
+    D_p ≤ W_p − L_p (g_p ≥ L_p), D_p ≤ W_p for all; goal max Σ t_p."""
+    _rationality(model, chosen, worst)
+    m = len(active)
+    info: dict[str, float] = {"bound": 0.0, "breakpoints": 0}
+    if m == 0:
+        return [Goal("nash", pulp.lpSum([]) + 0, maximise=True)], info
+    model.add_variables("stage_level", [("nash", p) for p in active], low=None, integer=False)
+    total = []
+    for p in active:
+        span = worst[p] - ideal[p]
+        low = span / m * (1 - NASH_FLOOR_SHRINK) if m > 1 else span
+        points, gap = nash_breakpoints(low, span, tolerance / m)
+        info["bound"] = max(info["bound"], m * gap)  # same ratio for every party
+        info["breakpoints"] = len(points)
+        t = model.var(("stage_level", "nash", p))
+        deviation = party_deviation(model, [p])
+        add_limit(model, ("nash_floor", p), deviation, "<=", worst[p] - low,
+                  f"{p}'s gain at least (W − I)/m")
+        for k, a in enumerate(points):
+            add_limit(model, ("nash", p, k), t + deviation / a, "<=",
+                      math.log(a) - 1 + worst[p] / a, f"log of {p}'s gain, tangent {k}")
+        total.append(t)
+    return [Goal("nash", pulp.lpSum(total), maximise=True)], info

@@ -1,0 +1,301 @@
+"""The Pareto frontier between two sides: how much one side must give up so the other gives up less.
+
+A side is a set of parties (codes and/or group names). Its deviation D_S = Σ_{n of S} w_n
+(U_n/s⁻_n + V_n/s⁺_n) is what it gives up, in one number (``party_deviation``); parties on
+neither side do not enter (their positions are free), and every hard limit holds.
+
+Method. (D_A, D_B) over the feasible packages is the image of a polytope under a linear map, so
+its lower-left boundary — the Pareto frontier — is convex and piecewise linear, and every Pareto
+point is *supported* (it minimises λ_A·D_A + λ_B·D_B for some λ > 0). The exact set of
+breakpoints therefore comes from dichotomic (NISE, Aneja–Nair) search:
+
+1. the two ends by lexicographic minimisation: min D_A, then, with D_A held, min D_B; and the
+   reverse;
+2. for two adjacent points p, q (p_A < q_A), minimise λ·D with λ normal to the segment
+   (λ_A = p_B − q_B, λ_B = q_A − p_A), then — with that optimum held — min D_A, so the answer is
+   a vertex of the frontier (one end of the optimal face), not a point inside an edge;
+3. if that point is strictly below the segment it is a new breakpoint r: search (p, r) and
+   (r, q) in turn; otherwise the segment pq is part of the frontier.
+
+Each LP is built afresh (``fresh_model``). A held optimum z* is the limit f ≤ z* + τ·max(1, |z*|)
+with τ = 10⁻⁹, loosened to 10⁻⁷ and 10⁻⁵ if the solver's accuracy makes the next stage infeasible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pulp
+
+from cfe_opt.analysis.core import add_limit, fresh_model, optimise, party_deviation, party_terms
+from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
+from cfe_opt.model.core import Model
+from cfe_opt.objectives import OBJECTIVE_MODES
+from cfe_opt.results import clean
+from cfe_opt.scenario import Scenario
+from cfe_opt.solve import SolverName, SolveStatus
+
+HOLD_LADDER = (1e-9, 1e-7, 1e-5)  # relative slack on a held optimum, loosened if needed
+TOLERANCE = 1e-7  # a point must beat a segment by this much (× max(1, |coordinates|)) to count
+MAX_POINTS = 2000  # a guard against a numerically looping search; real frontiers are far smaller
+
+Objective = Callable[[Model], pulp.LpAffineExpression]
+Point = tuple[float, float]
+
+
+# ---- lexicographic minimisation (shared with the ZOPA analysis) --------------------------------
+@dataclass
+class LexOutcome:
+    """A lexicographic minimisation: the status, the stage it stopped at, the solved model."""
+
+    status: SolveStatus
+    stage: int  # index of the stage that was not optimal (or the last stage)
+    model: Model
+    values: list[float] = field(default_factory=list)  # each stage's optimum
+
+    @property
+    def optimal(self) -> bool:
+        return self.status is SolveStatus.OPTIMAL
+
+
+def lexicographic_minimum(scenario: Scenario, objectives: Sequence[Objective],
+                          solver: SolverName = "highs") -> LexOutcome:
+    """Minimise ``objectives[0]`` over the scenario's hard limits, then ``objectives[1]`` with the
+    first optimum held (f₀ ≤ z₀* + τ·max(1, |z₀*|)), and so on, on a fresh model.
+
+    Each objective is a function of the model (it builds its expression). The first stage that
+    is not optimal ends the run: its status and index are returned. A later stage found
+    infeasible only because a hold is tighter than the solver's accuracy is retried with the
+    holds loosened (τ = 10⁻⁹, 10⁻⁷, 10⁻⁵).
+    """
+    outcome: LexOutcome | None = None
+    for tau in HOLD_LADDER:
+        model = fresh_model(scenario)
+        values: list[float] = []
+        outcome = None
+        for i, build in enumerate(objectives):
+            expr = build(model)
+            status, value = optimise(model, expr, solver)
+            if status is not SolveStatus.OPTIMAL or value is None:
+                outcome = LexOutcome(status, i, model, values)
+                break
+            values.append(value)
+            if i < len(objectives) - 1:
+                add_limit(model, ("lexicographic", "hold", i), expr, "<=",
+                          value + tau * max(1.0, abs(value)), f"hold stage {i}'s optimum")
+        if outcome is None:
+            return LexOutcome(SolveStatus.OPTIMAL, len(objectives) - 1, model, values)
+        if outcome.stage == 0 or outcome.status is not SolveStatus.INFEASIBLE:
+            return outcome
+    assert outcome is not None
+    return outcome
+
+
+def not_optimal(scenario: Scenario, status: SolveStatus, what: str) -> CfeOptError:
+    """The one-line error for an LP that did not solve: infeasible or a solver failure."""
+    if status is SolveStatus.INFEASIBLE:
+        return InfeasibleError(f"{scenario.display}: no package meets every hard limit, so there "
+                               f"is no {what} (run cfe-opt diagnose)")
+    return SolverError(f"{scenario.display}: {what}: the solver stopped with status "
+                       f"{status.value}")
+
+
+# ---- sides ------------------------------------------------------------------------------------
+def side_parties(scenario: Scenario, side: Sequence[str] | str, name: str) -> tuple[str, ...]:
+    """The parties of a side (codes and group names; a string may list them with + or ,)."""
+    refs = _refs(side)
+    label = side_label(side)
+    if not refs:
+        raise CfeOptError(f"{scenario.display}: {name} names no party")
+    index = scenario.index
+    for ref in refs:
+        if ref not in index.parties and ref not in index.group_members:
+            raise CfeOptError(f"{scenario.display}: {name} ({label}): '{ref}' is not a party or "
+                              "group of the scenario")
+    return index.parties_of(refs)
+
+
+def side_label(side: Sequence[str] | str) -> str:
+    """A side as written, joined with +: ``TUR+NOR``."""
+    return "+".join(_refs(side))
+
+
+def _refs(side: Sequence[str] | str) -> list[str]:
+    if isinstance(side, str):
+        side = side.replace(",", "+").split("+")
+    return [ref.strip() for ref in side if ref.strip()]
+
+
+def _sides(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequence[str] | str
+           ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    model = fresh_model(scenario)
+    out = []
+    for side, name in ((side_a, "side A"), (side_b, "side B")):
+        parties = side_parties(scenario, side, name)
+        if not party_terms(model, parties):
+            raise CfeOptError(f"{scenario.display}: {name} ({side_label(side)}) states no "
+                              "position, so it has no deviation to trade")
+        out.append(parties)
+    return out[0], out[1]
+
+
+def side_deviation(model: Model, parties: Sequence[str]) -> float:
+    """D_S at the model's current solution, from the achieved values (not the deviation
+    variables): Σ w_n (max(0, T_n − F_n)/s⁻_n + max(0, F_n − T_n)/s⁺_n) over the side's
+    positions, each side of a position counted only if its direction cares about it."""
+    total = 0.0
+    for t in party_terms(model, parties):
+        value = model.expression(t.form).value() if t.form else 0.0
+        achieved = float(value) if value is not None else 0.0
+        target = float(t.position.target)
+        under = max(0.0, target - achieved) / t.scale_under if t.under is not None else 0.0
+        over = max(0.0, achieved - target) / t.scale_over if t.over is not None else 0.0
+        total += t.weight * (under + over)
+    return total
+
+
+# ---- the frontier -----------------------------------------------------------------------------
+def frontier_package(scenario: Scenario, side_a: Sequence[str] | str,
+                     side_b: Sequence[str] | str, weights: tuple[float, float],
+                     solver: SolverName = "highs") -> Model:
+    """The package at a frontier vertex: min w_A·D_A + w_B·D_B, then (optimum held) min D_A, or
+    min D_B first when w_A = 0. Returns the solved model (read it with ``cfe_opt.results``)."""
+    parties_a, parties_b = _sides(scenario, side_a, side_b)
+    outcome = _vertex(scenario, parties_a, parties_b, weights, solver)
+    return outcome.model
+
+
+def _vertex(scenario: Scenario, parties_a: Sequence[str], parties_b: Sequence[str],
+            weights: tuple[float, float], solver: SolverName) -> LexOutcome:
+    wa, wb = weights
+
+    def dev_a(m: Model) -> pulp.LpAffineExpression:
+        return party_deviation(m, parties_a)
+
+    def dev_b(m: Model) -> pulp.LpAffineExpression:
+        return party_deviation(m, parties_b)
+
+    def mixed(m: Model) -> pulp.LpAffineExpression:
+        return wa * party_deviation(m, parties_a) + wb * party_deviation(m, parties_b)
+
+    if wb == 0:
+        stages: list[Objective] = [dev_a, dev_b]
+    elif wa == 0:
+        stages = [dev_b, dev_a]
+    else:
+        stages = [mixed, dev_a]
+    outcome = lexicographic_minimum(scenario, stages, solver)
+    if not outcome.optimal:
+        raise not_optimal(scenario, outcome.status, "Pareto frontier")
+    return outcome
+
+
+def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
+                    side_b: Sequence[str] | str, solver: SolverName = "highs") -> pd.DataFrame:
+    """The exact Pareto frontier of (D_A, D_B): every breakpoint, by dichotomic search.
+
+    Method (see the module docstring): the two ends by lexicographic minimisation; then for
+    each pair of adjacent points p, q the weighted sum with weights normal to pq
+    (λ_A = p_B − q_B, λ_B = q_A − p_A), its optimum held and D_A minimised so the answer is a
+    vertex; a point strictly below pq is a new breakpoint and both halves are searched again.
+    Between consecutive breakpoints the frontier is the straight segment joining them.
+
+    Returns a table indexed by ``point`` (0…n−1, by D_A ascending) with ``deviation_a`` and
+    ``deviation_b`` (each side's weighted normalised deviation, from the achieved values);
+    ``attrs``: ``side_a``, ``side_b`` (labels such as ``TUR+NOR``), ``parties_a``, ``parties_b``.
+    One row when the two sides do not conflict. Raises ``CfeOptError`` for a side with no
+    position and ``InfeasibleError`` when no package meets the hard limits.
+    """
+    parties_a, parties_b = _sides(scenario, side_a, side_b)
+
+    def solve(weights: tuple[float, float]) -> Point:
+        model = _vertex(scenario, parties_a, parties_b, weights, solver).model
+        return side_deviation(model, parties_a), side_deviation(model, parties_b)
+
+    left = solve((1.0, 0.0))  # min D_A, then min D_B
+    right = solve((0.0, 1.0))  # min D_B, then min D_A
+    points = [left]
+    if not _same(left, right):
+        points.append(right)
+        pending = [(left, right)]
+        while pending:
+            p, q = pending.pop()
+            la, lb = p[1] - q[1], q[0] - p[0]
+            if la <= 0 or lb <= 0:  # p and q do not trade off (within the solver's accuracy)
+                continue
+            norm = math.hypot(la, lb)
+            la, lb = la / norm, lb / norm
+            r = solve((la, lb))
+            gain = (la * p[0] + lb * p[1]) - (la * r[0] + lb * r[1])
+            if gain > _tol(p, q, r) and p[0] + _tol(p, r) < r[0] < q[0] - _tol(q, r):
+                points.append(r)
+                if len(points) > MAX_POINTS:
+                    raise SolverError(f"{scenario.display}: Pareto frontier: more than "
+                                      f"{MAX_POINTS} breakpoints (numerical trouble?)")
+                pending.extend([(r, q), (p, r)])
+    points = _vertices(sorted(points))
+    frame = pd.DataFrame({"deviation_a": [clean(p[0]) for p in points],
+                          "deviation_b": [clean(p[1]) for p in points]},
+                         index=pd.RangeIndex(len(points), name="point"))
+    frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),
+                       parties_a=list(parties_a), parties_b=list(parties_b))
+    return frame
+
+
+def _tol(*points: Point) -> float:
+    return TOLERANCE * max(1.0, *(abs(c) for p in points for c in p))
+
+
+def _same(p: Point, q: Point) -> bool:
+    return abs(p[0] - q[0]) <= _tol(p, q) and abs(p[1] - q[1]) <= _tol(p, q)
+
+
+def _vertices(points: list[Point]) -> list[Point]:
+    """Drop repeated points and points on the straight line through their neighbours (a
+    safeguard: the search only adds vertices, up to the solver's accuracy)."""
+    out: list[Point] = []
+    for p in points:
+        if out and _same(out[-1], p):
+            continue
+        out.append(p)
+    changed = True
+    while changed and len(out) > 2:
+        changed = False
+        for i in range(1, len(out) - 1):
+            p, r, q = out[i - 1], out[i], out[i + 1]
+            # distance of r from the line pq
+            cross = (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+            if abs(cross) / max(math.hypot(q[0] - p[0], q[1] - p[1]), 1e-300) <= _tol(p, q, r):
+                del out[i]
+                changed = True
+                break
+    return out
+
+
+def mode_points(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequence[str] | str,
+                solver: SolverName = "highs") -> pd.DataFrame:
+    """Where each objective mode's answer puts the two sides: the scenario is solved with
+    ``cfe_opt.api.solve`` under each mode (weighted, minimax, lexicographic, each with its
+    status-quo tie-break) and each side's ``weighted_deviation`` is summed over its parties'
+    positions. Indexed by ``objective``; columns ``deviation_a``, ``deviation_b``."""
+    from cfe_opt.api import solve  # the API sits above the analysis layer
+
+    parties_a, parties_b = _sides(scenario, side_a, side_b)
+    rows = []
+    for mode in OBJECTIVE_MODES:
+        result = solve(scenario, objective=mode, solver=solver)
+        if not result.optimal or result.positions is None:
+            raise not_optimal(scenario, result.status, f"{mode} answer")
+        table = result.positions["weighted_deviation"]
+        parties = table.index.get_level_values("party")
+        rows.append({"objective": mode,
+                     "deviation_a": clean(float(table[parties.isin(parties_a)].sum())),
+                     "deviation_b": clean(float(table[parties.isin(parties_b)].sum()))})
+    frame = pd.DataFrame(rows, columns=["objective", "deviation_a", "deviation_b"])
+    frame = frame.set_index("objective")
+    frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),
+                       parties_a=list(parties_a), parties_b=list(parties_b))
+    return frame

@@ -1,0 +1,105 @@
+"""What each limit costs: shadow prices checked by finite difference, ranges checked at their
+ends, per-party costs adding up to the price."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from conftest import make
+
+from cfe_opt import load_scenario, solve
+from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
+from cfe_opt.scenario import get_field, with_changes
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def zone(cap: int = 800) -> dict:
+    """Three holders of 600/300/100 tanks, each wanting to keep them (relative scale), and a
+    zone cap on their total: weighted, the whole cut falls on the largest (cheapest per unit:
+    1/600), so the cap's price is −1/600 per tank, valid while the largest alone absorbs the
+    cut: cap from 400 (AAA down to 0) to 1000 (no cut)."""
+    keep = {"direction": "at_least"}
+    parties = {code: {"name": code, "holdings": {"tanks": n},
+                      "positions": {"keep": {**keep, "target": n, "quantity": {
+                          "of": "holdings", "parties": [code], "categories": ["tanks"]}}}}
+               for code, n in (("AAA", 600), ("BBB", 300), ("CCC", 100))}
+    return {"name": "zone", "categories": ["tanks"], "parties": parties,
+            "limits": {"cap": {"quantity": {"of": "holdings"}, "sense": "<=", "value": cap}}}
+
+
+def test_price_and_range_hand_derived():
+    table = shadow_prices(make(zone()))
+    row = table.loc["limit.cap"]
+    assert row.binding
+    assert row.shadow_price == pytest.approx(-1 / 600)
+    assert (row.valid_from, row.valid_to) == pytest.approx((400, 1000))
+    assert row.cost_down == pytest.approx(400 / 600)  # cap 800 → 400 costs 400 more tanks of AAA
+    assert row.cost_up == pytest.approx(-200 / 600)
+
+
+def test_price_changes_beyond_its_range():
+    """Below 400 the largest is at zero and the next cheapest (BBB, 1/300) takes the cut."""
+    below = shadow_prices(make(zone(300))).loc["limit.cap"]
+    assert below.shadow_price == pytest.approx(-1 / 300)
+
+
+def _objective(scenario, objective):
+    result = solve(scenario, objective=objective)
+    assert result.optimal
+    return result.objective
+
+
+@pytest.mark.parametrize(("name", "objective"), [
+    ("talks_1998.yaml", "weighted"), ("talks_1998.yaml", "minimax"),
+    ("talks_1998_etd.yaml", "weighted"), ("talks_1998_mandated_cuts.yaml", "weighted"),
+    ("talks_1998_moscow_figure.yaml", "minimax"), ("adapted_1999.yaml", "weighted"),
+])
+def test_prices_match_finite_differences_on_real_scenarios(name, objective):
+    """Move each binding limit's number by one unit inside the range where its price holds:
+    the re-solved objective moves by exactly the price."""
+    scenario = load_scenario(MODELS / name)
+    table = shadow_prices(scenario, objective=objective)
+    base = _objective(scenario, objective)
+    checked = 0
+    for _, row in table[table["binding"] & (table["field"] != "")].iterrows():
+        current = get_field(scenario.data, row.field)
+        value = current.get("value") if isinstance(current, dict) else current
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        for step in (1, -1):
+            inside = (row.valid_to >= row.rhs + 1) if step > 0 else (row.valid_from <= row.rhs - 1)
+            if not inside or value + step < 0:
+                continue
+            moved = _objective(with_changes(scenario, {row.field: value + step}), objective)
+            assert moved - base == pytest.approx(step * row.shadow_price, abs=1e-6), (
+                row.name, step)
+            checked += 1
+    assert checked > 0 or table["binding"].sum() == 0
+
+
+def test_prices_match_finite_differences_on_hand_built_case():
+    scenario = make(zone())
+    base = _objective(scenario, "weighted")
+    for cap in (799, 801, 450, 950):
+        moved = _objective(with_changes(scenario, {"limits.cap.value": cap}), "weighted")
+        assert moved - base == pytest.approx((cap - 800) * (-1 / 600), abs=1e-9)
+
+
+def test_costs_by_party_add_up_to_the_price():
+    scenario = make(zone())
+    table = shadow_prices(scenario)
+    costs = limit_costs(scenario, table)
+    per_party = costs.loc["limit.cap", "per_unit"]
+    assert per_party["AAA"] == pytest.approx(-1 / 600)
+    assert per_party["BBB"] == pytest.approx(0) and per_party["CCC"] == pytest.approx(0)
+    assert per_party.sum() == pytest.approx(table.loc["limit.cap", "shadow_price"])
+
+
+def test_nonbinding_limits_are_free_until_they_bind():
+    table = shadow_prices(make(zone(2000)))
+    row = table.loc["limit.cap"]
+    assert not row.binding and row.shadow_price == 0
+    assert row.valid_from == pytest.approx(1000) and math.isinf(row.valid_to)
