@@ -97,6 +97,8 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
     if model.integer:
         result.notes.append("solved as a MILP (--integer): whole-number values, no shadow "
                             "prices")
+    elif run.status is SolveStatus.OPTIMAL and run.duals is None:
+        result.notes.append(f"{run.solver} gives no reliable duals here: no shadow prices")
     if run.status is SolveStatus.OPTIMAL:
         result.allocation = allocation_table(model)
         result.equipment = equipment_table(model)
