@@ -15,7 +15,7 @@ import pulp
 from cfe_opt.model.build import build_model
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus, _solve_once, make_solver
+from cfe_opt.solve import SolverName, SolveStatus, make_solver, solve_once
 
 MOVE_TOL = 1e-6
 
@@ -30,7 +30,7 @@ def smallest_concession(scenario: Scenario, weights: dict[str, float] | None = N
         w = float(weights.get(model.rows[name].info.owner, 1.0))
         terms.extend(var * w for var, _ in pairs)
     model.problem.setObjective(pulp.lpSum(terms))
-    status = _solve_once(model, make_solver(solver_name, integer=False), solver_name)
+    status = solve_once(model, make_solver(solver_name, integer=False), solver_name)
     columns = ["name", "owner", "kind", "family", "label", "sense", "rhs", "relaxed_rhs",
                "change", "field"]
     if status is not SolveStatus.OPTIMAL:

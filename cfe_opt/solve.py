@@ -160,7 +160,10 @@ def _status(result: Any) -> int:
     return int(result) if isinstance(result, int) else int(result.status)
 
 
-def _solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
+def solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
+    """Solve the model as it stands, once. Mind: HiGHS's "unbounded or infeasible" is read as
+    infeasible, which holds for minimising cfe-opt's objectives (bounded below by 0); an
+    analysis that maximises must tell the two apart itself (e.g. by a feasibility solve)."""
     result = model.problem.solve(solver)
     code = _status(result)
     if code == 1:
@@ -243,7 +246,7 @@ def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
 FACE_TOL = 1e-9
 
 
-def _keep_to_optimal_face(model: Model, stage: str, duals: dict[str, float]) -> None:
+def keep_to_optimal_face(model: Model, stage: str, duals: dict[str, float]) -> None:
     """Restrict later stages to the optimal face of this stage's LP, exactly.
 
     For an optimal dual, the optimal solutions are the feasible points complementary to it:
@@ -292,12 +295,12 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
         objective = stage.build(model)
         model.problem.setObjective(objective)
         start = time.perf_counter()
-        status = _solve_once(model, solver, solver_name)
+        status = solve_once(model, solver, solver_name)
         while status is SolveStatus.INFEASIBLE and holds and rung < len(HOLD_LADDER) - 1:
             rung += 1
             for hold in holds:
                 hold.slack.upBound = HOLD_LADDER[rung] * max(abs(hold.optimum), 1.0)
-            status = _solve_once(model, solver, solver_name)
+            status = solve_once(model, solver, solver_name)
         seconds = time.perf_counter() - start
         value = objective.value() if status is SolveStatus.OPTIMAL else None
         value = float(value) if value is not None else (0.0 if status is SolveStatus.OPTIMAL
@@ -316,7 +319,7 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
                 out.ranging = row_ranging(model, duals)
         if i < len(plan) - 1:
             if duals is not None:
-                _keep_to_optimal_face(model, stage.name, duals)
+                keep_to_optimal_face(model, stage.name, duals)
             model.add_variables("hold_slack", [(stage.name,)], integer=False,
                                 up={(stage.name,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
             slack = model.var(("hold_slack", stage.name))
@@ -328,3 +331,8 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
         out.status = SolveStatus.OPTIMAL
     out.solve_seconds = time.perf_counter() - start_all
     return out
+
+
+# Old private names, kept while analysis modules move to the public ones.
+_solve_once = solve_once
+_keep_to_optimal_face = keep_to_optimal_face

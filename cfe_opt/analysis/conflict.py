@@ -20,10 +20,10 @@ from cfe_opt.scenario import Scenario
 from cfe_opt.solve import (
     SolverName,
     SolveStatus,
-    _solve_once,
     highs_column_positions,
     highs_row_positions,
     make_solver,
+    solve_once,
 )
 
 IIS_STRATEGY = 2 | 4  # HiGHS: try an elastic LP, then find a true (irreducible) IIS
@@ -82,7 +82,7 @@ def _highs_iis(scenario: Scenario) -> pd.DataFrame | None:
 
     model = fresh_model(scenario)
     model.problem.setObjective(pulp.lpSum([]))
-    status = _solve_once(model, make_solver("highs", integer=False, iis_strategy=IIS_STRATEGY),
+    status = solve_once(model, make_solver("highs", integer=False, iis_strategy=IIS_STRATEGY),
                          "highs")
     if status is SolveStatus.OPTIMAL:
         return _empty()
@@ -140,7 +140,7 @@ def _deletion_filter(scenario: Scenario, solver: SolverName) -> pd.DataFrame:
         """Do the kept limits (the others free to move) conflict? min Σ_kept E > 0."""
         model.problem.setObjective(pulp.lpSum(var for name in names if name in kept
                                               for var, _ in model.elastic_vars[name]))
-        status = _solve_once(model, make, solver)
+        status = solve_once(model, make, solver)
         value = model.problem.objective.value() if status is SolveStatus.OPTIMAL else None
         return value is not None and value > ELASTIC_TOL
 

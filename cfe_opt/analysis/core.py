@@ -12,7 +12,7 @@ from cfe_opt.model.constraints.positions import PositionTerm
 from cfe_opt.model.core import Model, Row, RowInfo, Sense
 from cfe_opt.results import positions_table
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus, _solve_once, make_solver
+from cfe_opt.solve import SolverName, SolveStatus, make_solver, solve_once
 
 
 def fresh_model(scenario: Scenario) -> Model:
@@ -34,7 +34,7 @@ def optimise(model: Model, objective: pulp.LpAffineExpression, solver: SolverNam
              maximise: bool = False) -> tuple[SolveStatus, float | None]:
     """Minimise (or maximise) one expression over the model as it stands."""
     model.problem.setObjective(-objective if maximise else objective)
-    status = _solve_once(model, make_solver(solver, integer=False), solver)
+    status = solve_once(model, make_solver(solver, integer=False), solver)
     if status is not SolveStatus.OPTIMAL:
         return status, None
     value = objective.value()

@@ -17,8 +17,8 @@ breakpoints therefore comes from dichotomic (NISE, Aneja–Nair) search:
 3. if that point is strictly below the segment it is a new breakpoint r: search (p, r) and
    (r, q) in turn; otherwise the segment pq is part of the frontier.
 
-Each LP is built afresh (``fresh_model``). A held optimum z* is the limit f ≤ z* + τ·max(1, |z*|)
-with τ = 10⁻⁹, loosened to 10⁻⁷ and 10⁻⁵ if the solver's accuracy makes the next stage infeasible.
+Each lexicographic run is on a fresh LP (``fresh_model``); an optimum is kept for the next stage
+exactly, on the optimal face, as in ``cfe_opt.solve`` (``lexicographic_minimum``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from cfe_opt.analysis.core import add_limit, fresh_model, optimise, party_deviat
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
 from cfe_opt.model.core import Model
 from cfe_opt.objectives import OBJECTIVE_MODES
-from cfe_opt.results import clean
+from cfe_opt.results import clean_ratio
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus
+from cfe_opt.solve import SolverName, SolveStatus, constraint_duals, keep_to_optimal_face
 
 HOLD_LADDER = (1e-9, 1e-7, 1e-5)  # relative slack on a held optimum, loosened if needed
 TOLERANCE = 1e-7  # a point must beat a segment by this much (× max(1, |coordinates|)) to count
@@ -64,15 +64,19 @@ class LexOutcome:
 def lexicographic_minimum(scenario: Scenario, objectives: Sequence[Objective],
                           solver: SolverName = "highs") -> LexOutcome:
     """Minimise ``objectives[0]`` over the scenario's hard limits, then ``objectives[1]`` with the
-    first optimum held (f₀ ≤ z₀* + τ·max(1, |z₀*|)), and so on, on a fresh model.
+    first optimum kept, and so on, on a fresh model.
+
+    An optimum z* is kept as in ``cfe_opt.solve``: exactly, by restricting later stages to the
+    stage's optimal face (for its optimal dual: every variable with a non-zero reduced cost fixed
+    at its bound, every row with a non-zero dual made tight), and as the limit
+    f ≤ z* + τ·max(1, |z*|), τ = 10⁻⁹. If the solver's accuracy makes a later stage infeasible,
+    the run is repeated with the holds alone, loosened (τ = 10⁻⁷, 10⁻⁵).
 
     Each objective is a function of the model (it builds its expression). The first stage that
-    is not optimal ends the run: its status and index are returned. A later stage found
-    infeasible only because a hold is tighter than the solver's accuracy is retried with the
-    holds loosened (τ = 10⁻⁹, 10⁻⁷, 10⁻⁵).
+    is not optimal ends the run: its status and index are returned.
     """
     outcome: LexOutcome | None = None
-    for tau in HOLD_LADDER:
+    for rung, tau in enumerate(HOLD_LADDER):
         model = fresh_model(scenario)
         values: list[float] = []
         outcome = None
@@ -84,6 +88,9 @@ def lexicographic_minimum(scenario: Scenario, objectives: Sequence[Objective],
                 break
             values.append(value)
             if i < len(objectives) - 1:
+                if rung == 0:
+                    keep_to_optimal_face(model, f"lexicographic{i}",
+                                          constraint_duals(model.problem))
                 add_limit(model, ("lexicographic", "hold", i), expr, "<=",
                           value + tau * max(1.0, abs(value)), f"hold stage {i}'s optimum")
         if outcome is None:
@@ -161,8 +168,12 @@ def side_deviation(model: Model, parties: Sequence[str]) -> float:
 def frontier_package(scenario: Scenario, side_a: Sequence[str] | str,
                      side_b: Sequence[str] | str, weights: tuple[float, float],
                      solver: SolverName = "highs") -> Model:
-    """The package at a frontier vertex: min w_A·D_A + w_B·D_B, then (optimum held) min D_A, or
-    min D_B first when w_A = 0. Returns the solved model (read it with ``cfe_opt.results``)."""
+    """The package at a vertex of the frontier, by lexicographic minimisation: min w_A·D_A +
+    w_B·D_B, then (its optimum kept) min D_A; with w_B = 0, min D_A then D_B; with w_A = 0,
+    min D_B then D_A. Weights are ≥ 0, not both 0. Returns the solved model (read the package
+    with ``cfe_opt.results.allocation_table`` and the others)."""
+    if min(weights) < 0 or max(weights) <= 0:
+        raise CfeOptError(f"frontier package: weights {weights} must be ≥ 0 and not both 0")
     parties_a, parties_b = _sides(scenario, side_a, side_b)
     outcome = _vertex(scenario, parties_a, parties_b, weights, solver)
     return outcome.model
@@ -204,7 +215,8 @@ def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
     Between consecutive breakpoints the frontier is the straight segment joining them.
 
     Returns a table indexed by ``point`` (0…n−1, by D_A ascending) with ``deviation_a`` and
-    ``deviation_b`` (each side's weighted normalised deviation, from the achieved values);
+    ``deviation_b`` (each side's weighted normalised deviation, from the achieved values,
+    cleaned like the positions table's ratios: 9 significant digits);
     ``attrs``: ``side_a``, ``side_b`` (labels such as ``TUR+NOR``), ``parties_a``, ``parties_b``.
     One row when the two sides do not conflict. Raises ``CfeOptError`` for a side with no
     position and ``InfeasibleError`` when no package meets the hard limits.
@@ -237,8 +249,8 @@ def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
                                       f"{MAX_POINTS} breakpoints (numerical trouble?)")
                 pending.extend([(r, q), (p, r)])
     points = _vertices(sorted(points))
-    frame = pd.DataFrame({"deviation_a": [clean(p[0]) for p in points],
-                          "deviation_b": [clean(p[1]) for p in points]},
+    frame = pd.DataFrame({"deviation_a": [clean_ratio(p[0]) for p in points],
+                          "deviation_b": [clean_ratio(p[1]) for p in points]},
                          index=pd.RangeIndex(len(points), name="point"))
     frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),
                        parties_a=list(parties_a), parties_b=list(parties_b))
@@ -292,8 +304,8 @@ def mode_points(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequenc
         table = result.positions["weighted_deviation"]
         parties = table.index.get_level_values("party")
         rows.append({"objective": mode,
-                     "deviation_a": clean(float(table[parties.isin(parties_a)].sum())),
-                     "deviation_b": clean(float(table[parties.isin(parties_b)].sum()))})
+                     "deviation_a": clean_ratio(float(table[parties.isin(parties_a)].sum())),
+                     "deviation_b": clean_ratio(float(table[parties.isin(parties_b)].sum()))})
     frame = pd.DataFrame(rows, columns=["objective", "deviation_a", "deviation_b"])
     frame = frame.set_index("objective")
     frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),

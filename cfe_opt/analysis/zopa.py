@@ -33,7 +33,7 @@ from cfe_opt.model.quantities import LinearForm, linear_form
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.schema import Quantity, Term
-from cfe_opt.scenario.validate import _quantity as _quantity_problems
+from cfe_opt.scenario.validate import quantity_problems
 from cfe_opt.solve import SolverName, SolveStatus
 
 QuantityLike = Quantity | Mapping[str, Any] | str
@@ -51,10 +51,12 @@ def resolve_quantity(scenario: Scenario, quantity: QuantityLike) -> tuple[Quanti
     where = scenario.display
     if isinstance(quantity, str):
         party, _, name = quantity.partition(".")
+        if not name:
+            raise CfeOptError(f"{where}: '{quantity}': expected PARTY.position (a party's "
+                              "position whose quantity to use)")
         spec = scenario.spec.parties.get(party)
-        if spec is None or not name:
-            raise CfeOptError(f"{where}: '{quantity}': expected PARTY.position with PARTY a "
-                              "party of the scenario")
+        if spec is None:
+            raise CfeOptError(f"{where}: '{quantity}': '{party}' is not a party of the scenario")
         if name not in spec.positions:
             known = ", ".join(spec.positions) or "none"
             raise CfeOptError(f"{where}: '{quantity}': {party} has no position '{name}' "
@@ -71,30 +73,33 @@ def resolve_quantity(scenario: Scenario, quantity: QuantityLike) -> tuple[Quanti
     if not isinstance(quantity, Quantity):
         raise CfeOptError(f"{where}: a quantity must be a mapping, a Quantity or PARTY.position, "
                           f"not {type(quantity).__name__}")
-    for path, reason in _quantity_problems(scenario.spec, quantity, ("quantity",)):
+    for path, reason in quantity_problems(scenario.spec, quantity, ("quantity",)):
         raise CfeOptError(f"{where}: {'.'.join(str(p) for p in path)}: {reason}")
     return quantity, quantity_label(quantity)
 
 
 def quantity_label(quantity: Quantity) -> str:
     """A short text for a quantity: ``territorial_ceiling RUS.flank acv``, terms joined by +."""
-    parts = []
+    text = ""
     for term in quantity.terms:
         coefficient = float(term.coefficient)
-        text = term.of
+        part = term.of
         scope = term.areas if term.areas is not None else term.parties
         if scope is not None:
-            text += " " + ",".join(scope)
+            part += " " + ",".join(scope)
         if term.owners is not None:
-            text += " of " + ",".join(term.owners)
+            part += " of " + ",".join(term.owners)
         if term.categories is not None:
-            text += " " + ",".join(term.categories)
+            part += " " + ",".join(term.categories)
         if term.status != "any":
-            text += " " + term.status
-        if coefficient != 1:
-            text = f"{coefficient:g}·{text}"
-        parts.append(text)
-    return " + ".join(parts).replace("+ -", "− ")
+            part += " " + term.status
+        if abs(coefficient) != 1:
+            part = f"{abs(coefficient):g}·{part}"
+        if not text:
+            text = f"−{part}" if coefficient < 0 else part
+        else:
+            text += f" − {part}" if coefficient < 0 else f" + {part}"
+    return text
 
 
 def quantity_form(scenario: Scenario, quantity: Quantity, label: str) -> LinearForm:
@@ -226,7 +231,7 @@ def feasible_region(scenario: Scenario, quantity_x: QuantityLike, quantity_y: Qu
                 pending.extend([(r, q), (p, r)])
         ring = _insert(ring, found)
     ring = _clean_ring(ring)
-    frame = pd.DataFrame({"x": [clean(p[0]) for p in ring], "y": [clean(p[1]) for p in ring]},
+    frame = pd.DataFrame({"x": [p[0] for p in ring], "y": [p[1] for p in ring]},
                          index=pd.RangeIndex(len(ring), name="vertex"))
     frame.attrs.update(x=label_x, y=label_y)
     return frame
@@ -287,7 +292,8 @@ def _insert(ring: list[Point], found: list[tuple[Point, Point, Point]]) -> list[
 
 
 def _clean_ring(ring: list[Point]) -> list[Point]:
-    """Drop repeated and collinear points (a safeguard), start at the smallest (x, y)."""
+    """Drop repeated and collinear points (a safeguard); clean the numbers; start at the
+    smallest (x, y)."""
     out = [p for i, p in enumerate(ring) if i == 0 or not _same(p, ring[i - 1])]
     while len(out) > 1 and _same(out[0], out[-1]):
         out.pop()
@@ -302,6 +308,7 @@ def _clean_ring(ring: list[Point]) -> list[Point]:
                 del out[i]
                 changed = True
                 break
+    out = [(clean(x), clean(y)) for x, y in out]
     start = min(range(len(out)), key=lambda i: out[i])
     return out[start:] + out[:start]
 

@@ -282,8 +282,9 @@ def _categories(spec: ScenarioSpec, refs: list[str] | None, path: tuple[str | in
             yield (*path, i), f"{ref}: this quantity is for {_GROUND_TEXT}"
 
 
-def _quantity(spec: ScenarioSpec, quantity: Quantity,
-              path: tuple[str | int, ...]) -> Iterator[Problem]:
+def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
+                      path: tuple[str | int, ...]) -> Iterator[Problem]:
+    """Problems with one quantity's references, as (field path, reason)."""
     inline = len(quantity.terms) == 1
     for i, term in enumerate(quantity.terms):
         tpath = path if inline else (*path, "terms", i)
@@ -370,7 +371,7 @@ def _limits(spec: ScenarioSpec) -> Iterator[Problem]:
 
 def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[Problem]:  # type: ignore[no-untyped-def]
     if isinstance(limit, SumLimit):
-        yield from _quantity(spec, limit.quantity, (*path, "quantity"))
+        yield from quantity_problems(spec, limit.quantity, (*path, "quantity"))
         if "party" in limit.per:
             for i, term in enumerate(limit.quantity.terms):
                 if term.areas is not None:
@@ -397,7 +398,7 @@ def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[P
                                         limit.categories, role, positive=True)
     elif isinstance(limit, ReciprocityLimit):
         for role in ("subject", "reference"):
-            yield from _quantity(spec, getattr(limit, role), (*path, role))
+            yield from quantity_problems(spec, getattr(limit, role), (*path, role))
             for i, term in enumerate(getattr(limit, role).terms):
                 if term.of in ("reduction", "temporary_deployment"):
                     yield (*path, role), (f"reciprocity compares cuts from current figures; "
@@ -483,5 +484,5 @@ def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: 
 def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
     for code, party in spec.parties.items():
         for name, position in party.positions.items():
-            yield from _quantity(spec, position.quantity,
+            yield from quantity_problems(spec, position.quantity,
                                  ("parties", code, "positions", name, "quantity"))

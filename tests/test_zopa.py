@@ -1,0 +1,278 @@
+"""Zone of possible agreement: ranges and polygons of quantities under the hard limits, derived
+by hand.
+
+Notation: x = NC(AAA, tanks), y = NC(BBB, tanks), z = NC(CCC, tanks) (national ceilings after
+the change). A national ceiling is ≥ the holdings after, which can be cut to 0, so every ceiling
+is ≥ 0 and has no other floor; it has a cap only where a hard limit gives one. Positions never
+narrow the zone (they are soft).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make
+
+from cfe_opt import CfeOptError, InfeasibleError, Scenario, check, load_scenario
+from cfe_opt.analysis.frontier import lexicographic_minimum
+from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
+from cfe_opt.plots.zopa import plot_range, plot_region
+from cfe_opt.results import allocation_table, equipment_table
+
+EPS = 1e-6
+ROOT = Path(__file__).resolve().parent.parent
+TALKS = ROOT / "models" / "talks_1998.yaml"
+DEADLOCK = ROOT / "models" / "talks_1998_flank_deadlock.yaml"
+
+
+def approx(value: Any) -> Any:
+    return pytest.approx(value, abs=EPS)
+
+
+def nc(party: str, **extra: Any) -> dict[str, Any]:
+    return {"of": "national_ceiling", "parties": [party], "categories": ["tanks"], **extra}
+
+
+def box(extra_limits: dict[str, Any] | None = None) -> dict[str, Any]:
+    """AAA holds 5 tanks (NC now 6), BBB 3 (NC now 7), CCC 2 (NC now 4). Limits: AAA's and
+    BBB's tank ceilings frozen (x ≤ 6, y ≤ 7); x + y ≤ 10. CCC's ceiling has no cap.
+    Positions: BBB wants x ≥ 8, AAA wants y ≤ 2, CCC wants 2x ≤ 10 and −z ≥ −3. DDD's
+    equipment is not modelled and nothing names its territorial ceiling: it is not in play."""
+    parties = {
+        "AAA": {"name": "A", "holdings": {"tanks": 5}, "national_ceiling": {"tanks": 6},
+                "positions": {"cap_b": {"quantity": nc("BBB"), "direction": "at_most",
+                                        "target": 2}}},
+        "BBB": {"name": "B", "holdings": {"tanks": 3}, "national_ceiling": {"tanks": 7},
+                "positions": {"more_a": {"quantity": nc("AAA"), "direction": "at_least",
+                                         "target": 8}}},
+        "CCC": {"name": "C", "holdings": {"tanks": 2}, "national_ceiling": {"tanks": 4},
+                "positions": {
+                    "double_a": {"quantity": nc("AAA", coefficient=2), "direction": "at_most",
+                                 "target": 10},
+                    "own": {"quantity": nc("CCC", coefficient=-1), "direction": "at_least",
+                            "target": -3}}},
+        "DDD": {"name": "D", "categories": []},  # takes part only through ceilings
+    }
+    limits: dict[str, Any] = {
+        "freeze": {"type": "freeze", "of": "national_ceiling", "parties": ["AAA", "BBB"]},
+        "sum": {"quantity": {"of": "national_ceiling", "parties": ["AAA", "BBB"],
+                             "categories": ["tanks"]}, "sense": "<=", "value": 10},
+    }
+    limits.update(extra_limits or {})
+    return {"name": "zopa test", "categories": ["tanks"], "parties": parties, "limits": limits}
+
+
+def vertices(frame: Any) -> list[float]:
+    return [c for x, y in zip(frame["x"], frame["y"], strict=True) for c in (float(x), float(y))]
+
+
+def flat(points: list[tuple[float, float]]) -> list[float]:
+    return [c for p in points for c in p]
+
+
+def assert_checked(scenario: Scenario, first: tuple[float, float], second: tuple[float, float],
+                   qx: dict[str, Any], qy: dict[str, Any], expected: tuple[float, float]
+                   ) -> None:
+    """Solve for the vertex maximising first·(x, y), then second·(x, y), check that it is the
+    expected one, and run the independent checker on the package."""
+    def objective(d: tuple[float, float]) -> Any:
+        return lambda m: (-d[0] * m.expression(_form(scenario, qx))
+                          - d[1] * m.expression(_form(scenario, qy)))
+
+    outcome = lexicographic_minimum(scenario, [objective(first), objective(second)])
+    assert outcome.optimal
+    model = outcome.model
+    point = (model.expression(_form(scenario, qx)).value(),
+             model.expression(_form(scenario, qy)).value())
+    assert list(point) == approx(list(expected))
+    report = check(scenario, allocation_table(model), equipment_table(model))
+    assert report.ok, report.summary()
+
+
+def _form(scenario: Scenario, quantity: dict[str, Any]) -> dict:
+    from cfe_opt.model.quantities import linear_form
+    from cfe_opt.scenario.schema import Quantity
+
+    return linear_form(scenario.index, Quantity.model_validate(quantity))
+
+
+# ---- one quantity -----------------------------------------------------------------------------
+def test_range_of_one_quantity_under_known_limits():
+    """x: the freeze caps it at 6 (and x + y ≤ 10 with y ≥ 0 allows 6); floor 0 → [0, 6],
+    although BBB wants x ≥ 8 (a position does not narrow the zone). x + y: [0, 10] (the sum
+    limit binds, e.g. x = 6, y = 4). AAA's holdings after: cut to 0 at most, never above the 5
+    held → [0, 5]. z (CCC's ceiling): no cap → [0, inf]; −z → [−inf, 0]."""
+    s = make(box())
+    r = quantity_range(s, nc("AAA"))
+    assert r.index.name == "quantity"
+    assert list(r.columns) == ["minimum", "maximum"]
+    assert [r["minimum"].iloc[0], r["maximum"].iloc[0]] == approx([0, 6])
+    assert r.attrs["quantity"] == "national_ceiling AAA tanks"
+    total = {"of": "national_ceiling", "parties": ["AAA", "BBB"], "categories": ["tanks"]}
+    assert list(quantity_range(s, total).iloc[0]) == approx([0, 10])
+    held = {"of": "holdings", "parties": ["AAA"]}
+    assert list(quantity_range(s, held).iloc[0]) == approx([0, 5])
+    assert list(quantity_range(s, nc("CCC")).iloc[0]) == [0, float("inf")]
+    assert list(quantity_range(s, nc("CCC", coefficient=-1)).iloc[0]) == [float("-inf"), 0]
+    # a position names its quantity: BBB.more_a is x, CCC.double_a is 2x → [0, 12]
+    assert list(quantity_range(s, "BBB.more_a").iloc[0]) == approx([0, 6])
+    assert list(quantity_range(s, "CCC.double_a").iloc[0]) == approx([0, 12])
+    assert quantity_range(s, "BBB.more_a").index[0] == "BBB.more_a"
+    difference = {"terms": [nc("AAA", coefficient=-1), nc("BBB", coefficient=2)]}
+    r = quantity_range(s, difference)  # 2y − x: min at (6, 0), max at (0, 7)
+    assert list(r.iloc[0]) == approx([-6, 14])
+    assert r.index[0] == "−national_ceiling AAA tanks + 2·national_ceiling BBB tanks"
+
+
+def test_preferred_points_match_forms_up_to_a_factor():
+    """On (x, y): BBB's target x ≥ 8; AAA's y ≤ 2; CCC's 2x ≤ 10 is x ≤ 5 on the x axis. CCC's
+    −z ≥ −3 is on neither axis. On (z) alone: −z ≥ −3 is z ≤ 3 (the factor −1 flips it)."""
+    s = make(box())
+    p = preferred_points(s, nc("AAA"), nc("BBB"))
+    assert list(p.index) == ["AAA", "BBB", "CCC"]
+    assert p.at["AAA", "y"] == approx(2)
+    assert p.at["AAA", "direction_y"] == "at_most"
+    assert p.at["AAA", "position_x"] == ""
+    assert p.at["BBB", "x"] == approx(8)
+    assert p.at["BBB", "direction_x"] == "at_least"
+    assert p.at["CCC", "x"] == approx(5)
+    assert (p.at["CCC", "position_x"], p.at["CCC", "direction_x"]) == ("double_a", "at_most")
+    assert p["x"].isna().tolist() == [True, False, False]
+    assert p["y"].isna().tolist() == [False, True, True]
+    z = preferred_points(s, nc("CCC"))
+    assert list(z.index) == ["CCC"]
+    assert (z.at["CCC", "x"], z.at["CCC", "direction_x"]) == (approx(3), "at_most")
+
+
+# ---- two quantities ---------------------------------------------------------------------------
+def test_polygon_with_known_vertices():
+    """x ≤ 6, y ≤ 7, x + y ≤ 10, x, y ≥ 0: counter-clockwise from (0, 0): (0, 0), (6, 0),
+    (6, 10 − 6) = (6, 4), (10 − 7, 7) = (3, 7), (0, 7)."""
+    s = make(box())
+    poly = feasible_region(s, nc("AAA"), nc("BBB"))
+    assert poly.index.name == "vertex"
+    assert list(poly.columns) == ["x", "y"]
+    assert vertices(poly) == approx(flat([(0, 0), (6, 0), (6, 4), (3, 7), (0, 7)]))
+    assert poly.attrs == {"x": "national_ceiling AAA tanks", "y": "national_ceiling BBB tanks"}
+    # the package behind vertex (6, 4): max x, then max y
+    assert_checked(s, (1, 0), (0, 1), nc("AAA"), nc("BBB"), (6, 4))
+
+
+def test_polygon_edges_found_between_the_axis_extremes():
+    """Adding x + 2y ≤ 16 cuts the corner (3, 7) off: x + y = 10 and x + 2y = 16 meet at
+    (4, 6); x + 2y = 16 and y = 7 at (2, 7). Neither is an axis extreme, so both come from the
+    edge search: (0, 0), (6, 0), (6, 4), (4, 6), (2, 7), (0, 7)."""
+    slant = {"slant": {"quantity": {"terms": [nc("AAA"), nc("BBB", coefficient=2)]},
+                       "sense": "<=", "value": 16}}
+    s = make(box(slant))
+    poly = feasible_region(s, nc("AAA"), nc("BBB"))
+    assert vertices(poly) == approx(flat([(0, 0), (6, 0), (6, 4), (4, 6), (2, 7), (0, 7)]))
+    assert_checked(s, (1, 2), (1, -1), nc("AAA"), nc("BBB"), (4, 6))
+
+
+def test_degenerate_regions_segment_and_point():
+    """(x, 2x) with x ∈ [0, 6]: the segment (0, 0)–(6, 12). With x fixed at 4 by an equality
+    limit, (x, 2x) is the single point (4, 8)."""
+    s = make(box())
+    seg = feasible_region(s, nc("AAA"), nc("AAA", coefficient=2))
+    assert vertices(seg) == approx(flat([(0, 0), (6, 12)]))
+    fixed = make(box({"fix": {"quantity": nc("AAA"), "sense": "==", "value": 4}}))
+    point = feasible_region(fixed, nc("AAA"), nc("AAA", coefficient=2))
+    assert vertices(point) == approx([4, 8])
+
+
+def test_unbounded_direction_is_named_in_one_line():
+    """z = NC(CCC, tanks) has no cap: the polygon (x, z) is unbounded above in z."""
+    s = make(box())
+    with pytest.raises(CfeOptError, match="national_ceiling CCC tanks is unbounded above") as err:
+        feasible_region(s, nc("AAA"), nc("CCC"))
+    assert "\n" not in str(err.value)
+    with pytest.raises(CfeOptError, match="national_ceiling CCC tanks is unbounded below"):
+        feasible_region(s, nc("CCC", coefficient=-1), nc("AAA"))
+
+
+def test_bad_quantities_and_infeasible_scenarios():
+    s = make(box())
+    for bad, message in [
+        ("AAA.nothing", "AAA has no position 'nothing'"),
+        ("ZZZ.more_a", "'ZZZ' is not a party"),
+        ("AAA", "expected PARTY.position"),
+        ({"of": "national_ceiling", "parties": ["ZZZ"]}, "'ZZZ'"),
+        ({"of": "bogus"}, "quantity"),
+        ({"of": "territorial_ceiling", "parties": ["DDD"]}, "DDD/tanks are not in play"),
+        ({"of": "holdings", "parties": ["DDD"]}, "selects nothing the model includes"),
+    ]:
+        with pytest.raises(CfeOptError, match=message) as err:
+            quantity_range(s, bad)
+        assert "\n" not in str(err.value)
+    infeasible = make(box({"floor": {"quantity": nc("AAA"), "sense": ">=", "value": 7}}))
+    with pytest.raises(InfeasibleError):
+        quantity_range(infeasible, nc("AAA"))
+    with pytest.raises(InfeasibleError):
+        feasible_region(infeasible, nc("AAA"), nc("BBB"))
+
+
+# ---- the bundled scenario ---------------------------------------------------------------------
+def test_talks_1998_flank_acv_range():
+    """Russia's flank ACV sub-ceiling (the quantity of RUS.flank_acv): Russia's equipment is not
+    modelled and nobody's is stationed in the flank, so it only has to be ≥ 0; no hard limit
+    caps it (Turkey's and Norway's 1,380 are positions) → [0, inf]. Read as red lines (the
+    flank-deadlock variant's caps without Russia's floor) → [0, 1380]; with Russia's floor of
+    2,000 too there is no package. Targets: RUS ≥ 2000, TUR and NOR ≤ 1380."""
+    talks = load_scenario(TALKS)
+    assert list(quantity_range(talks, "RUS.flank_acv").iloc[0]) == [0, float("inf")]
+    p = preferred_points(talks, "RUS.flank_acv")
+    assert list(p.index) == ["RUS", "TUR", "NOR"]
+    assert list(p["x"]) == [2000, 1380, 1380]
+    assert list(p["direction_x"]) == ["at_least", "at_most", "at_most"]
+    data = copy.deepcopy(talks.data)
+    cap = {"quantity": {"of": "territorial_ceiling", "areas": ["RUS.flank"],
+                        "categories": ["acv"]}, "sense": "<=", "value": 1380}
+    for code in ("TUR", "NOR"):
+        data["parties"][code]["red_lines"] = {"flank_acv_cap": cap}
+    capped = make(data)
+    assert list(quantity_range(capped, "TUR.flank_acv_no_rise").iloc[0]) == approx([0, 1380])
+    with pytest.raises(InfeasibleError):
+        quantity_range(load_scenario(DEADLOCK), "RUS.flank_acv")
+
+
+def test_talks_1998_national_ceilings_polygon():
+    """x = NC(USA, tanks), y = NC(NATO_OTHERS, tanks): the sufficiency rule caps x at 13,300;
+    no increase for NATO-19 caps x + y at 22,664 (of NATO-19 only USA and NATO_OTHERS hold
+    equipment); both ≥ 0. Vertices (0, 0), (13300, 0), (13300, 22664 − 13300) = (13300, 9364),
+    (0, 22664). NATO's proposals: USA 1,812, NATO_OTHERS 17,284, one per axis."""
+    talks = load_scenario(TALKS)
+    qx, qy = nc("USA"), nc("NATO_OTHERS")
+    poly = feasible_region(talks, qx, qy)
+    assert vertices(poly) == approx(flat([(0, 0), (13300, 0), (13300, 9364), (0, 22664)]))
+    assert_checked(talks, (1, 0), (0, 1), qx, qy, (13300, 9364))
+    p = preferred_points(talks, qx, qy)
+    assert p.at["USA", "x"] == 1812
+    assert p.at["NATO_OTHERS", "y"] == 17284
+
+
+# ---- figures ----------------------------------------------------------------------------------
+def test_plots_smoke(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    s = make(box())
+    ax = plot_range(quantity_range(s, nc("AAA")), preferred_points(s, nc("AAA")))
+    assert isinstance(ax, Axes)
+    ax.figure.savefig(tmp_path / "range.png")
+    talks = load_scenario(TALKS)
+    ax = plot_range(quantity_range(talks, "RUS.flank_acv"),
+                    preferred_points(talks, "RUS.flank_acv"))  # open upper end
+    ax.figure.savefig(tmp_path / "range_open.png")
+    for name, poly in [("region", feasible_region(s, nc("AAA"), nc("BBB"))),
+                       ("segment", feasible_region(s, nc("AAA"), nc("AAA", coefficient=2)))]:
+        ax = plot_region(poly, preferred_points(s, nc("AAA"), nc("BBB")))
+        assert isinstance(ax, Axes)
+        assert ax.get_xlabel() == "national_ceiling AAA tanks"
+        ax.figure.savefig(tmp_path / f"{name}.png")
+    for name in ("range", "range_open", "region", "segment"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 0
+    plt.close("all")
