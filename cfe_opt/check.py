@@ -297,15 +297,19 @@ def _sum_limit(index: ScenarioIndex, sol: _Solution, report: CheckReport, where:
     for p in parties:
         for c in cats:
             total = 0.0
+            covered = False
             for t in terms:
                 if p is not None and p not in index.parties_of(t.parties):
                     continue
                 if c is not None and c not in index.categories_of(t.categories):
                     continue
+                covered = True
                 narrowed = t.model_copy(update={
                     **({"parties": [p]} if p is not None else {}),
                     **({"categories": [c]} if c is not None else {})})
                 total += _term_value(index, sol, narrowed)
+            if not covered:
+                continue  # no term of the quantity covers this party and category together
             rhs = (limit.values[c].value if limit.values is not None else limit.value.value)
             keys = ", ".join(k for k in (p, c) if k)
             _test(report, where, owner, limit.description or where + (f" [{keys}]" if keys

@@ -471,11 +471,14 @@ def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: 
         party = spec.parties[p]
         if term.of == "territorial_ceiling" and not party.territory:
             continue
+        held = spec.categories if party.categories is None else party.categories
         figures = party.national_ceiling if term.of == "national_ceiling" else (
             party.territorial_ceiling)
         for cat in _cats(spec, term.categories):
             if term.of == "territorial_ceiling" and cat not in GROUND:
                 continue
+            if term.of == "national_ceiling" and cat not in held:
+                continue  # not modelled for this party: the term skips it
             if cat not in figures:
                 yield (*path, role), f"'{p}' has no current {term.of} for {cat} to cut from"
                 return
