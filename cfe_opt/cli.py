@@ -76,6 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sweep)
     sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
                        help="e.g. parties.RUS.positions.flank_acv.target=580:3000:100")
+
+    frontier = commands.add_parser(
+        "frontier", help="the exact Pareto frontier between two parties or groups",
+        description="Every breakpoint of the trade-off between two sides' deviations, with "
+                    "each objective mode's choice marked.")
+    _common(frontier, objective=False)
+    frontier.add_argument("side_a", help="parties/groups of the first side, e.g. RUS")
+    frontier.add_argument("side_b", help="parties/groups of the second side, e.g. TUR+NOR")
+
+    zopa = commands.add_parser(
+        "zopa", help="zone of possible agreement for one or two quantities",
+        description="The values a quantity can take in a package that meets every hard limit "
+                    "(min and max by LP); for two quantities, the feasible polygon with each "
+                    "party's preferred point. A quantity is PARTY.position (that position's "
+                    "quantity) or an inline mapping such as "
+                    "'{of: territorial_ceiling, areas: [RUS.flank], categories: [acv]}'.")
+    _common(zopa, objective=False)
+    zopa.add_argument("quantity", help="PARTY.position or an inline quantity")
+    zopa.add_argument("quantity_y", nargs="?", help="a second quantity: the feasible polygon")
     return parser
 
 

@@ -155,3 +155,78 @@ def sweep(args: argparse.Namespace) -> int:
     print(text_sweep(table))
     print(f"\nWrote sweep.csv, sweep.png to {out}/")
     return EXIT_OK
+
+
+def frontier(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.frontier import mode_points, pareto_frontier
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.frontier import plot_frontier
+    from cfe_opt.report import text_frontier
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    table = pareto_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
+    modes = mode_points(scenario, args.side_a, args.side_b, solver=args.solver)
+    out = _out(args)
+    write_csv(table, out / "frontier.csv")
+    write_csv(modes, out / "frontier_modes.csv")
+    write_figure(plot_frontier(table, modes).figure, out / "frontier.png")
+    print(text_frontier(table, modes))
+    print(f"\nWrote frontier.csv, frontier_modes.csv, frontier.png to {out}/")
+    return EXIT_OK
+
+
+def _quantity_arg(text: str) -> object:
+    """PARTY.position stays text; anything else is read as an inline YAML mapping (safely)."""
+    import re
+
+    import yaml
+
+    from cfe_opt.errors import CfeOptError
+
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*", text.strip()):
+        return text.strip()
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CfeOptError(f"quantity {text!r}: not PARTY.position and not a YAML mapping "
+                          f"({' '.join(str(exc).split())})") from None
+    if not isinstance(value, dict):
+        raise CfeOptError(f"quantity {text!r}: give PARTY.position or a mapping such as "
+                          "'{of: holdings, parties: [RUS], categories: [tanks]}'")
+    return value
+
+
+def zopa(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.zopa import plot_range, plot_region
+    from cfe_opt.report import text_zopa
+    from cfe_opt.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    qx = _quantity_arg(args.quantity)
+    qy = _quantity_arg(args.quantity_y) if args.quantity_y else None
+    ranges = [quantity_range(scenario, qx, solver=args.solver)]
+    if qy is not None:
+        ranges.append(quantity_range(scenario, qy, solver=args.solver))
+    import pandas as pd
+
+    table = pd.concat(ranges)
+    preferred = preferred_points(scenario, qx, qy)
+    out = _out(args)
+    write_csv(table, out / "zopa.csv")
+    write_csv(preferred, out / "zopa_preferred.csv")
+    written = ["zopa.csv", "zopa_preferred.csv"]
+    region = None
+    if qy is not None:
+        region = feasible_region(scenario, qx, qy, solver=args.solver)
+        write_csv(region, out / "zopa_region.csv")
+        write_figure(plot_region(region, preferred).figure, out / "zopa.png")
+        written += ["zopa_region.csv", "zopa.png"]
+    else:
+        write_figure(plot_range(ranges[0], preferred).figure, out / "zopa.png")
+        written.append("zopa.png")
+    print(text_zopa(table, preferred, region))
+    print(f"\nWrote {', '.join(written)} to {out}/")
+    return EXIT_OK

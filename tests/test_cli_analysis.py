@@ -1,0 +1,51 @@
+"""The analysis commands write their tables and figures and print the answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cfe_opt.cli import main
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+TALKS = MODELS / "talks_1998.yaml"
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_frontier_command(tmp_path, capsys):
+    code, out, err = run(["frontier", TALKS, "RUS", "TUR+NOR", "--out", tmp_path], capsys)
+    assert code == 0, err
+    frontier = pd.read_csv(tmp_path / "frontier.csv", index_col="point")
+    # RUS alone satisfied: TUR and NOR each concede 620/1380; TUR+NOR satisfied: RUS 620/2000
+    assert frontier.loc[0].tolist() == pytest.approx([0, 2 * 620 / 1380], abs=1e-6)
+    assert frontier.loc[1].tolist() == pytest.approx([0.31, 0], abs=1e-6)
+    assert (tmp_path / "frontier_modes.csv").is_file()
+    assert (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
+    assert "minimax" in out
+
+
+def test_zopa_command_one_and_two_quantities(tmp_path, capsys):
+    code, _, err = run(["zopa", MODELS / "talks_1998_flank_deadlock.yaml", "RUS.flank_acv",
+                          "--out", tmp_path], capsys)
+    assert code == 1
+    assert "no package meets every hard limit" in err and "cfe-opt diagnose" in err
+    code, out, err = run(["zopa", TALKS, "{of: national_ceiling, parties: [USA], categories: "
+                          "[tanks]}", "{of: national_ceiling, parties: [NATO_OTHERS], "
+                          "categories: [tanks]}", "--out", tmp_path], capsys)
+    assert code == 0, err
+    region = pd.read_csv(tmp_path / "zopa_region.csv", index_col="vertex")
+    # the USA alone is capped by the sufficiency rule (13,300); together by the JCG rule
+    # (NATO-19 entitlement 22,664): vertices (0,0), (13300,0), (13300,9364), (0,22664)
+    assert region[["x", "y"]].values.tolist() == [[0, 0], [13300, 0], [13300, 9364],
+                                                   [0, 22664]]
+    assert (tmp_path / "zopa.png").is_file()
+    assert "Feasible polygon (4 vertices)" in out
+    code, _, err = run(["zopa", TALKS, "[1, 2]"], capsys)
+    assert code == 2 and "PARTY.position or a mapping" in err
