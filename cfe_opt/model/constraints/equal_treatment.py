@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.quantities import status_quo
 from cfe_opt.scenario.schema import EqualTreatmentLimit
 from cfe_opt.scenario.sets import hard_limits
 
@@ -13,9 +14,6 @@ def add_equal_treatment(model: Model) -> None:
     That is, no subject's cut share (1 − v/v⁰) exceeds any reference party's.
     """
     index = model.index
-    now = {"national_ceiling": index.national_ceiling_now,
-           "territorial_ceiling": index.territorial_ceiling_now,
-           "holdings": index.holdings_before}
     for path, name, limit, owner, kind in hard_limits(index.spec):
         if not isinstance(limit, EqualTreatmentLimit):
             continue
@@ -28,8 +26,9 @@ def add_equal_treatment(model: Model) -> None:
                 if r == s:
                     continue
                 for c in cats:
-                    lhs = (model.var((limit.of, s, c)) * (1 / now[limit.of](s, c))
-                           - model.var((limit.of, r, c)) * (1 / now[limit.of](r, c)))
+                    subject, reference = (limit.of, s, c), (limit.of, r, c)
+                    lhs = (model.var(subject) * (1 / status_quo(index, subject))
+                           - model.var(reference) * (1 / status_quo(index, reference)))
                     model.add_row((*prefix, s, r, c), lhs, ">=", 0, RowInfo(
                         family="equal_treatment", owner=owner, kind=kind,
                         label=f"{described} [{s} vs {r}, {c}]", keys=(s, r, c),

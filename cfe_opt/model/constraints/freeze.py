@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.quantities import status_quo
 from cfe_opt.scenario.schema import FreezeLimit
 from cfe_opt.scenario.sets import hard_limits
 
@@ -23,9 +24,7 @@ def add_freezes(model: Model) -> None:
         described = limit.description or name
         for p in index.parties_of(limit.parties):
             for c in cats:
-                now = {"national_ceiling": index.national_ceiling_now,
-                       "territorial_ceiling": index.territorial_ceiling_now,
-                       "holdings": index.holdings_before}[limit.of](p, c)
+                now = status_quo(index, (limit.of, p, c))
                 model.add_row((*prefix, p, c), model.var((limit.of, p, c)) + 0, "<=", now,
                               RowInfo(family="freeze", owner=owner, kind=kind,
                                       label=f"{described} [{p}, {c}]", keys=(p, c),
