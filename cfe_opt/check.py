@@ -144,9 +144,11 @@ def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
 
 
 def _test(report: CheckReport, limit: str, owner: str, detail: str, lhs: float, sense: str,
-          rhs: float) -> None:
+          rhs: float, scale: float = 1.0) -> None:
+    """lhs sense rhs, within ABS_TOL + REL_TOL·|rhs|, times ``scale`` where the two sides are
+    built from table values multiplied by a factor (so their rounding is magnified by it)."""
     report.checked += 1
-    tol = ABS_TOL + REL_TOL * abs(rhs)
+    tol = (ABS_TOL + REL_TOL * abs(rhs)) * max(1.0, scale)
     ok = (lhs <= rhs + tol if sense == "<=" else lhs >= rhs - tol if sense == ">="
           else abs(lhs - rhs) <= tol)
     if not ok or math.isnan(lhs):
@@ -396,10 +398,10 @@ def _reciprocity(index: ScenarioIndex, sol: _Solution, report: CheckReport, wher
     rho = float(limit.ratio)
     if limit.measure == "share":  # compared in the subject's units: cut ≤ ρ·share_R·S⁰
         _test(report, where, owner, "subject's cut share within ratio × reference's cut share",
-              s_cut, "<=", rho * r_cut / r_now * s_now)
+              s_cut, "<=", rho * r_cut / r_now * s_now, scale=rho * abs(s_now / r_now))
     else:
         _test(report, where, owner, "subject's cut within ratio × reference's cut",
-              s_cut, "<=", rho * r_cut)
+              s_cut, "<=", rho * r_cut, scale=rho)
 
 
 def _equal_treatment(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: str,
@@ -414,8 +416,9 @@ def _equal_treatment(index: ScenarioIndex, sol: _Solution, report: CheckReport, 
                 # cut share of s ≤ cut share of r  ⟺  v_s ≥ v⁰_s · v_r / v⁰_r (in s's units)
                 v_s = sol.national_value(_COLUMN[limit.of], s, c)
                 v_r = sol.national_value(_COLUMN[limit.of], r, c)
+                factor = _current(index, limit.of, s, c) / _current(index, limit.of, r, c)
                 _test(report, where, owner, f"{s} cut share ≤ {r} cut share ({c})", v_s, ">=",
-                      _current(index, limit.of, s, c) * v_r / _current(index, limit.of, r, c))
+                      factor * v_r, scale=factor)
 
 
 def read_solution(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

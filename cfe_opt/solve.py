@@ -243,33 +243,67 @@ def constraint_duals(problem: pulp.LpProblem) -> dict[str, float]:
     return {name: (row.pi if row.pi is not None else math.nan) for name, row in items}
 
 
-FACE_TOL = 1e-9
+FACE_TOL = 1e-9  # a reduced cost or dual this small counts as zero
+FACE_AT = 1e-7  # a value this close to its bound (or a row to its number) is at it
 
 
-def keep_to_optimal_face(model: Model, stage: str, duals: dict[str, float]) -> None:
+@dataclass
+class Face:
+    """The restrictions one stage placed on later ones, so they can be released."""
+
+    bounds: list[tuple[pulp.LpVariable, float | None, float | None]]  # var, old low, old up
+    slack: pulp.LpVariable | None  # the tight rows' shared slack, fixed at 0 while in force
+
+    def release(self) -> None:
+        for var, low, up in self.bounds:
+            var.lowBound, var.upBound = low, up
+        if self.slack is not None:
+            self.slack.upBound = None
+
+
+def keep_to_optimal_face(model: Model, stage: str, duals: dict[str, float]) -> Face:
     """Restrict later stages to the optimal face of this stage's LP, exactly.
 
     For an optimal dual, the optimal solutions are the feasible points complementary to it:
     a variable with a non-zero reduced cost stays at its bound, and a row with a non-zero dual
     stays tight. Fixing those keeps every later stage optimal for this one, whatever the size of
-    its objective — no tolerance involved (the hold row stays as the documented limit).
+    its objective (the hold row stays as the documented limit). Only what the current solution
+    already satisfies is fixed, so the current solution stays feasible; the tight rows share one
+    slack (fixed at 0) and every change is recorded, so ``Face.release`` can undo it should the
+    solver's own tolerances make a later stage infeasible.
     """
+    face = Face(bounds=[], slack=None)
     for family in list(model.variables.values()):
         for var in family.values():
-            d = var.dj
-            if d is None or abs(d) <= FACE_TOL:
+            d, value = var.dj, var.value()
+            if d is None or value is None or abs(d) <= FACE_TOL:
                 continue
-            if d > 0 and var.lowBound is not None:
+            if d > 0 and var.lowBound is not None and abs(value - var.lowBound) <= FACE_AT:
+                face.bounds.append((var, var.lowBound, var.upBound))
                 var.upBound = var.lowBound
-            elif d < 0 and var.upBound is not None:
+            elif d < 0 and var.upBound is not None and abs(value - var.upBound) <= FACE_AT:
+                face.bounds.append((var, var.lowBound, var.upBound))
                 var.lowBound = var.upBound
+    tight = []
     for name, row in list(model.rows.items()):
         pi = duals.get(name)
         if row.sense == "==" or pi is None or math.isnan(pi) or abs(pi) <= FACE_TOL:
             continue
-        model.add_row(("face", stage, name), row.lhs, ">=" if row.sense == "<=" else "<=",
-                      row.rhs, RowInfo(family="objective", owner="model", kind="objective",
-                                       label=f"{name} stays tight (optimal face of {stage})"))
+        activity = row.lhs.value()
+        if activity is None or abs(activity - row.rhs) > FACE_AT * max(1.0, abs(row.rhs)):
+            continue
+        tight.append((name, row))
+    if tight:
+        model.add_variables("face_slack", [(stage,)], integer=False, up={(stage,): 0.0})
+        face.slack = model.var(("face_slack", stage))
+        for name, row in tight:
+            # a ≤ row made tight: lhs ≥ rhs − s;  a ≥ row: lhs ≤ rhs + s
+            lhs = row.lhs + face.slack if row.sense == "<=" else row.lhs - face.slack
+            model.add_row(("face", stage, name), lhs, ">=" if row.sense == "<=" else "<=",
+                          row.rhs, RowInfo(family="objective", owner="model", kind="objective",
+                                           label=f"{name} stays tight (optimal face of "
+                                                 f"{stage})"))
+    return face
 
 
 @dataclass
@@ -289,6 +323,7 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
                    solver_version=solver_version(solver_name))
     plan = stages(mode, model)
     holds: list[_Hold] = []
+    faces: list[Face] = []
     rung = 0
     start_all = time.perf_counter()
     for i, stage in enumerate(plan):
@@ -296,6 +331,17 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
         model.problem.setObjective(objective)
         start = time.perf_counter()
         status = solve_once(model, solver, solver_name)
+        if status is SolveStatus.INFEASIBLE and holds and solver_name == "highs":
+            # HiGHS's presolve can misjudge an LP whose held optimum is tight: try without it
+            status = solve_once(model, make_solver("highs", model.integer, time_limit,
+                                                   presolve="off"), solver_name)
+        if status is SolveStatus.INFEASIBLE and faces:
+            # the earlier stages' optima were held too exactly for the solver: release the
+            # optimal faces (the hold rows remain), then loosen the holds rung by rung
+            for face in faces:
+                face.release()
+            faces.clear()
+            status = solve_once(model, solver, solver_name)
         while status is SolveStatus.INFEASIBLE and holds and rung < len(HOLD_LADDER) - 1:
             rung += 1
             for hold in holds:
@@ -319,7 +365,7 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
                 out.ranging = row_ranging(model, duals)
         if i < len(plan) - 1:
             if duals is not None:
-                keep_to_optimal_face(model, stage.name, duals)
+                faces.append(keep_to_optimal_face(model, stage.name, duals))
             model.add_variables("hold_slack", [(stage.name,)], integer=False,
                                 up={(stage.name,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
             slack = model.var(("hold_slack", stage.name))

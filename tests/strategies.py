@@ -72,9 +72,14 @@ def _value(fig: Any) -> int:
     return fig["value"] if isinstance(fig, dict) else fig
 
 
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True with probability about 1/n (``integers`` would favour 0 far more)."""
+    return draw(st.sampled_from(range(n))) == 0
+
+
 def figure(draw: st.DrawFn, value: int) -> Any:
     """A count, written bare or with its provenance."""
-    style = draw(st.integers(0, 7))
+    style = draw(st.sampled_from(range(8)))
     if style == 6:
         return {"value": value, "source": "HC 295 para 46", "confidence": "two sources"}
     if style == 7:
@@ -140,14 +145,14 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
         party: dict[str, Any] = {"name": f"Party {code}"}
         if not ctx.territory[code]:
             party["territory"] = False
-        if draw(st.integers(0, 4)) == 0:
+        if _one_in(draw, 5):
             party["kind"] = "aggregate"
-        if draw(st.integers(0, 3)) == 0:
+        if _one_in(draw, 4):
             party["weight"] = draw(st.sampled_from([2, 0.5, 1.5]))
         # the categories its equipment is modelled in: all of the scenario's, or some, or none
-        if draw(st.integers(0, 4)) == 0:
+        if _one_in(draw, 5):
             some = draw(st.lists(st.sampled_from(ctx.cats), min_size=1, unique=True))
-            party["categories"] = [] if draw(st.integers(0, 3)) == 0 else some
+            party["categories"] = [] if _one_in(draw, 4) else some
         ctx.held[code] = [c for c in ctx.cats if c in party.get("categories", ctx.cats)]
         if ctx.territory[code]:
             names = draw(st.lists(st.sampled_from(AREA_NAMES), max_size=2, unique=True))
@@ -213,7 +218,7 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
         party = parties[code]
         nc = {}
         for c in ctx.held[code]:
-            if draw(st.integers(0, 4)):
+            if not _one_in(draw, 5):
                 v = max(0, ctx.holdings[(code, c)] + draw(st.integers(-50, ctx.big // 3)))
                 ctx.nc[(code, c)] = v
                 nc[c] = figure(draw, v)
@@ -223,7 +228,7 @@ def _parties(draw: st.DrawFn, ctx: _Ctx, max_parties: int) -> dict[str, dict[str
             continue
         tc = {}
         for c in ctx.ground:
-            if draw(st.integers(0, 4)):
+            if not _one_in(draw, 5):
                 own = ctx.holdings.get((code, c), 0) - sum(
                     f.get(c, 0) for f in stationed.get(code, {}).values())
                 foreign = sum(f.get(c, 0) for o in stationed for ref, f in stationed[o].items()
@@ -436,7 +441,8 @@ def equal_treatment_limit(draw: st.DrawFn, ctx: _Ctx) -> dict[str, Any] | None:
 
 
 def _reciprocity_side(draw: st.DrawFn, ctx: _Ctx, share: bool) -> tuple[dict[str, Any], float]:
-    """A quantity whose current value is known (and, for ``share``, computable here)."""
+    """A quantity whose current value is known (and, for ``share``, computed here): every
+    ceiling it sums has a current figure."""
     terms, now = [], 0.0
     for _ in range(draw(st.integers(1, 2))):
         kinds = ["holdings", "national_ceiling"]
@@ -446,31 +452,45 @@ def _reciprocity_side(draw: st.DrawFn, ctx: _Ctx, share: bool) -> tuple[dict[str
                 kinds.append("equipment")
         kind = draw(st.sampled_from(kinds))
         if kind == "equipment":
-            t = term(draw, ctx, kinds=("equipment",))
-            terms.append(t)
+            terms.append(term(draw, ctx, kinds=("equipment",)))
             continue
         territorial = kind == "territorial_ceiling"
         refs = _category_refs(draw, ctx, ground_only=territorial)
         cats = _resolve_categories(ctx, refs, territorial)
-        eligible = _eligible(ctx, kind, cats) if kind != "holdings" else ctx.codes + list(
-            ctx.groups)
-        if not eligible:
-            kind, territorial = "holdings", False
-            refs = _category_refs(draw, ctx, ground_only=False)
-            cats = _resolve_categories(ctx, refs, False)
-            eligible = ctx.codes + list(ctx.groups)
-        t = {"of": kind}
+        t: dict[str, Any] = {"of": kind}
+        how = draw(st.sampled_from(["parties", "all", "areas"]))
+        areas = [f"{p}.{a}" for p in ctx.with_territory for a, area in ctx.areas[p].items()
+                 if all(c in area.get("territorial_subceiling", {}) for c in cats)]
+        everyone = [p for p in ctx.codes if ctx.territory[p] or not territorial]
+
+        def fits(p: str, kind: str = kind, cats: list[str] = cats) -> bool:
+            if kind == "national_ceiling":  # only the categories the party is modelled in
+                return all((p, c) in ctx.nc for c in cats if c in ctx.held[p])
+            if kind == "holdings":
+                return True
+            return ctx.territory[p] and all((p, c) in ctx.tc for c in cats)
+
+        eligible = [r for r in ctx.codes + list(ctx.groups) if all(map(fits, ctx.members(r)))]
+        if territorial and how == "areas" and areas:
+            t["areas"] = _party_refs(draw, areas, 2)
+            now_of = sum(_value(ctx.areas[p][a]["territorial_subceiling"][c])
+                         for p, a in (r.split(".") for r in t["areas"]) for c in cats)
+        else:
+            if not eligible:
+                kind, territorial, cats, t = "holdings", False, ctx.cats, {"of": "holdings"}
+                refs, eligible = None, ctx.codes + list(ctx.groups)
+            all_have = all(map(fits, everyone))
+            if how != "all" or not all_have:
+                t["parties"] = _party_refs(draw, eligible)
+            parties = {p for r in t.get("parties", everyone) for p in ctx.members(r)}
+            figures = getattr(ctx, _FIGURES[kind])
+            now_of = sum(figures.get((p, c), 0) for p in parties for c in cats)
         if refs is not None:
             t["categories"] = refs
-        # a territorial ceiling (and a ceiling of anyone without a figure) needs named parties
-        if kind != "holdings" or draw(st.booleans()):
-            t["parties"] = _party_refs(draw, eligible)
-        parties = {p for r in t.get("parties", ctx.codes) for p in ctx.members(r)}
         coefficient = draw(st.sampled_from([1, 1, 2, 0.5] if share else COEFFICIENTS))
         if coefficient != 1:
             t["coefficient"] = coefficient
-        figures = getattr(ctx, _FIGURES[kind])
-        now += coefficient * sum(figures.get((p, c), 0) for p in parties for c in cats)
+        now += coefficient * now_of
         terms.append(t)
     q = terms[0] if len(terms) == 1 and draw(st.booleans()) else {"terms": terms}
     return q, now
@@ -502,9 +522,9 @@ def limit(draw: st.DrawFn, ctx: _Ctx, red_line: bool = False) -> dict[str, Any] 
         owner = draw(st.sampled_from([None, *TREATY_OWNERS, *ctx.codes]))
         if owner is not None:
             out["owner"] = owner
-    if draw(st.integers(0, 3)) == 0:
+    if _one_in(draw, 4):
         out["description"] = "a random limit"
-    if draw(st.integers(0, 5)) == 0:
+    if _one_in(draw, 6):
         out.update(assumption=True, note="assumed")
     return out
 
@@ -547,7 +567,7 @@ def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
     ``limit_types`` and ``senses`` are drawn from uniformly (repeat an entry to favour it).
     """
     data: dict[str, Any] = {"name": "random scenario"}
-    if draw(st.integers(0, 7)) == 0 and max_categories == 5:
+    if _one_in(draw, 8) and max_categories == 5:
         cats = list(ALL_CATEGORIES)  # default: the key is left out
     else:
         n = draw(st.integers(1, max_categories))
@@ -558,9 +578,9 @@ def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
         data["description"] = "drawn by hypothesis"
         data["sources"] = {"hc295": "House of Commons paper 295"}
     settings = {}
-    if draw(st.integers(0, 4)) == 0:
+    if _one_in(draw, 5):
         settings["holdings_may_rise"] = True
-    if draw(st.integers(0, 3)) == 0:
+    if _one_in(draw, 4):
         settings["tie_break"] = draw(st.sampled_from(["status_quo", "none"]))
     if settings:
         data["settings"] = settings
@@ -583,7 +603,7 @@ def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
     if limits or draw(st.booleans()):
         data["limits"] = limits
     for code in ctx.codes:
-        if draw(st.integers(0, 3)) == 0:
+        if _one_in(draw, 4):
             lim = limit(draw, ctx, red_line=True)
             if lim is not None:
                 parties[code]["red_lines"] = {f"{code.lower()}_line": lim}

@@ -32,6 +32,7 @@ VARIABLE_FAMILIES = {
     "stage_level": "Z: the largest weighted normalised deviation (minimax)",
     "distance": "D[v]: |v - status quo| for the tie-break",
     "hold_slack": "h[s]: the slack allowed on stage s's held optimum",
+    "face_slack": "f[s]: 0 while stage s's optimal face is in force (released: free)",
 }
 
 KINDS = ("definition", "treaty_rule", "commitment", "red_line", "position", "objective")
