@@ -378,7 +378,3 @@ def run(model: Model, mode: ObjectiveMode = "weighted", solver_name: SolverName 
     out.solve_seconds = time.perf_counter() - start_all
     return out
 
-
-# Old private names, kept while analysis modules move to the public ones.
-_solve_once = solve_once
-_keep_to_optimal_face = keep_to_optimal_face

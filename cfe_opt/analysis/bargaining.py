@@ -40,83 +40,22 @@ import pulp
 from cfe_opt.analysis.core import (
     add_limit,
     fresh_model,
-    optimise,
-    party_deviation,
-    party_outcomes,
     parties_with_positions,
+    party_deviation,
 )
+from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
 from cfe_opt.model.core import Model
-from cfe_opt.objectives import status_quo_ceilings, status_quo_holdings, weighted_sum
+from cfe_opt.objectives import weighted_sum
 from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import HOLD_LADDER, SolverName, SolveStatus
+from cfe_opt.solve import SolverName
 
 SOLUTIONS = ("utilitarian", "kalai_smorodinsky", "nash")
 DEGENERATE_TOL = 1e-7  # W_p − I_p at most this (× max(1, W_p)): nothing to bargain over
 RATIONALITY_TOL = 1e-7  # slack on D_p ≤ W_p (W_p comes from an LP solved to this accuracy)
+MAX_BREAKPOINTS = 10_000  # tangents per party (nash_tolerance 1e-6 with 10 parties: ~2,600)
 NASH_FLOOR_SHRINK = 1e-6  # the lower end of the gain range is (W_p − I_p)/m · (1 − this)
-
-
-# ---- optimising several goals in turn -------------------------------------------------------
-@dataclass(frozen=True)
-class Goal:
-    """One stage: an expression to minimise (or maximise), held for the stages after it."""
-
-    name: str
-    expr: pulp.LpAffineExpression
-    maximise: bool = False
-
-
-def optimise_in_turn(model: Model, goals: Sequence[Goal], solver: SolverName = "highs",
-                     tie_break: bool = True) -> list[float]:
-    """Optimise each goal in turn, each optimum v held for the later goals as
-    expr − h ≤ v (expr + h ≥ v when maximised), 0 ≤ h ≤ τ·max(|v|, 1), τ on the solver's hold
-    ladder (loosened one rung whenever a later goal comes out infeasible). With ``tie_break``
-    (and the scenario's ``settings.tie_break: status_quo``) the two status-quo tie-break stages
-    of ``cfe_opt.objectives`` follow. Returns each goal's optimum.
-
-    Raises InfeasibleError if the first goal is infeasible (no package meets the hard limits),
-    SolverError if any stage ends otherwise than optimal.
-    """
-    goals = list(goals)
-    if tie_break and model.index.spec.settings.tie_break == "status_quo":
-        goals += [Goal("tie_break_holdings", status_quo_holdings(model)),
-                  Goal("tie_break_ceilings", status_quo_ceilings(model))]
-    values: list[float] = []
-    holds: list[tuple[pulp.LpVariable, float]] = []
-    rung = 0
-    for i, goal in enumerate(goals):
-        status, value = optimise(model, goal.expr, solver, maximise=goal.maximise)
-        while status is SolveStatus.INFEASIBLE and holds and rung < len(HOLD_LADDER) - 1:
-            rung += 1
-            for slack, held in holds:
-                slack.upBound = HOLD_LADDER[rung] * max(abs(held), 1.0)
-            status, value = optimise(model, goal.expr, solver, maximise=goal.maximise)
-        if status is not SolveStatus.OPTIMAL or value is None:
-            if i == 0 and status is SolveStatus.INFEASIBLE:
-                raise infeasible(model.scenario)
-            raise SolverError(f"{model.scenario.display}: stage {goal.name} ended "
-                              f"{status.value}")
-        values.append(value)
-        if i < len(goals) - 1:
-            tag = f"{len(model.variables.get('hold_slack', {}))}_{goal.name}"
-            model.add_variables("hold_slack", [(tag,)], integer=False,
-                                up={(tag,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
-            slack = model.var(("hold_slack", tag))
-            if goal.maximise:
-                add_limit(model, ("hold", tag), goal.expr + slack, ">=", value,
-                          f"hold the {goal.name} optimum")
-            else:
-                add_limit(model, ("hold", tag), goal.expr - slack, "<=", value,
-                          f"hold the {goal.name} optimum")
-            holds.append((slack, value))
-    return values
-
-
-def infeasible(scenario: Scenario) -> InfeasibleError:
-    return InfeasibleError(f"{scenario.display}: the hard limits admit no package "
-                           f"(cfe-opt solve reports the smallest concession)")
 
 
 # ---- the Nash approximation ----------------------------------------------------------------
@@ -155,7 +94,11 @@ def nash_breakpoints(low: float, high: float, epsilon: float) -> tuple[list[floa
             lo = mid
         else:
             hi = mid
-    steps = max(1, math.ceil(math.log(high / low) / lo)) if lo > 0 else 1
+    steps = math.ceil(math.log(high / low) / lo) if lo > 0 else MAX_BREAKPOINTS + 1
+    if steps > MAX_BREAKPOINTS:
+        raise CfeOptError(f"nash_tolerance {epsilon:g} per party is too small: it needs more "
+                          f"than {MAX_BREAKPOINTS} tangents per party")
+    steps = max(1, steps)
     while tangent_gap((high / low) ** (1 / steps)) > epsilon:  # guard against rounding
         steps += 1
     ratio = (high / low) ** (1 / steps)
@@ -177,6 +120,11 @@ class Bargaining:
     equipment: pd.DataFrame
     positions: pd.DataFrame
 
+    def package(self, solution: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(allocation, equipment) of one solution's package: the tables the checker reads."""
+        return (package_slice(self.allocation, "solution", solution),
+                package_slice(self.equipment, "solution", solution))
+
 
 def bargaining_solutions(scenario: Scenario, parties: Sequence[str] | None = None,
                          nash_tolerance: float = 1e-3, solver: SolverName = "highs",
@@ -185,10 +133,16 @@ def bargaining_solutions(scenario: Scenario, parties: Sequence[str] | None = Non
 
     Returns a DataFrame indexed by (``party``, ``solution``) with columns ``deviation`` (D_p at
     the solution's package), ``gain`` (W_p − D_p), ``concession`` ((D_p − I_p)/(W_p − I_p),
-    NaN when W_p = I_p), ``ideal`` (I_p) and ``worst`` (W_p). ``attrs`` carry the Nash error
-    bound (``nash_error_bound``: the true Σ log g_p at the Nash package is within it of the true
-    Nash optimum), the number of breakpoints, the parties with nothing to bargain over, and the
-    method. The method is in the module docstring and ``solve_bargaining``.
+    NaN when W_p = I_p), ``ideal`` (I_p) and ``worst`` (W_p), rows party by party in the order
+    given, solutions in the order utilitarian, kalai_smorodinsky, nash (, weighted).
+
+    ``attrs``: ``nash_error_bound`` = m·δ(r) ≤ ``nash_tolerance``, where m is the number of
+    parties with something to bargain over, r the ratio of adjacent tangent points and
+    δ(r) = ρ − 1 − ln ρ, ρ = r·ln r/(r − 1) (``tangent_gap``): the true Σ ln g_p at the Nash
+    package is within it of the true Nash optimum (proof in ``solve_bargaining``);
+    ``nash_breakpoints`` (tangents per party), ``nash_log_product`` (the approximation's optimum
+    and the true Σ ln g_p at the package), ``no_bargain`` (parties with I_p = W_p),
+    ``parties``, ``disagreement``. The method is in the module docstring.
     """
     return solve_bargaining(scenario, parties, nash_tolerance, solver, include_weighted).table
 
@@ -215,15 +169,14 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     most nash_tolerance: the Nash product at the package is within a factor e^(−bound) of the
     best. (Gains reported from achieved values are ≥ the LP's, so F only improves.)
     """
+    if not nash_tolerance > 0:
+        raise CfeOptError(f"nash_tolerance must be positive, got {nash_tolerance}")
     base = fresh_model(scenario)
     everyone = parties_with_positions(base)
     chosen = _bargaining_set(scenario, parties, everyone)
-    status, _ = optimise(base, pulp.lpSum([]) + 0, solver)
-    if status is SolveStatus.INFEASIBLE:
-        raise infeasible(scenario)
     extra_stage = set(chosen) != set(everyone)
 
-    # payoff table: x^q minimises D_q, then Σ_P D
+    # payoff table: x^q minimises D_q, then Σ_P D (infeasible here: no package at all)
     ideal: dict[str, float] = {}
     payoff: dict[str, dict[str, float]] = {}
     for q in chosen:
@@ -252,8 +205,12 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
             goals.append(Goal("bargaining_set", party_deviation(model, chosen)))
         if extra_stage:
             goals.append(Goal("everyone", weighted_sum(model)))
-        values = optimise_in_turn(model, goals, solver)
-        if solution == "nash":
+        try:
+            values = optimise_in_turn(model, goals, solver)
+        except InfeasibleError as error:  # the scenario is feasible: this is numerical
+            raise SolverError(f"{scenario.display}: the {solution} solution came out "
+                              f"infeasible although the hard limits admit a package") from error
+        if solution == "nash" and active:
             nash_info["approximate_log_product"] = values[0]
         packages[solution] = model
 
@@ -354,8 +311,8 @@ def _nash(model: Model, chosen: list[str], active: list[str], ideal: dict[str, f
     _rationality(model, chosen, worst)
     m = len(active)
     info: dict[str, float] = {"bound": 0.0, "breakpoints": 0}
-    if m == 0:
-        return [Goal("nash", pulp.lpSum([]) + 0, maximise=True)], info
+    if m == 0:  # nothing to bargain over: the later stages decide
+        return [], info
     model.add_variables("stage_level", [("nash", p) for p in active], low=None, integer=False)
     total = []
     for p in active:
