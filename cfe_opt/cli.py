@@ -95,6 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
     _common(zopa, objective=False)
     zopa.add_argument("quantity", help="PARTY.position or an inline quantity")
     zopa.add_argument("quantity_y", nargs="?", help="a second quantity: the feasible polygon")
+
+    bargain = commands.add_parser(
+        "bargain", help="bargaining solutions side by side (utilitarian, Kalai–Smorodinsky, Nash)",
+        description="Each party's outcome under the utilitarian, Kalai–Smorodinsky and Nash "
+                    "bargaining solutions (Nash by a piecewise-linear approximation with a "
+                    "stated error bound), as a table and a grouped bar chart.")
+    _common(bargain, objective=False)
+    bargain.add_argument("--parties", default=None,
+                         help="parties/groups to bargain, e.g. RUS+TUR+NOR (default: every "
+                              "party with positions)")
+    bargain.add_argument("--nash-tolerance", type=float, default=1e-3,
+                         help="bound on the Nash approximation's error in Σ log gains")
+
+    alternatives = commands.add_parser(
+        "alternatives", help="several workable packages that differ as much as possible",
+        description="Near-optimal alternatives (modelling to generate alternatives): up to K "
+                    "packages within a share of the optimal total deviation, each as different "
+                    "from the others as possible, each with its who-gives-what table.")
+    _common(alternatives, objective=False)
+    alternatives.add_argument("--objective", choices=("weighted", "minimax"), default="weighted")
+    alternatives.add_argument("-k", type=int, default=4, help="packages at most (default 4)")
+    alternatives.add_argument("--share", type=float, default=0.1,
+                              help="how much worse than the optimum a package may be (0.1: "
+                                   "10%%)")
     return parser
 
 

@@ -230,3 +230,54 @@ def zopa(args: argparse.Namespace) -> int:
     print(text_zopa(table, preferred, region))
     print(f"\nWrote {', '.join(written)} to {out}/")
     return EXIT_OK
+
+
+def _parties_arg(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [p for p in text.replace(",", "+").split("+") if p]
+
+
+def bargain(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.bargaining import bargaining_solutions
+    from cfe_opt.errors import CfeOptError
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.bargaining import plot_bargaining
+    from cfe_opt.report import text_bargaining
+    from cfe_opt.scenario import load_scenario
+
+    if not args.nash_tolerance > 0:
+        raise CfeOptError("--nash-tolerance must be a positive number")
+    scenario = load_scenario(args.scenario)
+    table = bargaining_solutions(scenario, parties=_parties_arg(args.parties),
+                                 nash_tolerance=args.nash_tolerance, solver=args.solver)
+    out = _out(args)
+    write_csv(table, out / "bargaining.csv")
+    write_figure(plot_bargaining(table).figure, out / "bargaining.png")
+    print(text_bargaining(table))
+    print(f"\nWrote bargaining.csv, bargaining.png to {out}/")
+    return EXIT_OK
+
+
+def alternatives(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis.alternatives import near_optimal_alternatives
+    from cfe_opt.errors import CfeOptError
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.plots.alternatives import plot_alternatives
+    from cfe_opt.report import text_alternatives
+    from cfe_opt.scenario import load_scenario
+
+    if args.k < 1 or not args.share >= 0:
+        raise CfeOptError("-k must be at least 1 and --share at least 0")
+    scenario = load_scenario(args.scenario)
+    found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
+                                      objective=args.objective, solver=args.solver)
+    out = _out(args)
+    write_csv(found.summary, out / "alternatives.csv")
+    write_csv(found.positions, out / "alternatives_positions.csv")
+    write_csv(found.allocation, out / "alternatives_allocation.csv")
+    write_figure(plot_alternatives(found).figure, out / "alternatives.png")
+    print(text_alternatives(found))
+    print(f"\nWrote alternatives.csv, alternatives_positions.csv, alternatives_allocation.csv, "
+          f"alternatives.png to {out}/")
+    return EXIT_OK

@@ -49,3 +49,31 @@ def test_zopa_command_one_and_two_quantities(tmp_path, capsys):
     assert "Feasible polygon (4 vertices)" in out
     code, _, err = run(["zopa", TALKS, "[1, 2]"], capsys)
     assert code == 2 and "PARTY.position or a mapping" in err
+
+
+def test_bargain_command(tmp_path, capsys):
+    code, out, err = run(["bargain", TALKS, "--parties", "RUS+TUR+NOR", "--out", tmp_path],
+                         capsys)
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "bargaining.csv").set_index(["party", "solution"])
+    # utilitarian: Turkey and Norway (two votes at 1/1380 a unit) beat Russia (1/2000)
+    assert table.loc[("RUS", "utilitarian"), "deviation"] == pytest.approx(0.31, abs=1e-6)
+    assert table.loc[("TUR", "utilitarian"), "deviation"] == pytest.approx(0, abs=1e-6)
+    assert "Nash: Σ log gains within" in out
+    assert (tmp_path / "bargaining.png").is_file()
+    code, _, err = run(["bargain", TALKS, "--nash-tolerance", "0"], capsys)
+    assert code == 2 and "positive" in err
+
+
+def test_alternatives_command(tmp_path, capsys):
+    code, out, err = run(["alternatives", TALKS, "-k", "3", "--share", "0.2", "--out",
+                          tmp_path], capsys)
+    assert code == 0, err
+    summary = pd.read_csv(tmp_path / "alternatives.csv", index_col="package")
+    assert summary.loc[0, "objective"] == pytest.approx(0.31, abs=1e-6)
+    assert (summary["objective"] <= 0.31 * 1.2 + 1e-6).all()
+    positions = pd.read_csv(tmp_path / "alternatives_positions.csv")
+    assert set(positions["package"]) == set(summary.index)
+    assert "Near-optimal packages" in out
+    code, _, err = run(["alternatives", TALKS, "-k", "0"], capsys)
+    assert code == 2 and "-k must be at least 1" in err
