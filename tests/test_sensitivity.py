@@ -103,3 +103,52 @@ def test_nonbinding_limits_are_free_until_they_bind():
     row = table.loc["limit.cap"]
     assert not row.binding and row.shadow_price == 0
     assert row.valid_from == pytest.approx(1000) and math.isinf(row.valid_to)
+
+
+# ---- random scenarios ----------------------------------------------------------------------
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from strategies import scenarios  # noqa: E402
+
+from cfe_opt import scenario_from_dict  # noqa: E402
+from cfe_opt.errors import CfeOptError  # noqa: E402
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
+@given(scenarios())
+def test_prices_match_finite_differences_on_random_scenarios(data):
+    """On random scenarios: every binding sum limit or deployment allowance whose number is one
+    scenario figure used by that row alone, moved by one unit inside the range where its price
+    holds, moves the weighted optimum by exactly the price."""
+    scenario = scenario_from_dict(data)
+    try:
+        table = shadow_prices(scenario)
+    except CfeOptError:
+        assume(False)  # infeasible: no prices
+    base = table.attrs["objective_value"]
+    single = table["field"].map(table["field"].value_counts()) == 1
+    # limits whose right-hand side is the figure itself (a reciprocity's ratio, say, also
+    # changes the row's coefficients, so a unit move of it is not a unit move of the number)
+    direct = table["family"].isin(["limit", "temporary_deployment"])
+    candidates = table[table["binding"] & single & direct & (table["field"] != "")]
+    for name, row in candidates.iterrows():
+        try:
+            current = get_field(scenario.data, row.field)
+        except KeyError:
+            continue
+        value = current.get("value") if isinstance(current, dict) else current
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        for step in (1, -1):
+            inside = (row.valid_to >= row.rhs + 1) if step > 0 else (row.valid_from <= row.rhs - 1)
+            if not inside or value + step < 0:
+                continue
+            try:
+                moved = solve(with_changes(scenario, {row.field: value + step}))
+            except CfeOptError:
+                continue  # the moved figure is no longer valid (e.g. a target outside its range)
+            assert moved.optimal, (name, step)
+            tol = 1e-6 * max(1.0, abs(base))
+            assert moved.objective - base == pytest.approx(step * row.shadow_price, abs=tol), (
+                name, step, row.shadow_price)

@@ -130,7 +130,7 @@ def _unmodelled(scenario: Scenario, term: Term) -> list[tuple[str, str]]:
 
 def _feasible(scenario: Scenario, solver: SolverName) -> SolveStatus:
     model = fresh_model(scenario)
-    status, _ = optimise(model, pulp.LpAffineExpression(), solver)
+    status, _ = optimise(model, pulp.lpSum([]), solver)
     return status
 
 
