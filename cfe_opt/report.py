@@ -77,7 +77,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.4g}"
     return str(value)
 
 
