@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import make
+from conftest import make, solve_checked
 
 import cfe_opt.plots  # noqa: F401  (headless backend first)
-from cfe_opt import CfeOptError, InfeasibleError, check, load_scenario, solve
+from cfe_opt import CfeOptError, InfeasibleError, check, load_scenario
 from cfe_opt.analysis.alternatives import Alternatives, near_optimal_alternatives
 from cfe_opt.plots.alternatives import plot_alternatives
 
@@ -181,7 +181,7 @@ def test_talks_1998_alternatives(tmp_path):
     assert alt.summary.attrs["optimum"] == approx(0.31)
     assert alt.summary.attrs["limit"] == approx(1.2 * 0.31)
     assert len(alt.summary) >= 2
-    answer = solve(data)
+    answer = solve_checked(data)
     assert answer.allocation is not None
     pd.testing.assert_frame_equal(alt.allocation.xs(0, level="package"), answer.allocation)
     ax = plot_alternatives(alt)

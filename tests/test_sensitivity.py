@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import make
+from conftest import make, solve_checked
 
-from cfe_opt import load_scenario, solve
+from cfe_opt import load_scenario
 from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
 from cfe_opt.scenario import get_field, with_changes
 
@@ -47,7 +47,7 @@ def test_price_changes_beyond_its_range():
 
 
 def _objective(scenario, objective):
-    result = solve(scenario, objective=objective)
+    result = solve_checked(scenario, objective=objective)
     assert result.optimal
     return result.objective
 
@@ -145,7 +145,7 @@ def test_prices_match_finite_differences_on_random_scenarios(data):
             if not inside or value + step < 0:
                 continue
             try:
-                moved = solve(with_changes(scenario, {row.field: value + step}))
+                moved = solve_checked(with_changes(scenario, {row.field: value + step}))
             except CfeOptError:
                 continue  # the moved figure is no longer valid (e.g. a target outside its range)
             assert moved.optimal, (name, step)

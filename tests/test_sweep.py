@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import solve_checked
 
-from cfe_opt import load_scenario, solve
+from cfe_opt import load_scenario
 from cfe_opt.analysis.sweep import parse_vary, sweep
 from cfe_opt.cli import main
 from cfe_opt.errors import CfeOptError
@@ -46,7 +47,7 @@ def test_sweep_matches_direct_solves_and_marks_the_breakpoint():
         expected = max(0.0, (target - 1380) / (target + 1380))
         for party in ("RUS", "TUR", "NOR"):
             assert deviations.loc[target, party] == pytest.approx(expected, abs=1e-6)
-        direct = solve(with_changes(scenario, {FIELD: target}), objective="minimax")
+        direct = solve_checked(with_changes(scenario, {FIELD: target}), objective="minimax")
         assert table.loc[(target, "objective", "minimax"), "number"] == pytest.approx(
             direct.objective, abs=1e-9)
     ceiling = table.xs("ceiling", level="measure").loc[(2000, "TSC RUS.flank acv"), "number"]
