@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder for the result files (default: out/<scenario name>)")
     solve.add_argument("--write-model", action="store_true",
                        help="also write the last stage's LP as model.mps")
-    solve.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+    solve.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
                        help="stop each solver call after this many seconds")
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
 
@@ -120,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:

@@ -25,7 +25,8 @@ def solve(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     written = write_outputs(result, report, scenario.files, out, write_model=args.write_model)
     text = text_summary(result, report, scenario.files)
-    print(text.splitlines()[1] if args.quiet else text)
+    status_line = next(line for line in text.splitlines() if line.startswith("Status"))
+    print(status_line if args.quiet else text)
     print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
     if not result.optimal:
         if result.status.value == "infeasible":

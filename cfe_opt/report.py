@@ -15,6 +15,8 @@ from cfe_opt.io import write_atomic, write_csv, write_json
 from cfe_opt.results import Result, clean_ratio
 
 CHANGE_TOL = 1e-6
+SOLVE_OUTPUTS = ("summary.json", "allocation.csv", "equipment.csv", "positions.csv",
+                 "constraints.csv", "concession.csv", "model.mps")
 
 
 def package_version() -> str:
@@ -33,7 +35,8 @@ def summary_record(result: Result, check: CheckReport | None, files: tuple[str, 
         "objective_value": result.objective,
         "stages": [{"name": s.name, "main": s.main, "status": s.status.value,
                     "objective": clean_ratio(s.objective) if s.objective is not None else None,
-                    "seconds": round(s.seconds, 6)} for s in result.stages],
+                    "seconds": round(s.seconds, 6), "hold_tolerance": s.hold_tolerance}
+                   for s in result.stages],
         "solver": result.solver,
         "solver_version": result.solver_version,
         "integer": result.integer,
@@ -70,6 +73,10 @@ def write_outputs(result: Result, check: CheckReport | None, files: tuple[str, .
     path = out / "summary.json"
     write_json(summary_record(result, check, files), path)
     written.append(path)
+    for name in SOLVE_OUTPUTS:  # a table an earlier run left behind would be read as this one's
+        stale = out / name
+        if stale not in written and stale.exists():
+            stale.unlink()
     return written
 
 
@@ -84,10 +91,14 @@ def _fmt(value: Any) -> str:
 
 
 def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> str:
-    lines = [f"Scenario  {result.scenario}  ({files[0] if files else ''}; sha256 "
+    lines = [f"Scenario  {' '.join(result.scenario.split())}  ({files[0] if files else ''}; sha256 "
              f"{result.scenario_sha256[:12]})"]
     if not result.optimal:
-        lines.append(f"Status    {result.status.value}: no package meets every hard limit")
+        if result.status.value == "infeasible":
+            lines.append("Status    infeasible: no package meets every hard limit")
+        else:
+            lines.append(f"Status    {result.status.value}: the solver stopped before proving "
+                         "an optimum (time limit or numerical trouble); no package is reported")
         if result.concession is not None and len(result.concession):
             lines.append("The smallest concession that would allow a package moves:")
             lines += [f"  - {line}" for line in describe(result.concession)]

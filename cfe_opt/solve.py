@@ -166,6 +166,8 @@ def solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
     analysis that maximises must tell the two apart itself (e.g. by a feasibility solve)."""
     result = model.problem.solve(solver)
     code = _status(result)
+    if code == 1 and not _proven_optimal(model, result, solver_name):
+        return SolveStatus.NOT_SOLVED  # stopped early (time limit) with a solution, or none
     if code == 1:
         return SolveStatus.OPTIMAL
     if code == -1:
@@ -182,6 +184,20 @@ def solve_once(model: Model, solver: Any, solver_name: str) -> SolveStatus:
                       highspy.HighsModelStatus.kInfeasible):
             return SolveStatus.INFEASIBLE
     return SolveStatus.ERROR if code == -3 else SolveStatus.NOT_SOLVED
+
+
+def _proven_optimal(model: Model, result: Any, solver_name: str) -> bool:
+    """PuLP 3 reports "optimal" for a solver stopped at its time limit with a solution in hand
+    (its sol_status then says 2, "solution found"); ask the solver itself where we can."""
+    if solver_name == "highs":
+        import highspy
+
+        return (model.problem.solverModel.getModelStatus()
+                == highspy.HighsModelStatus.kOptimal)
+    sol_status = getattr(model.problem, "sol_status", None)
+    if isinstance(result, int):  # PuLP 3
+        return sol_status in (None, 1)
+    return getattr(result, "has_solution", True) and int(result.status) == 1
 
 
 def _rows(problem: pulp.LpProblem) -> list[Any]:

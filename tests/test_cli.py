@@ -142,3 +142,36 @@ def test_console_script_runs_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "parties.A.holdings.tanks" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_time_limit_never_passes_for_optimal(tmp_path, capsys):
+    """A solve stopped by its time limit is not an optimum: status not_solved, exit 3."""
+    from cfe_opt import solve as api_solve
+
+    result = api_solve(load_scenario(TALKS), time_limit=1e-9)
+    assert not result.optimal and result.allocation is None
+    code, stdout, stderr = run(["solve", TALKS, "--out", tmp_path, "--time-limit", "1e-9"],
+                               capsys)
+    assert code == 3 and "not_solved" in stderr
+    assert "stopped before proving an optimum" in stdout
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "not_solved"
+    with pytest.raises(SystemExit):
+        main(["solve", str(TALKS), "--time-limit", "-1"])
+    assert "not a positive number of seconds" in capsys.readouterr().err
+
+
+def current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_outputs_of_an_earlier_run_do_not_linger(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["solve", TALKS, "--out", out, "--quiet"], capsys)[0] == 0
+    assert (out / "allocation.csv").exists()
+    assert (out / "allocation.csv").stat().st_mode & 0o444 == 0o444 & ~current_umask()
+    assert run(["solve", DEADLOCK, "--out", out, "--quiet"], capsys)[0] == 1
+    assert not (out / "allocation.csv").exists() and (out / "concession.csv").exists()
