@@ -284,6 +284,31 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
     raise CfeOptError(f"unknown quantity kind {term.of}")
 
 
+def _selects(index: ScenarioIndex, sol: _Solution, term: Term) -> bool:
+    """Whether the term names anything that exists in this scenario (read from the tables)."""
+    cats = index.categories_of(term.categories)
+    ground = [c for c in cats if c in index.ground]
+    parties = index.parties_of(term.parties)
+    if term.of in ("holdings", "national_ceiling", "reduction"):
+        return any((p, c) in sol.national.index and index.holds(p, c)
+                   for p in parties for c in cats)
+    if term.of == "territorial_ceiling":
+        if term.areas is not None:
+            return any((p, a) in index.subceiling_areas and c in ground
+                       for (p, a) in index.locations_of(term.areas) for c in ground)
+        return any((p, c) in index.territorial_pairs for p in parties for c in ground)
+    if term.of == "temporary_deployment":
+        return any((p, c) in index.td_allowance for p in parties for c in ground)
+    eq = sol.equipment
+    if term.areas is not None:
+        locations = set(index.locations_of(term.areas))
+    else:
+        locations = {loc for p in parties for loc in index.territory[p]}
+    owners = set(index.parties_of(term.owners))
+    return any(row.owner in owners and (row.party, row.area) in locations
+               and row.category in ground for row in eq.itertuples(index=False))
+
+
 def _quantity_value(index: ScenarioIndex, sol: _Solution, quantity: Quantity) -> float:
     return sum(_term_value(index, sol, t) for t in quantity.terms)
 
@@ -305,13 +330,13 @@ def _sum_limit(index: ScenarioIndex, sol: _Solution, report: CheckReport, where:
                     continue
                 if c is not None and c not in index.categories_of(t.categories):
                     continue
-                covered = True
                 narrowed = t.model_copy(update={
                     **({"parties": [p]} if p is not None else {}),
                     **({"categories": [c]} if c is not None else {})})
+                covered = covered or _selects(index, sol, narrowed)
                 total += _term_value(index, sol, narrowed)
             if not covered:
-                continue  # no term of the quantity covers this party and category together
+                continue  # the quantity holds nothing for this party and category
             rhs = (limit.values[c].value if limit.values is not None else limit.value.value)
             keys = ", ".join(k for k in (p, c) if k)
             _test(report, where, owner, limit.description or where + (f" [{keys}]" if keys

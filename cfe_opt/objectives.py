@@ -15,7 +15,7 @@ from typing import Literal
 import pulp
 
 from cfe_opt.model.core import Model, RowInfo
-from cfe_opt.model.quantities import status_quo
+from cfe_opt.scenario.quantities import status_quo
 
 ObjectiveMode = Literal["weighted", "minimax", "lexicographic"]
 OBJECTIVE_MODES: tuple[ObjectiveMode, ...] = ("weighted", "minimax", "lexicographic")

@@ -610,6 +610,31 @@ def scenarios(draw: st.DrawFn, max_parties: int = 6, max_categories: int = 5,
         n = draw(st.integers(0, max_positions))
         if n:
             parties[code]["positions"] = {f"pos{j}": position(draw, ctx) for j in range(n)}
+    return without_empty_selections(data)
+
+
+def without_empty_selections(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop the limits and positions whose quantity selects nothing in the scenario, or locates
+    equipment on a party with no territory (cfe-opt refuses both: they would say nothing);
+    what remains is a valid scenario."""
+    from cfe_opt import scenario_from_dict
+    from cfe_opt.errors import ScenarioErrors
+
+    for _ in range(50):
+        try:
+            scenario_from_dict(data)
+            return data
+        except ScenarioErrors as exc:
+            empty = [e.field for e in exc.errors
+                     if "selects nothing" in e.reason or "for equipment, 'parties'" in e.reason]
+            if not empty:
+                raise
+            for field in empty:
+                parts = field.split(".")
+                if parts[0] == "limits":
+                    data["limits"].pop(parts[1], None)
+                else:  # parties.P.red_lines.N… or parties.P.positions.N…
+                    data["parties"][parts[1]].get(parts[2], {}).pop(parts[3], None)
     return data
 
 

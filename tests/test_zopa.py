@@ -93,7 +93,7 @@ def assert_checked(scenario: Scenario, first: tuple[float, float], second: tuple
 
 
 def _form(scenario: Scenario, quantity: dict[str, Any]) -> dict:
-    from cfe_opt.model.quantities import linear_form
+    from cfe_opt.scenario.quantities import linear_form
     from cfe_opt.scenario.schema import Quantity
 
     return linear_form(scenario.index, Quantity.model_validate(quantity))

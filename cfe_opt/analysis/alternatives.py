@@ -51,10 +51,10 @@ from cfe_opt.analysis.core import add_limit, fresh_model
 from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice, solve_for
 from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.core import Model
-from cfe_opt.model.quantities import status_quo
 from cfe_opt.objectives import minimax_level, weighted_sum
 from cfe_opt.results import TOTAL, allocation_table, clean, equipment_table, positions_table
 from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.quantities import status_quo
 from cfe_opt.solve import SolverName, SolveStatus
 
 AlternativeObjective = Literal["weighted", "minimax"]

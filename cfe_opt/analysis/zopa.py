@@ -29,9 +29,9 @@ from cfe_opt.analysis.core import fresh_model, optimise
 from cfe_opt.analysis.frontier import LexOutcome, lexicographic_minimum, not_optimal
 from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.core import Model
-from cfe_opt.model.quantities import LinearForm, linear_form
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.quantities import LinearForm, linear_form
 from cfe_opt.scenario.schema import Quantity, Term
 from cfe_opt.scenario.validate import quantity_problems
 from cfe_opt.solve import SolverName, SolveStatus

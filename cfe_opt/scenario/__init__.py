@@ -16,7 +16,7 @@ from cfe_opt.scenario.loader import (
 )
 from cfe_opt.scenario.schema import ScenarioSpec
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, build_index
-from cfe_opt.scenario.validate import check_references
+from cfe_opt.scenario.validate import check_references, check_selections
 
 __all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "get_field", "load_scenario",
            "scenario_from_dict", "set_field", "with_changes"]
@@ -61,9 +61,11 @@ def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
 def _finish(raw: RawScenario) -> Scenario:
     spec = parse_spec(raw)
     check_references(spec, raw.source_map)
+    index = build_index(spec)
+    check_selections(spec, index, raw.source_map)
     return Scenario(
         spec=spec,
-        index=build_index(spec),
+        index=index,
         source_map=raw.source_map,
         files=raw.files,
         sha256=content_sha256(raw.data),

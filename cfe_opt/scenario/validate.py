@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND
 from cfe_opt.errors import ScenarioErrors
 from cfe_opt.scenario.loader import SourceMap
+from cfe_opt.scenario.quantities import linear_form
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
     FreezeLimit,
@@ -19,7 +20,7 @@ from cfe_opt.scenario.schema import (
     ScenarioSpec,
     SumLimit,
 )
-from cfe_opt.scenario.sets import MAIN
+from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -322,6 +323,13 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
                     yield (*tpath, "owners", j), reason
         if term.status != "any" and term.of != "equipment":
             yield (*tpath, "status"), f"'status' applies to equipment, not {term.of}"
+        if term.of == "equipment" and term.areas is None:
+            for j, ref in enumerate(term.parties or []):
+                for p in _members(spec, ref) if _party_problem(spec, ref) is None else []:
+                    if not spec.parties[p].territory:
+                        yield (*tpath, "parties", j), (
+                            f"'{p}' has no territory: for equipment, 'parties' names where it "
+                            "stands; use 'owners' for whose equipment it is")
         if term.of in ("territorial_ceiling",) and term.areas is None:
             for j, ref in enumerate(term.parties or []):
                 for p in _members(spec, ref) if _party_problem(spec, ref) is None else []:
@@ -381,7 +389,8 @@ def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[P
                                               "'parties', not 'areas'")
         if limit.values is not None:
             used = {c for t in limit.quantity.terms
-                    for c in _cats(spec, t.categories)}
+                    for c in _cats(spec, t.categories)
+                    if c in GROUND or t.of in ("holdings", "national_ceiling", "reduction")}
             for cat in used:
                 if cat not in limit.values:
                     yield (*path, "values"), f"no figure for {cat}, which the quantity covers"
@@ -489,3 +498,26 @@ def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
         for name, position in party.positions.items():
             yield from quantity_problems(spec, position.quantity,
                                  ("parties", code, "positions", name, "quantity"))
+
+
+_NOTHING = ("selects nothing in this scenario (no party, area or category it names has such a "
+            "variable)")
+
+
+def check_selections(spec: ScenarioSpec, index: ScenarioIndex, source_map: SourceMap) -> None:
+    """Refuse a limit, reciprocity side or position whose quantity selects no variable at all:
+    it would silently say nothing (or, for a floor, make every package infeasible)."""
+    problems: list[Problem] = []
+    for path, _name, limit, _owner, _kind in hard_limits(spec):
+        if isinstance(limit, SumLimit) and not linear_form(index, limit.quantity):
+            problems.append(((*path, "quantity"), _NOTHING))
+        elif isinstance(limit, ReciprocityLimit):
+            for role in ("subject", "reference"):
+                if not linear_form(index, getattr(limit, role)):
+                    problems.append(((*path, role), _NOTHING))
+    for code, party in spec.parties.items():
+        for name, position in party.positions.items():
+            if not linear_form(index, position.quantity):
+                problems.append((("parties", code, "positions", name, "quantity"), _NOTHING))
+    if problems:
+        raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cfe_opt.model.core import Model, RowInfo
-from cfe_opt.model.quantities import status_quo
+from cfe_opt.scenario.quantities import status_quo
 from cfe_opt.scenario.schema import EqualTreatmentLimit
 from cfe_opt.scenario.sets import hard_limits
 

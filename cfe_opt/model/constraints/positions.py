@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulp
 
 from cfe_opt.model.core import Model, RowInfo
-from cfe_opt.model.quantities import LinearForm, linear_form
+from cfe_opt.scenario.quantities import LinearForm, linear_form
 from cfe_opt.scenario.schema import Position
 
 
@@ -66,6 +66,10 @@ def add_position_deviations(model: Model) -> None:
     for q, party in index.spec.parties.items():
         for n, position in party.positions.items():
             form = linear_form(index, position.quantity)
+            if not form:
+                raise model.scenario.source_map.error(
+                    ("parties", q, "positions", n, "quantity"), "selects nothing in this "
+                    "scenario (no party, area or category it names has such a variable)")
             expr = model.expression(form)
             target = float(position.target)
             under = over = None

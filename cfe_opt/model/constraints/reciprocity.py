@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cfe_opt.model.core import Model, RowInfo
-from cfe_opt.model.quantities import linear_form, status_quo_value
+from cfe_opt.scenario.quantities import linear_form, status_quo_value
 from cfe_opt.scenario.schema import ReciprocityLimit
 from cfe_opt.scenario.sets import hard_limits
 
@@ -22,6 +22,11 @@ def add_reciprocity(model: Model) -> None:
         prefix = (owner, name) if kind == "red_line" else (name,)
         subject = linear_form(index, limit.subject)
         reference = linear_form(index, limit.reference)
+        for role, form in (("subject", subject), ("reference", reference)):
+            if not form:
+                raise scenario.source_map.error(
+                    (*path, role), "selects nothing in this scenario (no party, area or "
+                    "category it names has such a variable)")
         s0 = status_quo_value(index, subject)
         r0 = status_quo_value(index, reference)
         rho = float(limit.ratio)

@@ -1,4 +1,7 @@
-"""Quantities as linear forms over variable keys.
+"""Quantities as linear forms over variable keys: which variables a quantity selects.
+
+This is data resolution (no LP): the model turns the keys into variables, and validation uses
+it to refuse a quantity that selects nothing.
 
 A scenario quantity is a sum of terms; each term sums one variable family over parties or
 locations, categories and (for equipment) owners and status. ``linear_form`` turns it into
@@ -8,12 +11,13 @@ locations, categories and (for equipment) owners and status. ``linear_form`` tur
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from cfe_opt.categories import STATUSES, Category
-from cfe_opt.model.core import VarKey
 from cfe_opt.scenario.schema import Quantity, Term
 from cfe_opt.scenario.sets import ScenarioIndex
 
+VarKey = tuple[Any, ...]  # (family, *domain keys), e.g. ("national_ceiling", "RUS", "tanks")
 LinearForm = dict[VarKey, float]
 
 
