@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cfe_opt.categories import GROUND
+from cfe_opt.categories import GROUND, STATUSES
 from cfe_opt.errors import CfeOptError
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.schema import (
@@ -29,6 +29,7 @@ from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
 TOTAL = "total"
 ABS_TOL = 1e-4  # tables carry 6 decimals; sums of many of them drift by far less than this
 REL_TOL = 1e-7
+TABLE_TOL = 1e-8  # relative rounding of a table value (9 significant digits), with margin
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,15 @@ class _Solution:
         self.areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
         self.equipment = equipment.reset_index()
         self.missing: list[str] = []
+        self.rows = [(r.owner, r.party, r.area, r.category, r.status, float(r.after))
+                     for r in self.equipment.itertuples(index=False)]
+        self.by_owner: dict[tuple[str, str], float] = {}
+        self.by_location: dict[tuple[str, str, str], float] = {}
+        for owner, party, area, category, _status, after in self.rows:
+            key = (owner, category)
+            self.by_owner[key] = self.by_owner.get(key, 0.0) + after
+            loc = (party, area, category)
+            self.by_location[loc] = self.by_location.get(loc, 0.0) + after
 
     def national_value(self, column: str, party: str, category: str) -> float:
         try:
@@ -105,18 +115,11 @@ class _Solution:
                       locations: set[tuple[str, str]] | None = None,
                       categories: set[str] | None = None,
                       statuses: set[str] | None = None) -> float:
-        eq = self.equipment
-        mask = pd.Series(True, index=eq.index)
-        if owners is not None:
-            mask &= eq["owner"].isin(owners)
-        if locations is not None:
-            mask &= pd.Series(list(zip(eq["party"], eq["area"], strict=True)),
-                              index=eq.index).isin(locations)
-        if categories is not None:
-            mask &= eq["category"].isin(categories)
-        if statuses is not None:
-            mask &= eq["status"].isin(statuses)
-        return float(eq.loc[mask, "after"].sum())
+        return sum(after for owner, party, area, category, status, after in self.rows
+                   if (owners is None or owner in owners)
+                   and (locations is None or (party, area) in locations)
+                   and (categories is None or category in categories)
+                   and (statuses is None or status in statuses))
 
 
 def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
@@ -125,6 +128,7 @@ def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
     index = scenario.index
     sol = _Solution(index, allocation, equipment)
     report = CheckReport()
+    _tables(index, sol, allocation, equipment, report)
     _definitions(index, sol, report, integer)
     _deployments(index, sol, report)
     for path, _name, limit, owner, _kind in hard_limits(index.spec):
@@ -143,12 +147,32 @@ def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
     return report
 
 
+def _tables(index: ScenarioIndex, sol: _Solution, allocation: pd.DataFrame,
+            equipment: pd.DataFrame, report: CheckReport) -> None:
+    """The tables themselves: no row twice, only known statuses, and equipment only in the
+    categories its owner is modelled in (anything else would go uncounted)."""
+    for name, frame in (("allocation", allocation), ("equipment", equipment)):
+        twice = frame.index[frame.index.duplicated()].unique()
+        for key in twice:
+            report.violations.append(Violation(name, "-", f"row {key} appears twice",
+                                               math.nan, "=", math.nan))
+    for owner, party, area, category, status, after in sol.rows:
+        report.checked += 1
+        if status not in STATUSES or owner not in index.party_categories or (
+                category not in index.party_categories[owner]) or category not in GROUND:
+            report.violations.append(Violation(
+                "equipment", owner, f"row {owner}@{party}.{area} {category} {status}: not a "
+                "modelled owner, ground category and status (active, storage)", after, "=",
+                math.nan))
+
+
 def _test(report: CheckReport, limit: str, owner: str, detail: str, lhs: float, sense: str,
-          rhs: float, scale: float = 1.0) -> None:
+          rhs: float, scale: float = 1.0, magnitude: float = 0.0) -> None:
     """lhs sense rhs, within ABS_TOL + REL_TOL·|rhs|, times ``scale`` where the two sides are
-    built from table values multiplied by a factor (so their rounding is magnified by it)."""
+    built from table values multiplied by a factor (so their rounding is magnified by it), plus
+    TABLE_TOL·magnitude, the size of the terms summed (the tables keep 9 significant digits)."""
     report.checked += 1
-    tol = (ABS_TOL + REL_TOL * abs(rhs)) * max(1.0, scale)
+    tol = (ABS_TOL + REL_TOL * abs(rhs)) * max(1.0, scale) + TABLE_TOL * magnitude
     ok = (lhs <= rhs + tol if sense == "<=" else lhs >= rhs - tol if sense == ">="
           else abs(lhs - rhs) <= tol)
     if not ok or math.isnan(lhs):
@@ -191,14 +215,14 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                 for what, value in (("holdings", held), ("national ceiling", ceiling)):
                     _whole(report, f"{p} {c} {what}", value)
             if c in GROUND:
-                placed = sol.equipment_sum(owners={p}, categories={c})
+                placed = sol.by_owner.get((p, c), 0.0)
                 _test(report, "location_balance", p, f"{p} {c}: equipment by location adds up "
                       "to holdings", placed, "==", held)
         if not party.territory:
             continue
         own = {(p, a) for a in party.areas} | {(p, MAIN)}
         for c in index.ground:
-            on_territory = sol.equipment_sum(locations=own, categories={c})
+            on_territory = sum(sol.by_location.get((q, a, c), 0.0) for (q, a) in own)
             if (p, c) not in index.territorial_pairs:
                 _test(report, "territorial_ceiling", p, f"{p} {c}: no TLE on a territory whose "
                       "ceiling is not modelled", on_territory, "<=", 0.0)
@@ -217,7 +241,7 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
             if not (area.subceiling or area.territorial_subceiling):
                 continue
             for c in index.ground:
-                in_area = sol.equipment_sum(locations={(p, a)}, categories={c})
+                in_area = sol.by_location.get((p, a, c), 0.0)
                 sub_ceiling = sol.subceiling(p, a, c)
                 _test(report, "territorial_subceiling", p, f"{p}.{a} {c}: TLE in the area "
                       "within its sub-ceiling", in_area, "<=", sub_ceiling)
@@ -324,6 +348,7 @@ def _sum_limit(index: ScenarioIndex, sol: _Solution, report: CheckReport, where:
     for p in parties:
         for c in cats:
             total = 0.0
+            magnitude = 0.0
             covered = False
             for t in terms:
                 if p is not None and p not in index.parties_of(t.parties):
@@ -335,13 +360,15 @@ def _sum_limit(index: ScenarioIndex, sol: _Solution, report: CheckReport, where:
                     **({"categories": [c]} if c is not None else {})})
                 covered = covered or _selects(index, sol, narrowed)
                 total += _term_value(index, sol, narrowed)
+                magnitude += abs(float(t.coefficient)) * abs(_term_value(
+                    index, sol, narrowed.model_copy(update={"coefficient": 1})))
             if not covered:
                 continue  # the quantity holds nothing for this party and category
             rhs = (limit.values[c].value if limit.values is not None else limit.value.value)
             keys = ", ".join(k for k in (p, c) if k)
             _test(report, where, owner, limit.description or where + (f" [{keys}]" if keys
                                                                        else ""),
-                  total, limit.sense, float(rhs))
+                  total, limit.sense, float(rhs), magnitude=magnitude)
 
 
 def _current(index: ScenarioIndex, of: str, party: str, category: str) -> float:
@@ -456,4 +483,13 @@ def read_solution(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             ["owner", "party", "area", "category", "status"])
     except (OSError, KeyError, ValueError, pd.errors.ParserError) as exc:
         raise CfeOptError(f"{directory}: cannot read the solution tables ({exc})") from None
+    for name, frame in (("allocation.csv", allocation), ("equipment.csv", equipment)):
+        for column in frame.columns:
+            if column in ("owner", "party", "area", "category", "status"):
+                continue
+            try:
+                frame[column] = pd.to_numeric(frame[column])
+            except (ValueError, TypeError):
+                raise CfeOptError(f"{directory / name}: column {column}: not all numbers"
+                                  ) from None
     return allocation, equipment

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cfe_opt import commands
 from cfe_opt.commands import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK
-from cfe_opt.errors import CfeOptError, InfeasibleError
+from cfe_opt.errors import CfeOptError, InfeasibleError, ScenarioErrors
 from cfe_opt.objectives import OBJECTIVE_MODES
 from cfe_opt.report import package_version
 
@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -153,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return getattr(commands, args.command)(args)
     except InfeasibleError as exc:
-        print(f"cfe-opt: {exc}", file=sys.stderr)
+        print(f"cfe-opt: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_INFEASIBLE
     except CfeOptError as exc:
-        for line in str(exc).splitlines():
-            print(f"cfe-opt: error: {line}", file=sys.stderr)
+        problems = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
+        for problem in problems:  # one line each, whatever the text held
+            print(f"cfe-opt: error: {_one_line(str(problem))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("cfe-opt: interrupted", file=sys.stderr)

@@ -15,6 +15,9 @@ class ScenarioError(CfeOptError):
     exit_code = 2
 
     def __init__(self, file: str, field: str, reason: str, line: int | None = None) -> None:
+        # one line, whatever the input held (a key or a value with a line break in it)
+        field = field.replace("\n", "\\n").replace("\r", "\\r")
+        reason = reason.replace("\n", "\\n").replace("\r", "\\r")
         self.file = file
         self.field = field
         self.reason = reason
