@@ -268,8 +268,8 @@ def alternatives(args: argparse.Namespace) -> int:
     from cfe_opt.report import text_alternatives
     from cfe_opt.scenario import load_scenario
 
-    if args.k < 1 or not args.share >= 0:
-        raise CfeOptError("-k must be at least 1 and --share at least 0")
+    if args.k < 1 or not (0 <= args.share < float("inf")):
+        raise CfeOptError("-k must be at least 1 and --share a number of at least 0")
     scenario = load_scenario(args.scenario)
     found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
                                       objective=args.objective, solver=args.solver)

@@ -130,8 +130,8 @@ def _positions(frame: pd.DataFrame | None) -> str:
 
 
 def _changes(allocation: pd.DataFrame | None) -> str:
-    if allocation is None:
-        return ""
+    if allocation is None or "total" not in allocation.index.get_level_values("area"):
+        return "  (none)"
     national = allocation.xs("total", level="area")
     rows = []
     for (party, cat), row in national.iterrows():
@@ -212,7 +212,10 @@ def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame) -> str
 
 def text_sweep(table: pd.DataFrame) -> str:
     """Each party's deviation along the sweep, and the breakpoints."""
-    deviations = table.xs("deviation", level="measure")["number"].unstack("item")
+    if "deviation" in table.index.get_level_values("measure"):
+        deviations = table.xs("deviation", level="measure")["number"].unstack("item")
+    else:
+        deviations = pd.DataFrame()
     moving = deviations.loc[:, deviations.abs().max() > 1e-9]
     lines = [f"Sweep of {table.attrs.get('field')} ({table.attrs.get('objective')} objective)",
              "Deviation of each party that concedes anything along the sweep:"]

@@ -14,6 +14,11 @@ def plot_sweep(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     values with no feasible package marked x. Parties that concede nothing anywhere are listed
     in the legend instead of drawn."""
     ax = axes(ax)
+    measures = table.index.get_level_values("measure")
+    if "deviation" not in measures:
+        ax.text(0.5, 0.5, "no party has positions, or no value had a feasible package",
+                ha="center", va="center", transform=ax.transAxes)
+        return ax
     deviations = table.xs("deviation", level="measure")["number"].unstack("item")
     styles = ["-", "--", ":", "-."]
     quiet = [p for p in deviations.columns if deviations[p].abs().max() <= 1e-9]

@@ -170,9 +170,15 @@ class FreezeLimit(LimitBase):
 
     type: Literal["freeze"]
     of: Literal["national_ceiling", "territorial_ceiling", "holdings"]
-    parties: list[Ref] = Field(min_length=1)
+    parties: list[Ref] = []
     areas: list[Ref] | None = None
     categories: list[CategoryRef] | None = None
+
+    @model_validator(mode="after")
+    def _something_to_freeze(self) -> FreezeLimit:
+        if not self.parties and not self.areas:
+            raise ValueError("give the parties and/or areas whose figures are frozen")
+        return self
 
 
 class ReciprocityLimit(LimitBase):

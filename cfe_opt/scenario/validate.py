@@ -24,6 +24,9 @@ from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
 
 Problem = tuple[tuple[str | int, ...], str]
 
+TOTAL_AREA = "total"  # the area label of a whole state in the result tables
+RESERVED_OWNERS = ("treaty", "model", "analysis")  # owners cfe-opt gives rows itself
+
 _GROUND_TEXT = "ground categories only (tanks, acv, artillery)"
 
 
@@ -46,10 +49,18 @@ def _names(spec: ScenarioSpec) -> Iterator[Problem]:
         if name in spec.parties or name in spec.groups:
             yield ("zones", name), f"'{name}' is already a party or group; names must be distinct"
     for code, party in spec.parties.items():
+        if code in RESERVED_OWNERS:
+            yield ("parties", code), (f"'{code}' is reserved (it names an owner of limits: "
+                                      f"{', '.join(RESERVED_OWNERS)})")
         for area in party.areas:
-            if area == MAIN:
+            if area in (MAIN, TOTAL_AREA):
                 yield (("parties", code, "areas", area),
-                       f"'{MAIN}' is reserved for the rest of a party's territory")
+                       f"'{area}' is reserved ({MAIN}: the rest of a party's territory; "
+                       f"{TOTAL_AREA}: the whole state in the result tables)")
+    for name in spec.limits:
+        if name in spec.parties:
+            yield ("limits", name), (f"'{name}' is a party code; a limit may not share it (the "
+                                     "party's red lines are named after it)")
 
 
 def _groups(spec: ScenarioSpec) -> Iterator[Problem]:
@@ -441,9 +452,9 @@ def _current_figures(spec: ScenarioSpec, path: tuple[str | int, ...], of: str,
                        "territorial_ceiling": party.territorial_ceiling,
                        "holdings": party.holdings}[of]
             for cat in cats:
-                if areas is None and cat not in figures:
+                if cat not in figures:
                     yield (*path, role, i), f"'{p}' has no current {of} for {cat}"
-                elif areas is None and positive and figures[cat].value == 0:
+                elif positive and figures[cat].value == 0:
                     yield (*path, role, i), (f"'{p}' has a current {of} of 0 for {cat}, so a "
                                              "cut share is undefined")
     for i, ref in enumerate(areas or []):
