@@ -59,7 +59,10 @@ def describe(frame: pd.DataFrame) -> list[str]:
         who = {"red_line": f"{row.owner} red line", "commitment": f"{row.owner} commitment",
                "treaty_rule": f"rule of {row.owner}"}.get(row.kind, row.owner)
         rhs, new = row.rhs, row.relaxed_rhs
-        out.append(f"{who} {row.label!r} ({name}): {row.sense} {_fmt(rhs)} → {_fmt(new)}")
+        units = (" (in cut-share units: the rule itself would have to give way)"
+                 if row.family in ("reciprocity", "equal_treatment") else "")
+        out.append(f"{who} {row.label!r} ({name}): {row.sense} {_fmt(rhs)} → {_fmt(new)}"
+                   f"{units}")
     return out
 
 

@@ -152,3 +152,15 @@ def test_prices_match_finite_differences_on_random_scenarios(data):
             tol = 1e-6 * max(1.0, abs(base))
             assert moved.objective - base == pytest.approx(step * row.shadow_price, abs=tol), (
                 name, step, row.shadow_price)
+
+
+def test_costs_skip_figures_shared_by_several_rows():
+    """A per-party cap written once (value 80) feeds one row per party: moving the figure moves
+    them all, so it cannot tell whom one row costs — no split is given rather than a wrong one."""
+    data = zone()
+    data["limits"] = {"cap": {"quantity": {"of": "holdings"}, "per": ["party"], "sense": "<=",
+                              "value": 250}}
+    scenario = make(data)
+    table = shadow_prices(scenario)
+    assert table.loc["limit.cap.AAA", "binding"] and table.loc["limit.cap.BBB", "binding"]
+    assert limit_costs(scenario, table).empty

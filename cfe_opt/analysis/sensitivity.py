@@ -80,10 +80,15 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
     """Whom each binding limit costs: per party, the change in its deviation per unit increase of
     the limit's number (a re-solve with the number moved by one unit — up where the price holds
     upwards, else down — or by the room left in the price's interval if that is less). Limits
-    whose number is not a scenario figure are skipped. Indexed by (limit, party)."""
+    whose number is not one figure of their own (shared with other rows, or a ratio that also
+    sets coefficients) are skipped. Indexed by (limit, party)."""
     base = _outcomes(scenario, objective, solver)
+    # a figure that feeds several rows (a per-party limit, an allowance shared by hosts) cannot
+    # be moved for one row alone; nor can one that also sets coefficients (a ratio)
+    alone = prices["field"].map(prices["field"].value_counts()) == 1
+    direct = prices["family"].isin(["limit", "temporary_deployment"])
     binding = prices[prices["binding"] & (prices["shadow_price"].abs() > PRICE_TOL)
-                     & (prices["field"] != "")].head(top)
+                     & (prices["field"] != "") & alone & direct].head(top)
     rows = []
     for name, row in binding.iterrows():
         # move one unit (or less) in a direction where the price holds: up if it can

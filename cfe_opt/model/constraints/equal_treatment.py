@@ -14,7 +14,7 @@ def add_equal_treatment(model: Model) -> None:
     That is, no subject's cut share (1 − v/v⁰) exceeds any reference party's.
     """
     index = model.index
-    for path, name, limit, owner, kind in hard_limits(index.spec):
+    for _path, name, limit, owner, kind in hard_limits(index.spec):
         if not isinstance(limit, EqualTreatmentLimit):
             continue
         prefix = (owner, name) if kind == "red_line" else (name,)
@@ -31,5 +31,4 @@ def add_equal_treatment(model: Model) -> None:
                            - model.var(reference) * (1 / status_quo(index, reference)))
                     model.add_row((*prefix, s, r, c), lhs, ">=", 0, RowInfo(
                         family="equal_treatment", owner=owner, kind=kind,
-                        label=f"{described} [{s} vs {r}, {c}]", keys=(s, r, c),
-                        field=".".join(path)))
+                        label=f"{described} [{s} vs {r}, {c}]", keys=(s, r, c)))

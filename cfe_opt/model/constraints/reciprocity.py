@@ -43,6 +43,6 @@ def add_reciprocity(model: Model) -> None:
             lhs = model.expression({k: -v for k, v in subject.items()}) + model.expression(
                 {k: rho * v for k, v in reference.items()})
             rhs = rho * r0 - s0
+        # the right-hand side is not a scenario figure (it is ρ − 1, or ρ·R⁰ − S⁰): no field
         model.add_row(prefix, lhs, "<=", rhs, RowInfo(
-            family="reciprocity", owner=owner, kind=kind, label=limit.description or name,
-            field=".".join((*path, "ratio"))))
+            family="reciprocity", owner=owner, kind=kind, label=limit.description or name))
