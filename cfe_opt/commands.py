@@ -95,6 +95,7 @@ def _weights(pairs: list[str]) -> dict[str, float]:
 def diagnose(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.conflict import conflict_set
     from cfe_opt.concession import smallest_concession
+    from cfe_opt.errors import CfeOptError
     from cfe_opt.io import write_csv
     from cfe_opt.report import text_diagnosis
     from cfe_opt.scenario import load_scenario
@@ -103,9 +104,10 @@ def diagnose(args: argparse.Namespace) -> int:
     weights = _weights(args.weight)
     unknown = sorted(set(weights) - set(scenario.index.parties))
     if unknown:
-        from cfe_opt.errors import CfeOptError
-
         raise CfeOptError(f"--weight: {', '.join(unknown)} is not a party of {scenario.display}")
+    if args.method == "highs" and args.solver != "highs":
+        raise CfeOptError("--method highs needs --solver highs (CBC computes no IIS; "
+                          "use --method filter)")
     conflict = conflict_set(scenario, solver=args.solver, method=args.method)
     out = _out(args)
     if conflict.empty:
@@ -215,19 +217,21 @@ def zopa(args: argparse.Namespace) -> int:
 
     table = pd.concat(ranges)
     preferred = preferred_points(scenario, qx, qy)
+    # compute everything before writing anything: an error leaves no half-written set
+    region = feasible_region(scenario, qx, qy, solver=args.solver) if qy is not None else None
+    figure = (plot_region(region, preferred) if region is not None
+              else plot_range(ranges[0], preferred)).figure
     out = _out(args)
     write_csv(table, out / "zopa.csv")
     write_csv(preferred, out / "zopa_preferred.csv")
     written = ["zopa.csv", "zopa_preferred.csv"]
-    region = None
-    if qy is not None:
-        region = feasible_region(scenario, qx, qy, solver=args.solver)
+    if region is not None:
         write_csv(region, out / "zopa_region.csv")
-        write_figure(plot_region(region, preferred).figure, out / "zopa.png")
-        written += ["zopa_region.csv", "zopa.png"]
-    else:
-        write_figure(plot_range(ranges[0], preferred).figure, out / "zopa.png")
-        written.append("zopa.png")
+        written.append("zopa_region.csv")
+    elif (out / "zopa_region.csv").exists():
+        (out / "zopa_region.csv").unlink()  # an earlier two-quantity run's polygon
+    write_figure(figure, out / "zopa.png")
+    written.append("zopa.png")
     print(text_zopa(table, preferred, region))
     print(f"\nWrote {', '.join(written)} to {out}/")
     return EXIT_OK

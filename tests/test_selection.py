@@ -85,3 +85,24 @@ def test_a_quantity_selecting_nothing_is_refused(where, entry):
     with pytest.raises(ScenarioErrors) as info:
         make(data)
     assert f"{field}: selects nothing in this scenario" in str(info.value)
+
+
+def test_a_zone_of_areas_names_their_sub_ceilings():
+    data = base()
+    data["parties"]["AAA"]["areas"] = {"north": {"territorial_subceiling": {"tanks": 40}}}
+    data["zones"] = {"FLANK": {"members": ["AAA.north"]}}
+    data["limits"] = {"cap": {"quantity": {"of": "territorial_ceiling", "areas": ["FLANK"]},
+                              "sense": "<=", "value": 30}}
+    result = solve_checked(data)
+    assert result.allocation.loc[("AAA", "north", "tanks"), "territorial_ceiling"] <= 30
+
+
+def test_bargaining_takes_groups():
+    from pathlib import Path
+
+    from cfe_opt import load_scenario
+    from cfe_opt.analysis.bargaining import bargaining_solutions
+
+    talks = load_scenario(Path(__file__).resolve().parent.parent / "models" / "talks_1998.yaml")
+    table = bargaining_solutions(talks, parties=["RUS", "NATO19"])
+    assert {"RUS", "USA", "TUR", "NOR"} <= set(table.index.get_level_values("party"))

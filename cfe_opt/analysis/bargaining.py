@@ -265,10 +265,12 @@ def _bargaining_set(scenario: Scenario, parties: Sequence[str] | None,
     if parties is None:
         chosen = list(everyone)
     else:
-        chosen = list(dict.fromkeys(parties))
+        for p in parties:
+            if p not in scenario.index.parties and p not in scenario.index.group_members:
+                raise CfeOptError(f"{scenario.display}: unknown party or group '{p}'")
+        chosen = list(dict.fromkeys(
+            q for p in parties for q in scenario.index.parties_of([p])))
         for p in chosen:
-            if p not in scenario.index.parties:
-                raise CfeOptError(f"{scenario.display}: unknown party '{p}'")
             if p not in everyone:
                 raise CfeOptError(f"{scenario.display}: party '{p}' has no positions to "
                                   f"bargain over")

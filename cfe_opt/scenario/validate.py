@@ -372,6 +372,8 @@ def _hosts(spec: ScenarioSpec, party: str) -> bool:
 
 
 def _subceiling_problem(spec: ScenarioSpec, ref: str) -> str | None:
+    if ref in spec.zones:
+        return None  # a zone: its areas with a sub-ceiling count (one at least, checked later)
     if "." not in ref:
         return (f"'{ref}': a territorial ceiling over areas names areas with a sub-ceiling "
                 "(PARTY.area); use 'parties' for whole territories")
