@@ -99,3 +99,16 @@ def test_line_breaks_never_split_an_error(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "A\\nB" in err
+
+
+def test_reciprocity_share_of_nothing_is_refused_at_validation(tmp_path, capsys):
+    data = one(limits={"r": {"type": "reciprocity",
+                             "subject": {"of": "holdings", "parties": ["AAA"]},
+                             "reference": {"of": "equipment", "areas": ["BBB"],
+                                           "status": "storage"}}})
+    path = tmp_path / "models" / "r.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(data))
+    assert main(["validate", str(path)]) == 2
+    assert "limits.r.reference: its current value is 0, so a cut share is undefined" in \
+        capsys.readouterr().err

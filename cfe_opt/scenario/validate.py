@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND
 from cfe_opt.errors import ScenarioErrors
 from cfe_opt.scenario.loader import SourceMap
-from cfe_opt.scenario.quantities import linear_form
+from cfe_opt.scenario.quantities import linear_form, status_quo_value
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
     FreezeLimit,
@@ -526,8 +526,14 @@ def check_selections(spec: ScenarioSpec, index: ScenarioIndex, source_map: Sourc
             problems.append(((*path, "quantity"), _NOTHING))
         elif isinstance(limit, ReciprocityLimit):
             for role in ("subject", "reference"):
-                if not linear_form(index, getattr(limit, role)):
+                form = linear_form(index, getattr(limit, role))
+                if not form:
                     problems.append(((*path, role), _NOTHING))
+                    continue
+                now = status_quo_value(index, form)
+                if limit.measure == "share" and (now is None or now <= 0):
+                    problems.append(((*path, role), f"its current value is {now or 0:g}, so a "
+                                     "cut share is undefined; use measure: absolute"))
     for code, party in spec.parties.items():
         for name, position in party.positions.items():
             if not linear_form(index, position.quantity):
