@@ -85,22 +85,21 @@ class _Solution:
             self.by_location[loc] = self.by_location.get(loc, 0.0) + after
 
     def national_value(self, column: str, party: str, category: str) -> float:
-        try:
-            value = float(self.national.at[(party, category), column])
-        except KeyError:
-            value = math.nan
-        if math.isnan(value):
-            self.missing.append(f"{column} of {party} {category}")
-            return 0.0
-        return value
+        return self._read(self.national, (party, category), column,
+                          f"{column} of {party} {category}")
 
     def subceiling(self, party: str, area: str, category: str) -> float:
+        return self._read(self.areas, (party, area, category), "territorial_ceiling",
+                          f"territorial sub-ceiling of {party}.{area} {category}")
+
+    def _read(self, frame: pd.DataFrame, key: tuple, column: str, what: str) -> float:
+        """A value the solution must give: a missing one is recorded (and counts as 0)."""
         try:
-            value = float(self.areas.at[(party, area, category), "territorial_ceiling"])
+            value = float(frame.at[key, column])
         except KeyError:
             value = math.nan
         if math.isnan(value):
-            self.missing.append(f"territorial sub-ceiling of {party}.{area} {category}")
+            self.missing.append(what)
             return 0.0
         return value
 

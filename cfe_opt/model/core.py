@@ -50,6 +50,10 @@ class RowInfo:
     keys: tuple[Any, ...] = ()
     field: str = ""  # scenario field path the right-hand side comes from ("" if structural)
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown row kind {self.kind!r}")
+
 
 @dataclass
 class Row:
@@ -84,6 +88,8 @@ class Model:
                       up: dict[tuple[Any, ...], float] | None = None,
                       integer: bool | None = None) -> None:
         """Declare a whole family of variables at once, named ``family.key1.key2…``."""
+        if family not in VARIABLE_FAMILIES:
+            raise ValueError(f"undeclared variable family {family!r} (see VARIABLE_FAMILIES)")
         cat = "Integer" if (self.integer if integer is None else integer) else "Continuous"
         family_vars = self.variables.setdefault(family, {})
         for key in keys:

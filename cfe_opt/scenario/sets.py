@@ -119,9 +119,6 @@ class ScenarioIndex:
             for status in STATUSES
         ]
 
-    def parties_with_territory(self) -> tuple[str, ...]:
-        return tuple(p for p in self.parties if self.spec.parties[p].territory)
-
 
 def build_index(spec: ScenarioSpec) -> ScenarioIndex:
     """Resolve the (already cross-checked) scenario into sets."""

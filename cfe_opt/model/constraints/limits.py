@@ -18,8 +18,8 @@ def add_sum_limits(model: Model) -> None:
     """Σ_t coef_t · Σ_{keys of t} v  (≤ | ≥ | =)  b   for each limit (and each per-key).
 
     With ``per``, a party/category pair the narrowed quantity selects nothing of is skipped (a
-    rule for each party's tanks says nothing of a party holding none); a limit without ``per``
-    whose quantity selects nothing at all is an error in the scenario.
+    rule for each party's tanks says nothing of a party holding none); a quantity that selects
+    nothing at all is refused by validation (``check_selections``).
     """
     index = model.index
     for path, name, limit, owner, kind in hard_limits(index.spec):
@@ -30,11 +30,7 @@ def add_sum_limits(model: Model) -> None:
         for keys, quantity, category in expand_sum_limit(index, limit):
             form = linear_form(index, quantity)
             if not form:
-                if limit.per:
-                    continue
-                raise model.scenario.source_map.error(
-                    (*path, "quantity"), "selects nothing in this scenario (no party, area or "
-                    "category it names has such a variable), so the limit would say nothing")
+                continue  # a per pair holding nothing (validation refuses an empty whole)
             if limit.values is not None:
                 rhs, rhs_field = limit.values[category].value, f"{where}.values.{category}"
             else:

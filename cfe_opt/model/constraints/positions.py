@@ -65,11 +65,7 @@ def add_position_deviations(model: Model) -> None:
     index = model.index
     for q, party in index.spec.parties.items():
         for n, position in party.positions.items():
-            form = linear_form(index, position.quantity)
-            if not form:
-                raise model.scenario.source_map.error(
-                    ("parties", q, "positions", n, "quantity"), "selects nothing in this "
-                    "scenario (no party, area or category it names has such a variable)")
+            form = linear_form(index, position.quantity)  # non-empty: check_selections
             expr = model.expression(form)
             target = float(position.target)
             under = over = None

@@ -15,27 +15,18 @@ def add_reciprocity(model: Model) -> None:
     −S/S⁰ + ρ·R/R⁰ ≤ ρ − 1;  (absolute): −S + ρ·R ≤ ρ·R⁰ − S⁰.
     """
     index = model.index
-    scenario = model.scenario
-    for path, name, limit, owner, kind in hard_limits(index.spec):
+    for _path, name, limit, owner, kind in hard_limits(index.spec):
         if not isinstance(limit, ReciprocityLimit):
             continue
         prefix = (owner, name) if kind == "red_line" else (name,)
+        # validation (check_selections) guarantees both sides select something and, for a
+        # share, that their current values are positive
         subject = linear_form(index, limit.subject)
         reference = linear_form(index, limit.reference)
-        for role, form in (("subject", subject), ("reference", reference)):
-            if not form:
-                raise scenario.source_map.error(
-                    (*path, role), "selects nothing in this scenario (no party, area or "
-                    "category it names has such a variable)")
         s0 = status_quo_value(index, subject)
         r0 = status_quo_value(index, reference)
         rho = float(limit.ratio)
         if limit.measure == "share":
-            for role, base in (("subject", s0), ("reference", r0)):
-                if not base or base <= 0:
-                    raise scenario.source_map.error(
-                        (*path, role), f"its current value is {base or 0}, so a cut share is "
-                        "undefined; use measure: absolute")
             lhs = model.expression({k: -v / s0 for k, v in subject.items()}) + model.expression(
                 {k: rho * v / r0 for k, v in reference.items()})
             rhs = rho - 1
