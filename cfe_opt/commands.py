@@ -76,6 +76,23 @@ def _out(args: argparse.Namespace) -> Path:
     return args.out if args.out is not None else Path("out") / args.scenario.stem
 
 
+def _publish(args: argparse.Namespace, text: str, outputs: dict[str, object]) -> None:
+    """Write each table (CSV) and figure (PNG) by file name, atomically, then print the text
+    and what was written where."""
+    import pandas as pd
+
+    from cfe_opt.io import write_csv, write_figure
+
+    out = _out(args)
+    for name, item in outputs.items():
+        if isinstance(item, pd.DataFrame):
+            write_csv(item, out / name)
+        else:
+            write_figure(item, out / name)
+    print(text)
+    print(f"\nWrote {', '.join(outputs)} to {out}/")
+
+
 def _weights(pairs: list[str]) -> dict[str, float]:
     from cfe_opt.errors import CfeOptError
 
@@ -96,7 +113,6 @@ def diagnose(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.conflict import conflict_set
     from cfe_opt.concession import smallest_concession
     from cfe_opt.errors import CfeOptError
-    from cfe_opt.io import write_csv
     from cfe_opt.report import text_diagnosis
     from cfe_opt.scenario import load_scenario
 
@@ -109,22 +125,18 @@ def diagnose(args: argparse.Namespace) -> int:
         raise CfeOptError("--method highs needs --solver highs (CBC computes no IIS; "
                           "use --method filter)")
     conflict = conflict_set(scenario, solver=args.solver, method=args.method)
-    out = _out(args)
     if conflict.empty:
         print(f"{scenario.display}: feasible — every hard limit can hold together "
               "(see 'cfe-opt prices' for what each costs)")
         return EXIT_OK
     concession = smallest_concession(scenario, weights=weights, solver_name=args.solver)
-    write_csv(conflict, out / "conflict.csv")
-    write_csv(concession, out / "concession.csv")
-    print(text_diagnosis(scenario, conflict, concession))
-    print(f"\nWrote conflict.csv, concession.csv to {out}/")
+    _publish(args, text_diagnosis(scenario, conflict, concession),
+             {"conflict.csv": conflict, "concession.csv": concession})
     return EXIT_INFEASIBLE
 
 
 def prices(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.sensitivity import plot_tornado
     from cfe_opt.report import text_prices
     from cfe_opt.scenario import load_scenario
@@ -132,19 +144,15 @@ def prices(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     table = shadow_prices(scenario, objective=args.objective, solver=args.solver)
     costs = limit_costs(scenario, table, objective=args.objective, solver=args.solver)
-    out = _out(args)
-    write_csv(table, out / "shadow_prices.csv")
-    write_csv(costs, out / "limit_costs.csv")
-    write_figure(plot_tornado(table).figure, out / "shadow_prices.png")
-    print(text_prices(scenario, table, costs))
-    print(f"\nWrote shadow_prices.csv, limit_costs.csv, shadow_prices.png to {out}/")
+    _publish(args, text_prices(scenario, table, costs),
+             {"shadow_prices.csv": table, "limit_costs.csv": costs,
+              "shadow_prices.png": plot_tornado(table).figure})
     return EXIT_OK
 
 
 def sweep(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sweep import parse_vary
     from cfe_opt.analysis.sweep import sweep as run_sweep
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.sweep import plot_sweep
     from cfe_opt.report import text_sweep
     from cfe_opt.scenario import load_scenario
@@ -152,17 +160,13 @@ def sweep(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     field, values = parse_vary(args.vary)
     table = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
-    out = _out(args)
-    write_csv(table, out / "sweep.csv")
-    write_figure(plot_sweep(table).figure, out / "sweep.png")
-    print(text_sweep(table))
-    print(f"\nWrote sweep.csv, sweep.png to {out}/")
+    _publish(args, text_sweep(table),
+             {"sweep.csv": table, "sweep.png": plot_sweep(table).figure})
     return EXIT_OK
 
 
 def frontier(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.frontier import mode_points, pareto_frontier
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.frontier import plot_frontier
     from cfe_opt.report import text_frontier
     from cfe_opt.scenario import load_scenario
@@ -170,12 +174,9 @@ def frontier(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     table = pareto_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
     modes = mode_points(scenario, args.side_a, args.side_b, solver=args.solver)
-    out = _out(args)
-    write_csv(table, out / "frontier.csv")
-    write_csv(modes, out / "frontier_modes.csv")
-    write_figure(plot_frontier(table, modes).figure, out / "frontier.png")
-    print(text_frontier(table, modes))
-    print(f"\nWrote frontier.csv, frontier_modes.csv, frontier.png to {out}/")
+    _publish(args, text_frontier(table, modes),
+             {"frontier.csv": table, "frontier_modes.csv": modes,
+              "frontier.png": plot_frontier(table, modes).figure})
     return EXIT_OK
 
 
@@ -202,7 +203,6 @@ def _quantity_arg(text: str) -> object:
 
 def zopa(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.zopa import plot_range, plot_region
     from cfe_opt.report import text_zopa
     from cfe_opt.scenario import load_scenario
@@ -221,19 +221,13 @@ def zopa(args: argparse.Namespace) -> int:
     region = feasible_region(scenario, qx, qy, solver=args.solver) if qy is not None else None
     figure = (plot_region(region, preferred) if region is not None
               else plot_range(ranges[0], preferred)).figure
-    out = _out(args)
-    write_csv(table, out / "zopa.csv")
-    write_csv(preferred, out / "zopa_preferred.csv")
-    written = ["zopa.csv", "zopa_preferred.csv"]
+    outputs: dict[str, object] = {"zopa.csv": table, "zopa_preferred.csv": preferred}
     if region is not None:
-        write_csv(region, out / "zopa_region.csv")
-        written.append("zopa_region.csv")
-    elif (out / "zopa_region.csv").exists():
-        (out / "zopa_region.csv").unlink()  # an earlier two-quantity run's polygon
-    write_figure(figure, out / "zopa.png")
-    written.append("zopa.png")
-    print(text_zopa(table, preferred, region))
-    print(f"\nWrote {', '.join(written)} to {out}/")
+        outputs["zopa_region.csv"] = region
+    elif (_out(args) / "zopa_region.csv").exists():
+        (_out(args) / "zopa_region.csv").unlink()  # an earlier two-quantity run's polygon
+    outputs["zopa.png"] = figure
+    _publish(args, text_zopa(table, preferred, region), outputs)
     return EXIT_OK
 
 
@@ -246,7 +240,6 @@ def _parties_arg(text: str | None) -> list[str] | None:
 def bargain(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.bargaining import bargaining_solutions
     from cfe_opt.errors import CfeOptError
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.bargaining import plot_bargaining
     from cfe_opt.report import text_bargaining
     from cfe_opt.scenario import load_scenario
@@ -256,18 +249,14 @@ def bargain(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     table = bargaining_solutions(scenario, parties=_parties_arg(args.parties),
                                  nash_tolerance=args.nash_tolerance, solver=args.solver)
-    out = _out(args)
-    write_csv(table, out / "bargaining.csv")
-    write_figure(plot_bargaining(table).figure, out / "bargaining.png")
-    print(text_bargaining(table))
-    print(f"\nWrote bargaining.csv, bargaining.png to {out}/")
+    _publish(args, text_bargaining(table),
+             {"bargaining.csv": table, "bargaining.png": plot_bargaining(table).figure})
     return EXIT_OK
 
 
 def alternatives(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.alternatives import near_optimal_alternatives
     from cfe_opt.errors import CfeOptError
-    from cfe_opt.io import write_csv, write_figure
     from cfe_opt.plots.alternatives import plot_alternatives
     from cfe_opt.report import text_alternatives
     from cfe_opt.scenario import load_scenario
@@ -277,12 +266,8 @@ def alternatives(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
                                       objective=args.objective, solver=args.solver)
-    out = _out(args)
-    write_csv(found.summary, out / "alternatives.csv")
-    write_csv(found.positions, out / "alternatives_positions.csv")
-    write_csv(found.allocation, out / "alternatives_allocation.csv")
-    write_figure(plot_alternatives(found).figure, out / "alternatives.png")
-    print(text_alternatives(found))
-    print(f"\nWrote alternatives.csv, alternatives_positions.csv, alternatives_allocation.csv, "
-          f"alternatives.png to {out}/")
+    _publish(args, text_alternatives(found),
+             {"alternatives.csv": found.summary, "alternatives_positions.csv": found.positions,
+              "alternatives_allocation.csv": found.allocation,
+              "alternatives.png": plot_alternatives(found).figure})
     return EXIT_OK
