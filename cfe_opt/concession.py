@@ -1,44 +1,86 @@
 """The smallest concession: which hard limits must move, and by how much, to allow a package.
 
-An elastic copy of the model gives every treaty rule, commitment and red line a non-negative
-violation E; minimising Σ w_owner · E finds the cheapest set of moves (in units of the limits'
-own right-hand sides, weighted per owner) that restores feasibility.
+The elastic form of the model gives every treaty rule, commitment and red line a non-negative
+violation E (columns kept at 0 until a concession is sought); minimising Σ w_owner · E finds
+the cheapest set of moves (in units of the limits' own right-hand sides, weighted per owner)
+that restores feasibility.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
-import pulp
 
-from cfe_opt.model.build import build_model
+from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus, make_solver, solve_once
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 MOVE_TOL = 1e-6
+COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "relaxed_rhs",
+           "change", "field"]
 
 
-def smallest_concession(scenario: Scenario, weights: dict[str, float] | None = None,
+def elastic_columns(model: Model) -> dict[str, list[tuple[int, int]]]:
+    """The violation columns of every hard limit, added once: ``lhs − E⁺ ≤ b``,
+    ``lhs + E⁻ ≥ b``, ``lhs + E⁻ − E⁺ = b`` with E ≥ 0 (kept at 0 while not in use)."""
+    if not model.elastic_cols:
+        signs = {"<=": (-1,), ">=": (1,), "==": (1, -1)}
+        for row in model.row_list:
+            if row.info.kind not in HARD_KINDS:
+                continue
+            pairs = []
+            for sign in signs[row.sense]:
+                key = ("down" if sign > 0 else "up", row.name)
+                model.add_variables("violation", [key], up={key: 0.0}, integer=False)
+                col = model.col(("violation", *key))
+                model.add_entry(row.index, col, float(sign))
+                pairs.append((col, sign))
+            model.elastic_cols[row.name] = pairs
+    return model.elastic_cols
+
+
+def elastic_solve(compiled: CompiledModel, kept: set[str] | None = None,
+                  weights: dict[str, float] | None = None) -> tuple[SolveStatus, float | None]:
+    """min Σ w·E over the hard limits in ``kept`` (all if None) with their violations free and
+    every other limit's violation free at no cost; the violations are at 0 again afterwards.
+    Leaves the solution in ``compiled`` for ``moves``."""
+    model = compiled.model
+    columns = elastic_columns(model)
+    weights = weights or {}
+    cost = np.zeros(model.num_cols)
+    for name, pairs in columns.items():
+        w = float(weights.get(model.rows[name].info.owner, 1.0))
+        for col, _sign in pairs:
+            model.set_col_bounds(col, 0.0, math.inf)
+            if kept is None or name in kept:
+                cost[col] = w
+    try:
+        status = compiled.engine.solve(cost)
+        value = float(cost @ compiled.engine.x) if status is SolveStatus.OPTIMAL else None
+    finally:
+        for pairs in columns.values():
+            for col, _sign in pairs:
+                model.set_col_bounds(col, 0.0, 0.0)
+    return status, value
+
+
+def smallest_concession(scenario: Scenario | CompiledModel,
+                        weights: dict[str, float] | None = None,
                         solver_name: SolverName = "highs") -> pd.DataFrame:
     """One row per hard limit that must move: its owner, kind, sense, number and new number."""
-    model = build_model(scenario, elastic=True)
-    weights = weights or {}
-    terms = []
-    for name, pairs in model.elastic_vars.items():
-        w = float(weights.get(model.rows[name].info.owner, 1.0))
-        terms.extend(var * w for var, _ in pairs)
-    model.problem.setObjective(pulp.lpSum(terms))
-    status = solve_once(model, make_solver(solver_name, integer=False), solver_name)
-    columns = ["name", "owner", "kind", "family", "label", "sense", "rhs", "relaxed_rhs",
-               "change", "field"]
+    compiled = scenario if isinstance(scenario, CompiledModel) else CompiledModel(
+        scenario, solver=solver_name)
+    status, _ = elastic_solve(compiled, weights=weights)
     if status is not SolveStatus.OPTIMAL:
-        return pd.DataFrame(columns=columns).set_index("name")
+        return pd.DataFrame(columns=COLUMNS).set_index("name")
+    model, x = compiled.model, compiled.engine.x
     rows = []
-    for name, pairs in model.elastic_vars.items():
+    for name, pairs in model.elastic_cols.items():
         # lhs + sign·E (sense) b  ⟺  lhs (sense) b − sign·E: the number moves by −sign·E
-        change = -sum(sign * (var.value() or 0.0) for var, sign in pairs)
+        change = -sum(sign * float(x[col]) for col, sign in pairs)
         if abs(change) <= MOVE_TOL:
             continue
         row = model.rows[name]
@@ -46,7 +88,7 @@ def smallest_concession(scenario: Scenario, weights: dict[str, float] | None = N
                      "family": row.info.family, "label": row.info.label, "sense": row.sense,
                      "rhs": row.rhs, "relaxed_rhs": clean(row.rhs + change),
                      "change": clean(change), "field": row.info.field})
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["change", "name"], key=lambda s: s.abs() if s.name == "change"
                               else s, ascending=[False, True]) if len(frame) else frame
     return frame.set_index("name")

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import pulp
-
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.scenario.quantities import status_quo
 
 ObjectiveMode = Literal["weighted", "minimax", "lexicographic"]
@@ -24,7 +23,7 @@ OBJECTIVE_MODES: tuple[ObjectiveMode, ...] = ("weighted", "minimax", "lexicograp
 @dataclass(frozen=True)
 class Stage:
     name: str
-    build: Callable[[Model], pulp.LpAffineExpression]  # adds any rows it needs, returns Σ
+    build: Callable[[Model], Lin]  # adds any rows it needs (once), returns Σ
     main: bool  # part of the objective proper (False: tie-break)
 
 
@@ -46,33 +45,34 @@ def stages(mode: ObjectiveMode, model: Model) -> list[Stage]:
     return main
 
 
-def weighted_sum(model: Model) -> pulp.LpAffineExpression:
+def weighted_sum(model: Model) -> Lin:
     """Σ_n w_n · (U_n/s⁻_n + V_n/s⁺_n): the weighted sum of normalised deviations."""
-    return pulp.lpSum(t.normalised() * t.weight for t in model.positions)
+    return lin_sum(t.weighted() for t in model.positions)
 
 
-def minimax_level(model: Model) -> pulp.LpAffineExpression:
+def minimax_level(model: Model) -> Lin:
     """Z, with Z ≥ w_n · (U_n/s⁻_n + V_n/s⁺_n) for every position n: the largest weighted
-    normalised deviation."""
-    model.add_variables("stage_level", [("minimax",)], integer=False)
-    level = model.var(("stage_level", "minimax"))
-    for t in model.positions:
-        model.add_row(("minimax", t.party, t.name), level - t.normalised() * t.weight, ">=", 0,
-                      RowInfo(family="objective", owner="model", kind="objective",
-                              label=f"minimax level covers {t.party} position {t.name}",
-                              keys=(t.party, t.name)))
-    return level + 0
+    normalised deviation. The rows are added once; later calls reuse them."""
+    if not model.has_var(("stage_level", "minimax")):
+        model.add_variables("stage_level", [("minimax",)], integer=False)
+        level = model.var(("stage_level", "minimax"))
+        for t in model.positions:
+            model.add_row(("minimax", t.party, t.name), level - t.weighted(), ">=", 0,
+                          RowInfo(family="objective", owner="model", kind="objective",
+                                  label=f"minimax level covers {t.party} position {t.name}",
+                                  keys=(t.party, t.name)))
+    return model.var(("stage_level", "minimax"))
 
 
-def _priority_sum(level: int) -> Callable[[Model], pulp.LpAffineExpression]:
-    def priority_sum(model: Model) -> pulp.LpAffineExpression:
+def _priority_sum(level: int) -> Callable[[Model], Lin]:
+    def priority_sum(model: Model) -> Lin:
         """Σ_{n: priority n = level} w_n · (U_n/s⁻_n + V_n/s⁺_n)."""
-        return pulp.lpSum(t.normalised() * t.weight for t in model.positions
-                          if t.position.priority == level)
+        return lin_sum(t.weighted() for t in model.positions
+                       if t.position.priority == level)
     return priority_sum
 
 
-def status_quo_holdings(model: Model) -> pulp.LpAffineExpression:
+def status_quo_holdings(model: Model) -> Lin:
     """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units)."""
     keys = [("holdings", p, c) for p in model.index.parties
             for c in model.index.party_categories[p]]
@@ -80,7 +80,7 @@ def status_quo_holdings(model: Model) -> pulp.LpAffineExpression:
     return _distance(model, "holdings", keys)
 
 
-def status_quo_ceilings(model: Model) -> pulp.LpAffineExpression:
+def status_quo_ceilings(model: Model) -> Lin:
     """Σ |C − C⁰| over ceilings with a current figure C⁰, + Σ C over ceilings without one,
     + Σ TD: ceilings change least, and where nothing is known they stay as tight as holdings."""
     with_figure, without = [], []
@@ -88,19 +88,22 @@ def status_quo_ceilings(model: Model) -> pulp.LpAffineExpression:
         for key in model.variables.get(family, {}):
             full = (family, *key)
             (with_figure if status_quo(model.index, full) is not None else without).append(full)
-    free = pulp.lpSum(model.var(k) for k in without)
-    deployments = pulp.lpSum(model.variables.get("temporary_deployment", {}).values())
+    free = lin_sum(model.var(k) for k in without)
+    deployments = Lin(dict.fromkeys(model.variables.get("temporary_deployment", {}).values(),
+                                    1.0))
     return _distance(model, "ceilings", with_figure) + free + deployments
 
 
-def _distance(model: Model, tag: str, keys: list[tuple]) -> pulp.LpAffineExpression:
-    """Σ D_v with D_v ≥ v − v⁰ and D_v ≥ v⁰ − v."""
+def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
+    """Σ D_v with D_v ≥ v − v⁰ and D_v ≥ v⁰ − v (the rows are added once)."""
     dist_keys = [(tag, *k) for k in keys]
-    model.add_variables("distance", dist_keys, integer=False)
-    for key, dkey in zip(keys, dist_keys, strict=True):
-        v, d, ref = model.var(key), model.var(("distance", *dkey)), status_quo(model.index, key)
-        info = RowInfo(family="objective", owner="model", kind="objective",
-                       label=f"distance of {'.'.join(map(str, key))} from the status quo")
-        model.add_row(("distance_up", *key), d - v, ">=", -ref, info)
-        model.add_row(("distance_down", *key), d + v, ">=", ref, info)
-    return pulp.lpSum(model.var(("distance", *k)) for k in dist_keys)
+    if dist_keys and not model.has_var(("distance", *dist_keys[0])):
+        model.add_variables("distance", dist_keys, integer=False)
+        for key, dkey in zip(keys, dist_keys, strict=True):
+            v, d = model.var(key), model.var(("distance", *dkey))
+            ref = status_quo(model.index, key)
+            info = RowInfo(family="objective", owner="model", kind="objective",
+                           label=f"distance of {'.'.join(map(str, key))} from the status quo")
+            model.add_row(("distance_up", *key), d - v, ">=", -ref, info)
+            model.add_row(("distance_down", *key), d + v, ">=", ref, info)
+    return Lin({model.col(("distance", *k)): 1.0 for k in dist_keys})

@@ -62,13 +62,11 @@ def write_outputs(result: Result, check: CheckReport | None, files: tuple[str, .
         path = out / f"{name}.csv"
         write_csv(frame, path)
         written.append(path)
-    if write_model and result.model is not None:
+    if write_model and result.model is not None and result.run is not None:
+        from cfe_opt.solve.cbc import mps_text
+
         path = out / "model.mps"
-        tmp = out / ".model.mps.writing"
-        out.mkdir(parents=True, exist_ok=True)
-        result.model.problem.writeMPS(str(tmp))
-        write_atomic(path, tmp.read_bytes())
-        tmp.unlink()
+        write_atomic(path, mps_text(result.model, result.run.cost))
         written.append(path)
     path = out / "summary.json"
     write_json(summary_record(result, check, files), path)

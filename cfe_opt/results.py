@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -18,6 +19,8 @@ from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.sets import MAIN
 from cfe_opt.solve import SolveRun, SolveStatus, StageResult
+
+Solution = np.ndarray  # column values, by column index
 
 TOTAL = "total"  # the area label of a party's whole-state row in the allocation table
 DECIMALS = 6
@@ -71,6 +74,7 @@ class Result:
     assumptions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     model: Model | None = field(default=None, repr=False, compare=False)
+    run: SolveRun | None = field(default=None, repr=False, compare=False)
 
     @property
     def optimal(self) -> bool:
@@ -91,42 +95,43 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
         objective=clean_ratio(run.objective) if run.objective is not None else None,
         stages=run.stages, solver=run.solver, solver_version=run.solver_version,
         integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
-        duals_available=run.duals is not None, assumptions=assumption_list(scenario),
-        model=model,
+        duals_available=run.row_dual is not None, assumptions=assumption_list(scenario),
+        model=model, run=run,
     )
     if model.integer:
         result.notes.append("solved as a MILP (--integer): whole-number values, no shadow "
                             "prices")
-    elif run.status is SolveStatus.OPTIMAL and run.duals is None:
+    elif run.status is SolveStatus.OPTIMAL and run.row_dual is None:
         result.notes.append(f"{run.solver} gives no reliable duals here: no shadow prices")
     if run.status is SolveStatus.OPTIMAL:
-        result.allocation = allocation_table(model)
-        result.equipment = equipment_table(model)
-        result.positions = positions_table(model)
-        result.constraints = constraints_table(model, run.duals)
+        assert run.x is not None and run.activity is not None
+        result.allocation = allocation_table(model, run.x)
+        result.equipment = equipment_table(model, run.x)
+        result.positions = positions_table(model, run.x)
+        result.constraints = constraints_table(model, run.activity, run.row_dual)
     return result
 
 
-def _value(model: Model, key: tuple) -> float:
+def _value(model: Model, x: Solution, key: tuple) -> float:
     if not model.has_var(key):
         return math.nan
-    value = model.var(key).value()
-    return float(value) if value is not None else math.nan
+    return float(x[model.col(key)])
 
 
-def allocation_table(model: Model) -> pd.DataFrame:
+def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
     """(party, area, category) → ceilings, holdings before/after, reduction, equipment on
     territory. Area ``total`` is the whole state; other areas are its declared areas and
     ``main`` (the rest of its territory)."""
     index = model.index
+    number = model.number
     on_before: dict[tuple, float] = {}
     on_after: dict[tuple, float] = {}
     by_status: dict[tuple, float] = {}
     for key in index.equipment_keys():
         _owner, p, a, c, k = key
-        after = _value(model, ("equipment", *key))
+        after = _value(model, x, ("equipment", *key))
         for loc in ((p, a, c), (p, TOTAL, c)):
-            on_before[loc] = on_before.get(loc, 0.0) + index.equipment_before[key]
+            on_before[loc] = on_before.get(loc, 0.0) + number(index.equipment_before[key])
             on_after[loc] = on_after.get(loc, 0.0) + after
             by_status[(*loc, k)] = by_status.get((*loc, k), 0.0) + after
     rows = []
@@ -139,15 +144,15 @@ def allocation_table(model: Model) -> pd.DataFrame:
                 continue
             rows.append({
                 "party": p, "area": TOTAL, "category": c,
-                "national_ceiling_before": _num(index.national_ceiling_now(p, c)),
-                "national_ceiling": _value(model, ("national_ceiling", p, c)),
-                "territorial_ceiling_before": _num(index.territorial_ceiling_now(p, c))
+                "national_ceiling_before": _num(model, index.national_ceiling_now(p, c)),
+                "national_ceiling": _value(model, x, ("national_ceiling", p, c)),
+                "territorial_ceiling_before": _num(model, index.territorial_ceiling_now(p, c))
                 if ground and has_territory else math.nan,
-                "territorial_ceiling": _value(model, ("territorial_ceiling", p, c)),
-                "temporary_deployment": _value(model, ("temporary_deployment", p, c)),
-                "holdings_before": float(index.holdings_before(p, c)) if held else math.nan,
-                "holdings_after": _value(model, ("holdings", p, c)),
-                "reduction": _value(model, ("reduction", p, c)),
+                "territorial_ceiling": _value(model, x, ("territorial_ceiling", p, c)),
+                "temporary_deployment": _value(model, x, ("temporary_deployment", p, c)),
+                "holdings_before": number(index.holdings_before(p, c)) if held else math.nan,
+                "holdings_after": _value(model, x, ("holdings", p, c)),
+                "reduction": _value(model, x, ("reduction", p, c)),
                 "on_territory_before": on_before.get((p, TOTAL, c), math.nan)
                 if ground and has_territory else math.nan,
                 "on_territory_after": on_after.get((p, TOTAL, c), math.nan)
@@ -161,9 +166,9 @@ def allocation_table(model: Model) -> pd.DataFrame:
             for c in index.ground:
                 rows.append({
                     "party": p, "area": a, "category": c,
-                    "territorial_ceiling_before": _num(index.subceiling_now(p, a, c))
+                    "territorial_ceiling_before": _num(model, index.subceiling_now(p, a, c))
                     if a != MAIN and (p, a) in index.subceiling_areas else math.nan,
-                    "territorial_ceiling": _value(model, ("territorial_subceiling", p, a, c)),
+                    "territorial_ceiling": _value(model, x, ("territorial_subceiling", p, a, c)),
                     "on_territory_before": on_before.get((p, a, c), 0.0),
                     "on_territory_after": on_after.get((p, a, c), 0.0),
                     "active_after": by_status.get((p, a, c, "active"), 0.0),
@@ -177,12 +182,12 @@ def allocation_table(model: Model) -> pd.DataFrame:
     return _finish(frame, ["party", "area", "category"])
 
 
-def equipment_table(model: Model) -> pd.DataFrame:
+def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
     """(owner, party, area, category, status) → ground TLE before and after."""
     index = model.index
     rows = [{"owner": o, "party": p, "area": a, "category": c, "status": k,
-             "before": float(index.equipment_before[(o, p, a, c, k)]),
-             "after": _value(model, ("equipment", o, p, a, c, k))}
+             "before": model.number(index.equipment_before[(o, p, a, c, k)]),
+             "after": _value(model, x, ("equipment", o, p, a, c, k))}
             for (o, p, a, c, k) in index.equipment_keys()]
     frame = pd.DataFrame(rows, columns=["owner", "party", "area", "category", "status",
                                         "before", "after"])
@@ -191,27 +196,30 @@ def equipment_table(model: Model) -> pd.DataFrame:
     return _finish(frame, ["owner", "party", "area", "category", "status"])
 
 
-def positions_table(model: Model) -> pd.DataFrame:
+def positions_table(model: Model, x: Solution) -> pd.DataFrame:
     """(party, position) → target, achieved, deviation, normalised deviation, and its terms.
 
     The deviation is computed from the achieved value: max(0, T − F) for at_least,
     max(0, F − T) for at_most, |F − T| for exactly."""
     rows = []
+    number = model.number
     for t in model.positions:
-        achieved = sum(coef * _value(model, key) for key, coef in t.form.items())
-        target = float(t.position.target)
+        achieved = sum(number(coef) * _value(model, x, key) for key, coef in t.form.items())
+        target = number(t.position.target)
+        scale_under, scale_over = number(t.scale_under), number(t.scale_over)
+        weight = number(t.weight)
         under = max(0.0, target - achieved) if t.under is not None else 0.0
         over = max(0.0, achieved - target) if t.over is not None else 0.0
-        normalised = under / t.scale_under + over / t.scale_over
+        normalised = under / scale_under + over / scale_over
         rng = t.position.range
-        low = rng.min if rng is not None and rng.min is not None else math.nan
-        high = rng.max if rng is not None and rng.max is not None else math.nan
+        low = number(rng.min) if rng is not None and rng.min is not None else math.nan
+        high = number(rng.max) if rng is not None and rng.max is not None else math.nan
         rows.append({
             "party": t.party, "position": t.name, "direction": t.position.direction,
             "target": target, "achieved": achieved, "deviation": under + over,
-            "normalised_deviation": normalised, "weighted_deviation": normalised * t.weight,
-            "weight": t.weight, "priority": t.position.priority,
-            "scale_under": t.scale_under, "scale_over": t.scale_over,
+            "normalised_deviation": normalised, "weighted_deviation": normalised * weight,
+            "weight": weight, "priority": t.position.priority,
+            "scale_under": scale_under, "scale_over": scale_over,
             "range_min": float(low), "range_max": float(high),
             "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
                                  and (math.isnan(high) or achieved <= high + BINDING_TOL)),
@@ -224,15 +232,19 @@ def positions_table(model: Model) -> pd.DataFrame:
         "normalised_deviation", "weighted_deviation", "weight", "scale_under", "scale_over"))
 
 
-def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFrame:
+def constraints_table(model: Model, activity: np.ndarray,
+                      row_dual: np.ndarray | None) -> pd.DataFrame:
     """name → family, owner, kind, lhs, sense, rhs, slack, shadow price, binding.
 
-    The shadow price is the change in the (last main stage's) objective per unit increase of
-    the right-hand side, read from that stage's LP; NaN for a MILP."""
+    The scenario's rows only (definitions, hard limits, positions): the solver's own rows
+    (stage holds, tie-break distances, the minimax level) are not part of the package. The
+    shadow price is the change in the defining stage's objective per unit increase of the
+    right-hand side, read from that stage's LP; NaN for a MILP."""
     rows = []
-    for name, row in model.rows.items():
-        lhs = row.lhs.value() if hasattr(row.lhs, "value") else float(row.lhs)
-        lhs = float(lhs) if lhs is not None else 0.0
+    for row in model.row_list:
+        if row.info.kind == "objective":
+            continue
+        lhs = float(activity[row.index])
         if row.sense == "<=":
             slack = row.rhs - lhs
         elif row.sense == ">=":
@@ -240,9 +252,9 @@ def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFr
         else:
             slack = -abs(lhs - row.rhs)
         binding = row.sense == "==" or abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
-        price = duals.get(name, math.nan) if duals is not None else math.nan
+        price = float(row_dual[row.index]) if row_dual is not None else math.nan
         rows.append({
-            "name": name, "family": row.info.family, "owner": row.info.owner,
+            "name": row.name, "family": row.info.family, "owner": row.info.owner,
             "kind": row.info.kind, "label": row.info.label, "lhs": lhs, "sense": row.sense,
             "rhs": row.rhs, "slack": slack, "shadow_price": price, "binding": binding,
             "field": row.info.field,
@@ -253,8 +265,8 @@ def constraints_table(model: Model, duals: dict[str, float] | None) -> pd.DataFr
     return _finish(frame, ["name"], ratios=("shadow_price",))
 
 
-def _num(value: Any) -> float:
-    return math.nan if value is None else float(value)
+def _num(model: Model, value: Any) -> float:
+    return math.nan if value is None else model.number(value)
 
 
 def _finish(frame: pd.DataFrame, index: list[str], ratios: tuple[str, ...] = ()) -> pd.DataFrame:

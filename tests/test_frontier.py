@@ -17,12 +17,11 @@ import pytest
 from conftest import make
 
 from cfe_opt import CfeOptError, InfeasibleError, Scenario, check, load_scenario
-from cfe_opt.analysis.core import add_limit, fresh_model, optimise, party_deviation
+from cfe_opt.analysis.core import add_limit, compiled, optimise, party_deviation
 from cfe_opt.analysis.frontier import frontier_package, mode_points, pareto_frontier
-from cfe_opt.model.core import Model
 from cfe_opt.plots.frontier import plot_frontier
 from cfe_opt.results import allocation_table, equipment_table
-from cfe_opt.solve import SolveStatus
+from cfe_opt.solve import CompiledModel, SolveStatus
 
 EPS = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,9 +92,9 @@ def assert_points(frame: Any, expected: list[tuple[float, float]]) -> None:
     assert [c for p in got for c in p] == approx([c for p in expected for c in p]), got
 
 
-def assert_checked(scenario: Scenario, model: Model) -> None:
-    """The independent checker accepts the package the model holds."""
-    report = check(scenario, allocation_table(model), equipment_table(model))
+def assert_checked(scenario: Scenario, cm: CompiledModel) -> None:
+    """The independent checker accepts the package the compiled model holds."""
+    report = check(scenario, allocation_table(cm.model, cm.x), equipment_table(cm.model, cm.x))
     assert report.ok, report.summary()
 
 
@@ -111,10 +110,10 @@ def test_two_parties_pulling_one_number_apart_give_one_segment():
     assert_points(f, [(0, 1), (2, 0)])
     assert f.attrs["side_a"] == "AAA"
     assert f.attrs["side_b"] == "BBB"
-    model = frontier_package(s, ["AAA"], ["BBB"], (1.0, 0.0))
-    assert allocation_table(model).at[("AAA", "total", "tanks"), "national_ceiling"] == approx(
-        100)
-    assert_checked(s, model)
+    cm = frontier_package(s, ["AAA"], ["BBB"], (1.0, 0.0))
+    assert allocation_table(cm.model, cm.x).at[("AAA", "total", "tanks"),
+                                               "national_ceiling"] == approx(100)
+    assert_checked(s, cm)
 
 
 def test_three_positions_give_a_middle_breakpoint():
@@ -183,14 +182,14 @@ def test_mode_points_sit_on_the_frontier():
 
 # ---- brute force: ε-constraint solves -----------------------------------------------------------
 def epsilon_solve(s: Scenario, parties_a: list[str], parties_b: list[str], eps: float
-                  ) -> tuple[float, Model]:
+                  ) -> tuple[float, CompiledModel]:
     """min D_B s.t. D_A ≤ ε and every hard limit, directly."""
-    model = fresh_model(s)
-    add_limit(model, ("epsilon",), party_deviation(model, parties_a), "<=", eps, "D_A ≤ ε")
-    status, value = optimise(model, party_deviation(model, parties_b))
+    cm = compiled(s)
+    add_limit(cm, ("epsilon",), party_deviation(cm.model, parties_a), "<=", eps, "D_A ≤ ε")
+    status, value = optimise(cm, party_deviation(cm.model, parties_b))
     assert status is SolveStatus.OPTIMAL
     assert value is not None
-    return value, model
+    return value, cm
 
 
 @pytest.mark.parametrize("case", ["talks_1998", "four_points", "three_points"])

@@ -127,10 +127,10 @@ def test_same_scenario_gives_byte_identical_tables(talks):
 def test_cbc_agrees_with_highs(talks):
     pytest.importorskip("pulp")
     from cfe_opt.errors import SolverError
-    from cfe_opt.solve import make_solver
+    from cfe_opt.solve.cbc import make_cbc
 
     try:
-        make_solver("cbc", integer=False)
+        make_cbc(integer=False)
     except SolverError:
         pytest.skip("CBC is not installed")
     highs = solve_checked(talks, objective="minimax")

@@ -21,6 +21,7 @@ from cfe_opt.analysis.frontier import lexicographic_minimum
 from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
 from cfe_opt.plots.zopa import plot_range, plot_region
 from cfe_opt.results import allocation_table, equipment_table
+from cfe_opt.solve import CompiledModel
 
 EPS = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,13 +83,14 @@ def assert_checked(scenario: Scenario, first: tuple[float, float], second: tuple
         return lambda m: (-d[0] * m.expression(_form(scenario, qx))
                           - d[1] * m.expression(_form(scenario, qy)))
 
-    outcome = lexicographic_minimum(scenario, [objective(first), objective(second)])
+    outcome = lexicographic_minimum(CompiledModel(scenario), [objective(first),
+                                                              objective(second)])
     assert outcome.optimal
-    model = outcome.model
-    point = (model.expression(_form(scenario, qx)).value(),
-             model.expression(_form(scenario, qy)).value())
+    cm = outcome.compiled
+    point = (cm.value(cm.model.expression(_form(scenario, qx))),
+             cm.value(cm.model.expression(_form(scenario, qy))))
     assert list(point) == approx(list(expected))
-    report = check(scenario, allocation_table(model), equipment_table(model))
+    report = check(scenario, allocation_table(cm.model, cm.x), equipment_table(cm.model, cm.x))
     assert report.ok, report.summary()
 
 

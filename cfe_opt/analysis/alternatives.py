@@ -45,17 +45,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
-import pulp
 
-from cfe_opt.analysis.core import add_limit, fresh_model
+from cfe_opt.analysis.core import add_limit
 from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice, solve_for
 from cfe_opt.errors import CfeOptError, SolverError
-from cfe_opt.model.core import Model
+from cfe_opt.model.linear import Lin
 from cfe_opt.objectives import minimax_level, weighted_sum
 from cfe_opt.results import TOTAL, allocation_table, clean, equipment_table, positions_table
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.quantities import status_quo
-from cfe_opt.solve import SolverName, SolveStatus
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 AlternativeObjective = Literal["weighted", "minimax"]
 DECISION_FAMILIES = ("national_ceiling", "territorial_ceiling", "territorial_subceiling",
@@ -121,23 +120,24 @@ def near_optimal_alternatives(scenario: Scenario, k: int = 4, share: float = 0.1
     if share < 0 or (floor is not None and floor < 0):
         raise CfeOptError("alternatives: share and floor must not be negative")
 
-    base = fresh_model(scenario)
+    cm = CompiledModel(scenario, solver=solver)
+    model = cm.model
     # the objective's stages and the status-quo tie-break, as cfe_opt.solve.run has them
-    goals = [Goal("weighted", weighted_sum(base))]
+    goals = [Goal("weighted", weighted_sum(model))]
     if objective == "minimax":
-        goals.insert(0, Goal("minimax", minimax_level(base)))
-    optimum = optimise_in_turn(base, goals, solver)[0]
+        goals.insert(0, Goal("minimax", minimax_level(model)))
+    optimum = optimise_in_turn(cm, goals)[0]
     if floor is None:
         floor = FLOOR * max(1.0, abs(optimum))
     limit = (1.0 + share) * optimum + floor
     keys = [(family, *key) for family in DECISION_FAMILIES
-            for key in base.variables.get(family, {})]
-    first = _package(base, keys, math.nan)
+            for key in model.variables.get(family, {})]
+    first = _package(cm, keys, math.nan)
 
-    region = _region(scenario, objective, limit)
-    ranges = {key: _range(region, key, solver) for key in keys}
-    scale = {key: max(abs(status_quo(region.index, key) or 0.0), abs(first.values[key]),
-                      _width(ranges[key]), 1.0) for key in keys}
+    _region(cm, objective, limit)
+    ranges = {key: _range(cm, key) for key in keys}
+    scale = {key: max(abs(model.number(status_quo(model.index, key) or 0.0)),
+                      abs(first.values[key]), _width(ranges[key]), 1.0) for key in keys}
     space = [key for key in keys if math.isfinite(ranges[key][1])
              and ranges[key][1] - ranges[key][0] > RANGE_TOL * scale[key]]
 
@@ -151,11 +151,10 @@ def near_optimal_alternatives(scenario: Scenario, k: int = 4, share: float = 0.1
         for reference in _references(packages, space):
             direction = {v: 1 if ranges[v][1] - reference[v] >= reference[v] - ranges[v][0]
                          - RANGE_TOL * scale[v] else -1 for v in space}
-            status, _ = solve_for(region, _direction(region, direction, scale), solver,
-                                  maximise=True)
+            status, _ = solve_for(cm, _direction(cm, direction, scale), maximise=True)
             if status is not SolveStatus.OPTIMAL:
                 continue
-            values = {v: _var_value(region, v) for v in space}
+            values = {v: _var_value(cm, v) for v in space}
             gap = min(_distance(values, p.values, space, scale) for p in packages)
             if best is None or gap > best[0] + 1e-12:
                 best = (gap, direction)
@@ -163,16 +162,16 @@ def near_optimal_alternatives(scenario: Scenario, k: int = 4, share: float = 0.1
             stopped = (f"no further package at least {min_distance:g} (scaled L1) from "
                        f"every earlier one")
             break
-        model = _region(scenario, objective, limit)
-        optimise_in_turn(model, [Goal("alternative", _direction(model, best[1], scale),
-                                      maximise=True)], solver)
-        values = {v: _var_value(model, v) for v in keys}
+        optimise_in_turn(cm, [Goal("alternative", _direction(cm, best[1], scale),
+                                   maximise=True)])
+        values = {v: _var_value(cm, v) for v in keys}
         gap = min(_distance(values, p.values, space, scale) for p in packages)
         if gap < min_distance:
             stopped = (f"no further package at least {min_distance:g} (scaled L1) from "
                        f"every earlier one")
             break
-        packages.append(_package(model, keys, gap))
+        packages.append(_package(cm, keys, gap))
+    cm.free_limit(("near_optimal",))
 
     return _assemble(scenario, objective, packages, keys, space, scale, ranges, {
         "objective": objective, "share": float(share), "floor": float(floor),
@@ -183,40 +182,39 @@ def near_optimal_alternatives(scenario: Scenario, k: int = 4, share: float = 0.1
     })
 
 
-def _region(scenario: Scenario, objective: AlternativeObjective, limit: float) -> Model:
-    """A fresh model with objective ≤ (1 + share)·z* + floor."""
-    model = fresh_model(scenario)
+def _region(cm: CompiledModel, objective: AlternativeObjective, limit: float) -> None:
+    """objective ≤ (1 + share)·z* + floor, on the compiled model."""
+    model = cm.model
     expr = weighted_sum(model) if objective == "weighted" else minimax_level(model)
-    add_limit(model, ("near_optimal",), expr, "<=", limit,
+    add_limit(cm, ("near_optimal",), expr, "<=", limit,
               f"{objective} objective within the share of its optimum")
-    return model
 
 
-def _range(model: Model, key: tuple, solver: SolverName) -> tuple[float, float]:
+def _range(cm: CompiledModel, key: tuple) -> tuple[float, float]:
     """(lowest, highest) value of one figure over the model; highest = inf if unbounded.
 
     The highest is sought with the figure capped at ``UNBOUNDED_CAP`` (counts in a scenario are
     at most 10⁷), and a figure reaching the cap counts as unbounded: no solver is asked to
     report an unbounded LP (CBC through PuLP fails on one)."""
-    var = model.var(key)
-    saved = var.upBound
+    model = cm.model
+    col = model.col(key)
+    low, up = model.col_lower[col], model.col_upper[col]
     out = []
     try:
         for maximise in (False, True):
             if maximise:
-                var.upBound = UNBOUNDED_CAP if saved is None else min(saved, UNBOUNDED_CAP)
-            expr = var + 0
-            status, value = solve_for(model, expr, solver, maximise=maximise)
+                model.set_col_bounds(col, low, min(up, UNBOUNDED_CAP))
+            expr = Lin({col: 1.0})
+            status, value = solve_for(cm, expr, maximise=maximise)
             if status is not SolveStatus.OPTIMAL:
-                status, value = solve_for(model, expr, solver, maximise=maximise,
-                                          presolve=False)
+                status, value = solve_for(cm, expr, maximise=maximise, presolve=False)
             if status is not SolveStatus.OPTIMAL or value is None:
-                raise SolverError(f"{model.scenario.display}: ranging {_label(key)} over the "
+                raise SolverError(f"{cm.scenario.display}: ranging {_label(key)} over the "
                                   f"near-optimal region ended {status.value} (a larger floor "
                                   f"may help)")
             out.append(float(value))
     finally:
-        var.upBound = saved
+        model.set_col_bounds(col, low, up)
     high = math.inf if out[1] >= UNBOUNDED_CAP * (1 - 1e-9) else out[1]
     return out[0], high
 
@@ -231,10 +229,10 @@ def _references(packages: list[_Package], space: list[tuple]) -> list[dict[tuple
     return [centroid, *({v: p.values[v] for v in space} for p in reversed(packages))]
 
 
-def _direction(model: Model, direction: dict[tuple, int],
-               scale: dict[tuple, float]) -> pulp.LpAffineExpression:
+def _direction(cm: CompiledModel, direction: dict[tuple, int],
+               scale: dict[tuple, float]) -> Lin:
     """Σ_v σ_v x_v / s_v."""
-    return pulp.lpSum(sign / scale[v] * model.var(v) for v, sign in direction.items())
+    return Lin({cm.model.col(v): sign / scale[v] for v, sign in direction.items()})
 
 
 def _distance(a: dict[tuple, float], b: dict[tuple, float], space: list[tuple],
@@ -243,15 +241,15 @@ def _distance(a: dict[tuple, float], b: dict[tuple, float], space: list[tuple],
     return sum(abs(a[v] - b[v]) / scale[v] for v in space)
 
 
-def _var_value(model: Model, key: tuple) -> float:
-    value = model.var(key).value()
-    return float(value) if value is not None else 0.0
+def _var_value(cm: CompiledModel, key: tuple) -> float:
+    return float(cm.x[cm.model.col(key)])
 
 
-def _package(model: Model, keys: list[tuple], distance: float) -> _Package:
-    return _Package(values={v: _var_value(model, v) for v in keys},
-                    allocation=allocation_table(model), equipment=equipment_table(model),
-                    positions=positions_table(model), distance=distance)
+def _package(cm: CompiledModel, keys: list[tuple], distance: float) -> _Package:
+    model, x = cm.model, cm.x
+    return _Package(values={v: _var_value(cm, v) for v in keys},
+                    allocation=allocation_table(model, x), equipment=equipment_table(model, x),
+                    positions=positions_table(model, x), distance=distance)
 
 
 def _label(key: tuple) -> str:

@@ -35,21 +35,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-import pulp
 
 from cfe_opt.analysis.core import (
     add_limit,
-    fresh_model,
     parties_with_positions,
     party_deviation,
 )
 from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
-from cfe_opt.model.core import Model
+from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.objectives import weighted_sum
 from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName
+from cfe_opt.solve import CompiledModel, SolverName
 
 SOLUTIONS = ("utilitarian", "kalai_smorodinsky", "nash")
 DEGENERATE_TOL = 1e-7  # W_p − I_p at most this (× max(1, W_p)): nothing to bargain over
@@ -171,8 +169,9 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     """
     if not nash_tolerance > 0:
         raise CfeOptError(f"nash_tolerance must be positive, got {nash_tolerance}")
-    base = fresh_model(scenario)
-    everyone = parties_with_positions(base)
+    cm = CompiledModel(scenario, solver=solver)
+    model = cm.model
+    everyone = parties_with_positions(model)
     chosen = _bargaining_set(scenario, parties, everyone)
     extra_stage = set(chosen) != set(everyone)
 
@@ -180,48 +179,48 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     ideal: dict[str, float] = {}
     payoff: dict[str, dict[str, float]] = {}
     for q in chosen:
-        model = fresh_model(scenario)
-        values = optimise_in_turn(model, [
+        values = optimise_in_turn(cm, [
             Goal(f"ideal_{q}", party_deviation(model, [q])),
-            Goal("bargaining_set", party_deviation(model, chosen))], solver, tie_break=False)
+            Goal("bargaining_set", party_deviation(model, chosen))], tie_break=False)
         ideal[q] = values[0]
-        payoff[q] = {p: _value(party_deviation(model, [p])) for p in chosen}
+        payoff[q] = {p: cm.value(party_deviation(model, [p])) for p in chosen}
     worst = {p: max(max(payoff[q][p] for q in chosen), ideal[p]) for p in chosen}
     degenerate = [p for p in chosen
                   if worst[p] - ideal[p] <= DEGENERATE_TOL * max(1.0, abs(worst[p]))]
     active = [p for p in chosen if p not in degenerate]
 
-    packages: dict[str, Model] = {}
     nash_info: dict[str, float] = {}
+    tables: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
     for solution in SOLUTIONS:
-        model = fresh_model(scenario)
+        limits: list[tuple] = []  # this solution's own limits, released after it
         if solution == "utilitarian":
             goals = [Goal("utilitarian", party_deviation(model, chosen))]
         elif solution == "kalai_smorodinsky":
-            goals = _kalai_smorodinsky(model, chosen, active, ideal, worst)
+            goals = _kalai_smorodinsky(cm, chosen, active, ideal, worst, limits)
         else:
-            goals, nash_info = _nash(model, chosen, active, ideal, worst, nash_tolerance)
+            goals, nash_info = _nash(cm, chosen, active, ideal, worst, nash_tolerance, limits)
         if solution != "utilitarian":
             goals.append(Goal("bargaining_set", party_deviation(model, chosen)))
         if extra_stage:
             goals.append(Goal("everyone", weighted_sum(model)))
         try:
-            values = optimise_in_turn(model, goals, solver)
+            values = optimise_in_turn(cm, goals, tag=solution)
         except InfeasibleError as error:  # the scenario is feasible: this is numerical
             raise SolverError(f"{scenario.display}: the {solution} solution came out "
                               f"infeasible although the hard limits admit a package") from error
+        finally:
+            for tag in limits:
+                cm.free_limit(tag)
         if solution == "nash" and active:
             nash_info["approximate_log_product"] = values[0]
-        packages[solution] = model
+        tables[solution] = (allocation_table(model, cm.x), equipment_table(model, cm.x),
+                            positions_table(model, cm.x))
 
     rows = []
-    tables: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {
-        s: (allocation_table(m), equipment_table(m), positions_table(m))
-        for s, m in packages.items()}
     if include_weighted:
         from cfe_opt.api import solve
 
-        result = solve(scenario, "weighted", solver=solver)
+        result = solve(cm, "weighted")
         if not result.optimal:
             raise SolverError(f"{scenario.display}: the weighted solve ended "
                               f"{result.status.value}")
@@ -280,43 +279,47 @@ def _bargaining_set(scenario: Scenario, parties: Sequence[str] | None,
     return chosen
 
 
-def _value(expr: pulp.LpAffineExpression) -> float:
-    value = expr.value()
-    return float(value) if value is not None else 0.0
-
-
-def _rationality(model: Model, chosen: list[str], worst: dict[str, float]) -> None:
+def _rationality(cm: CompiledModel, chosen: list[str], worst: dict[str, float],
+                 limits: list[tuple]) -> None:
     """D_p ≤ W_p for every party: no one ends worse than the disagreement point."""
     for p in chosen:
-        add_limit(model, ("rational", p), party_deviation(model, [p]), "<=",
+        limits.append(("rational", p))
+        add_limit(cm, limits[-1], party_deviation(cm.model, [p]), "<=",
                   worst[p] + RATIONALITY_TOL * max(1.0, abs(worst[p])),
                   f"{p} no worse than its disagreement outcome")
 
 
-def _kalai_smorodinsky(model: Model, chosen: list[str], active: list[str],
-                       ideal: dict[str, float], worst: dict[str, float]) -> list[Goal]:
+def _kalai_smorodinsky(cm: CompiledModel, chosen: list[str], active: list[str],
+                       ideal: dict[str, float], worst: dict[str, float],
+                       limits: list[tuple]) -> list[Goal]:
     """Z ≥ (D_p − I_p)/(W_p − I_p) for p with W_p > I_p; D_p ≤ W_p for all; goal min Z."""
-    _rationality(model, chosen, worst)
-    model.add_variables("stage_level", [("kalai_smorodinsky",)], integer=False)
+    model = cm.model
+    _rationality(cm, chosen, worst, limits)
+    if not model.has_var(("stage_level", "kalai_smorodinsky")):
+        model.add_variables("stage_level", [("kalai_smorodinsky",)], integer=False)
     level = model.var(("stage_level", "kalai_smorodinsky"))
     for p in active:
         span = worst[p] - ideal[p]
-        add_limit(model, ("kalai_smorodinsky", p), level - party_deviation(model, [p]) / span,
+        limits.append(("kalai_smorodinsky", p))
+        add_limit(cm, limits[-1], level - party_deviation(model, [p]) / span,
                   ">=", -ideal[p] / span, f"{p}'s share of its possible concession")
-    return [Goal("kalai_smorodinsky", level + 0)]
+    return [Goal("kalai_smorodinsky", level)]
 
 
-def _nash(model: Model, chosen: list[str], active: list[str], ideal: dict[str, float],
-          worst: dict[str, float], tolerance: float) -> tuple[list[Goal], dict[str, float]]:
+def _nash(cm: CompiledModel, chosen: list[str], active: list[str], ideal: dict[str, float],
+          worst: dict[str, float], tolerance: float, limits: list[tuple]
+          ) -> tuple[list[Goal], dict[str, float]]:
     """t_p + D_p/a ≤ ln a − 1 + W_p/a for each breakpoint a (t_p ≤ the tangent of ln g_p at a),
     D_p ≤ W_p − L_p (g_p ≥ L_p), D_p ≤ W_p for all; goal max Σ t_p."""
-    _rationality(model, chosen, worst)
+    model = cm.model
+    _rationality(cm, chosen, worst, limits)
     m = len(active)
     info: dict[str, float] = {"bound": 0.0, "breakpoints": 0}
     if m == 0:  # nothing to bargain over: the later stages decide
         return [], info
-    model.add_variables("stage_level", [("nash", p) for p in active], low=None, integer=False)
-    total = []
+    new = [("nash", p) for p in active if not model.has_var(("stage_level", "nash", p))]
+    model.add_variables("stage_level", new, low=None, integer=False)
+    total: list[Lin] = []
     for p in active:
         span = worst[p] - ideal[p]
         low = span / m * (1 - NASH_FLOOR_SHRINK) if m > 1 else span
@@ -325,10 +328,12 @@ def _nash(model: Model, chosen: list[str], active: list[str], ideal: dict[str, f
         info["breakpoints"] = len(points)
         t = model.var(("stage_level", "nash", p))
         deviation = party_deviation(model, [p])
-        add_limit(model, ("nash_floor", p), deviation, "<=", worst[p] - low,
+        limits.append(("nash_floor", p))
+        add_limit(cm, limits[-1], deviation, "<=", worst[p] - low,
                   f"{p}'s gain at least (W − I)/m")
         for k, a in enumerate(points):
-            add_limit(model, ("nash", p, k), t + deviation / a, "<=",
+            limits.append(("nash", p, k))
+            add_limit(cm, limits[-1], t + deviation / a, "<=",
                       math.log(a) - 1 + worst[p] / a, f"log of {p}'s gain, tangent {k}")
         total.append(t)
-    return [Goal("nash", pulp.lpSum(total), maximise=True)], info
+    return [Goal("nash", lin_sum(total), maximise=True)], info

@@ -11,20 +11,11 @@ ceiling means) are always kept: they are what the words mean, not something to n
 from __future__ import annotations
 
 import pandas as pd
-import pulp
 
-from cfe_opt.analysis.core import fresh_model
-from cfe_opt.model.build import build_model
+from cfe_opt.concession import elastic_solve
 from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import (
-    SolverName,
-    SolveStatus,
-    highs_column_positions,
-    highs_row_positions,
-    make_solver,
-    solve_once,
-)
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 IIS_STRATEGY = 2 | 4  # HiGHS: try an elastic LP, then find a true (irreducible) IIS
 ELASTIC_TOL = 1e-7
@@ -42,7 +33,7 @@ _BOUND_MEANING = {
 }
 
 
-def conflict_set(scenario: Scenario, solver: SolverName = "highs",
+def conflict_set(scenario: Scenario | CompiledModel, solver: SolverName = "highs",
                  method: str = "auto") -> pd.DataFrame:
     """A minimal set of conflicting limits, indexed by row name; empty if the limits can all hold.
 
@@ -54,14 +45,16 @@ def conflict_set(scenario: Scenario, solver: SolverName = "highs",
     """
     if method not in ("auto", "highs", "filter"):
         raise ValueError(f"unknown conflict method {method!r}")
-    if method in ("auto", "highs") and solver == "highs":
-        frame = _highs_iis(scenario)
+    cm = scenario if isinstance(scenario, CompiledModel) else CompiledModel(scenario,
+                                                                            solver=solver)
+    if method in ("auto", "highs") and cm.solver == "highs":
+        frame = _highs_iis(cm)
         if frame is not None:
             frame.attrs["method"] = "highs"
             return frame
         if method == "highs":
             raise ValueError("HiGHS did not produce an IIS")
-    frame = _deletion_filter(scenario, solver)
+    frame = _deletion_filter(cm)
     frame.attrs["method"] = "filter"
     return frame
 
@@ -77,47 +70,36 @@ def _row_record(model: Model, name: str) -> dict:
             "rhs": row.rhs, "field": row.info.field}
 
 
-def _highs_iis(scenario: Scenario) -> pd.DataFrame | None:
-    import highspy
-
-    model = fresh_model(scenario)
-    model.problem.setObjective(pulp.lpSum([]))
-    status = solve_once(model, make_solver("highs", integer=False, iis_strategy=IIS_STRATEGY),
-                         "highs")
-    if status is SolveStatus.OPTIMAL:
+def _highs_iis(cm: CompiledModel) -> pd.DataFrame | None:
+    found = cm.engine.iis(IIS_STRATEGY)
+    if found is None:
+        return None
+    rows, bounds = found
+    if not rows:
         return _empty()
-    if status is not SolveStatus.INFEASIBLE:
-        return None
-    highs = model.problem.solverModel
-    result, iis = highs.getIis()
-    if result != highspy.HighsStatus.kOk or not iis.valid_ or not len(iis.row_index_):
-        return None
-    by_position = {i: name for name, i in highs_row_positions(model.problem).items()}
-    records = [_row_record(model, by_position[i]) for i in sorted(iis.row_index_)
-               if i in by_position]
-    records += _bound_records(model, iis)
+    model = cm.model
+    records = [_row_record(model, model.row_list[i].name) for i in sorted(rows)
+               if i < model.num_rows]
+    records += _bound_records(model, bounds)
     frame = pd.DataFrame(records, columns=COLUMNS)
     return _order(frame)
 
 
-def _bound_records(model: Model, iis) -> list[dict]:  # type: ignore[no-untyped-def]
+def _bound_records(model: Model, bounds: list[tuple[int, int]]) -> list[dict]:
     """Variable bounds in the IIS (HiGHS marks them Lower/Upper/Boxed), in the same terms."""
-    columns = {j: name for name, j in highs_column_positions(model.problem).items()}
-    by_name = {var.name: (family, key) for family, variables in model.variables.items()
-               for key, var in variables.items()}
     records = []
-    for j, bound in zip(iis.col_index_, iis.col_bound_, strict=False):
-        if int(bound) not in (2, 3, 4):  # kIisBoundStatusLower / Upper / Boxed
+    for j, bound in bounds:
+        if bound not in (2, 3, 4):  # kIisBoundStatusLower / Upper / Boxed
             continue
-        var_name = columns.get(int(j))
-        if var_name not in by_name:
+        if j >= model.num_cols:
             continue
-        family, key = by_name[var_name]
+        family, *key = model.col_keys[j]
         meaning = _BOUND_MEANING.get(family)
         if meaning is None:
             continue
         label, sense, rhs = meaning
-        records.append({"name": f"bound.{var_name}", "owner": key[0] if key else "model",
+        records.append({"name": f"bound.{model.col_names[j]}",
+                        "owner": key[0] if key else "model",
                         "kind": "definition", "family": "bound",
                         "label": f"{'.'.join(map(str, key))}: {label}", "sense": sense,
                         "rhs": rhs, "field": ""})
@@ -131,18 +113,16 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("name")
 
 
-def _deletion_filter(scenario: Scenario, solver: SolverName) -> pd.DataFrame:
-    model = build_model(scenario, elastic=True)
-    names = list(model.elastic_vars)
-    make = make_solver(solver, integer=False)
+def _deletion_filter(cm: CompiledModel) -> pd.DataFrame:
+    from cfe_opt.concession import elastic_columns
+
+    model = cm.model
+    names = list(elastic_columns(model))
 
     def conflicting(kept: set[str]) -> bool:
         """Do the kept limits (the others free to move) conflict? min Σ_kept E > 0."""
-        model.problem.setObjective(pulp.lpSum(var for name in names if name in kept
-                                              for var, _ in model.elastic_vars[name]))
-        status = solve_once(model, make, solver)
-        value = model.problem.objective.value() if status is SolveStatus.OPTIMAL else None
-        return value is not None and value > ELASTIC_TOL
+        status, value = elastic_solve(cm, kept=kept)
+        return status is SolveStatus.OPTIMAL and value is not None and value > ELASTIC_TOL
 
     kept = set(names)
     if not conflicting(kept):

@@ -1,23 +1,26 @@
-"""Pieces every analysis shares: party deviations as LP expressions, one-shot optimisation."""
+"""Pieces every analysis shares: party deviations as expressions, one-shot optimisation.
+
+Each analysis compiles its scenario once (``compiled``) and solves every LP it needs on that
+one model, warm, adding and releasing its own limits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import pandas as pd
-import pulp
 
-from cfe_opt.model.build import build_model
 from cfe_opt.model.constraints.positions import PositionTerm
-from cfe_opt.model.core import Model, Row, RowInfo, Sense
+from cfe_opt.model.core import Model, Row, Sense
+from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.results import positions_table
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus, make_solver, solve_once
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 
-def fresh_model(scenario: Scenario) -> Model:
-    """The scenario's LP with no objective yet."""
-    return build_model(scenario, integer=False)
+def compiled(scenario: Scenario, solver: SolverName = "highs") -> CompiledModel:
+    """The scenario's LP, compiled, with no objective yet."""
+    return CompiledModel(scenario, solver=solver)
 
 
 def party_terms(model: Model, parties: Iterable[str]) -> list[PositionTerm]:
@@ -25,33 +28,27 @@ def party_terms(model: Model, parties: Iterable[str]) -> list[PositionTerm]:
     return [t for t in model.positions if t.party in wanted]
 
 
-def party_deviation(model: Model, parties: Iterable[str]) -> pulp.LpAffineExpression:
+def party_deviation(model: Model, parties: Iterable[str]) -> Lin:
     """D_P = Σ_{n of parties P} w_n (U_n/s⁻_n + V_n/s⁺_n): what P gives up, in one number."""
-    return pulp.lpSum(t.normalised() * t.weight for t in party_terms(model, parties))
+    return lin_sum(t.weighted() for t in party_terms(model, parties))
 
 
-def optimise(model: Model, objective: pulp.LpAffineExpression, solver: SolverName = "highs",
-             maximise: bool = False) -> tuple[SolveStatus, float | None]:
+def optimise(cm: CompiledModel, objective: Lin, maximise: bool = False,
+             presolve: bool = True) -> tuple[SolveStatus, float | None]:
     """Minimise (or maximise) one expression over the model as it stands."""
-    model.problem.setObjective(-objective if maximise else objective)
-    status = solve_once(model, make_solver(solver, integer=False), solver)
-    if status is not SolveStatus.OPTIMAL:
-        return status, None
-    value = objective.value()
-    return status, float(value) if value is not None else 0.0
+    return cm.minimise(objective, maximise=maximise, presolve=presolve)
 
 
-def add_limit(model: Model, name: tuple, expr: pulp.LpAffineExpression, sense: Sense,
-              rhs: float, label: str) -> Row:
+def add_limit(cm: CompiledModel, name: tuple, expr: Lin, sense: Sense, rhs: float,
+              label: str) -> Row:
     """A limit an analysis adds (an ε-constraint, a held optimum); kind 'objective'."""
-    return model.add_row(("analysis", *name), expr, sense, rhs, RowInfo(
-        family="objective", owner="analysis", kind="objective", label=label))
+    return cm.set_limit(name, expr, sense, rhs, label)
 
 
-def party_outcomes(model: Model) -> pd.Series:
+def party_outcomes(cm: CompiledModel) -> pd.Series:
     """Each party's weighted normalised deviation at the current solution (from achieved values,
     not from the deviation variables, which only bound it when they are not minimised)."""
-    table = positions_table(model)
+    table = positions_table(cm.model, cm.x)
     if table.empty:
         return pd.Series(dtype=float, name="deviation")
     out = table.groupby(level="party", sort=False)["weighted_deviation"].sum()

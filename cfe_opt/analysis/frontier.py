@@ -17,8 +17,9 @@ breakpoints therefore comes from dichotomic (NISE, Aneja–Nair) search:
 3. if that point is strictly below the segment it is a new breakpoint r: search (p, r) and
    (r, q) in turn; otherwise the segment pq is part of the frontier.
 
-Each lexicographic run is on a fresh LP (``fresh_model``); an optimum is kept for the next stage
-exactly, on the optimal face, as in ``cfe_opt.solve`` (``lexicographic_minimum``).
+Every LP is solved on one compiled model of the scenario, warm; an optimum is kept for the next
+stage exactly, on the optimal face, as in ``cfe_opt.solve`` (``lexicographic_minimum``), and
+released when the run is done.
 """
 
 from __future__ import annotations
@@ -28,21 +29,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-import pulp
 
-from cfe_opt.analysis.core import add_limit, fresh_model, optimise, party_deviation, party_terms
+from cfe_opt.analysis.core import add_limit, optimise, party_deviation, party_terms
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
 from cfe_opt.model.core import Model
+from cfe_opt.model.linear import Lin
 from cfe_opt.objectives import OBJECTIVE_MODES
 from cfe_opt.results import clean_ratio
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import SolverName, SolveStatus, constraint_duals, keep_to_optimal_face
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
+from cfe_opt.solve.stages import Face, keep_to_optimal_face
 
 HOLD_LADDER = (1e-9, 1e-7, 1e-5)  # relative slack on a held optimum, loosened if needed
 TOLERANCE = 1e-7  # a point must beat a segment by this much (× max(1, |coordinates|)) to count
 MAX_POINTS = 2000  # a guard against a numerically looping search; real frontiers are far smaller
 
-Objective = Callable[[Model], pulp.LpAffineExpression]
+Objective = Callable[[Model], Lin]
 Point = tuple[float, float]
 
 
@@ -53,7 +55,7 @@ class LexOutcome:
 
     status: SolveStatus
     stage: int  # index of the stage that was not optimal (or the last stage)
-    model: Model
+    compiled: CompiledModel  # its last solve is the outcome's package
     values: list[float] = field(default_factory=list)  # each stage's optimum
 
     @property
@@ -61,40 +63,47 @@ class LexOutcome:
         return self.status is SolveStatus.OPTIMAL
 
 
-def lexicographic_minimum(scenario: Scenario, objectives: Sequence[Objective],
-                          solver: SolverName = "highs") -> LexOutcome:
+def lexicographic_minimum(cm: CompiledModel, objectives: Sequence[Objective]) -> LexOutcome:
     """Minimise ``objectives[0]`` over the scenario's hard limits, then ``objectives[1]`` with the
-    first optimum kept, and so on, on a fresh model.
+    first optimum kept, and so on, on the compiled model as it stands.
 
     An optimum z* is kept as in ``cfe_opt.solve``: exactly, by restricting later stages to the
     stage's optimal face (for its optimal dual: every variable with a non-zero reduced cost fixed
     at its bound, every row with a non-zero dual made tight), and as the limit
     f ≤ z* + τ·max(1, |z*|), τ = 10⁻⁹. If the solver's accuracy makes a later stage infeasible,
-    the run is repeated with the holds alone, loosened (τ = 10⁻⁷, 10⁻⁵).
+    the run is repeated with the holds alone, loosened (τ = 10⁻⁷, 10⁻⁵). Faces and holds are
+    released at the end; the last solution stays in ``cm``.
 
     Each objective is a function of the model (it builds its expression). The first stage that
     is not optimal ends the run: its status and index are returned.
     """
+    exprs = [build(cm.model) for build in objectives]
     outcome: LexOutcome | None = None
     for rung, tau in enumerate(HOLD_LADDER):
-        model = fresh_model(scenario)
         values: list[float] = []
         outcome = None
-        for i, build in enumerate(objectives):
-            expr = build(model)
-            status, value = optimise(model, expr, solver)
-            if status is not SolveStatus.OPTIMAL or value is None:
-                outcome = LexOutcome(status, i, model, values)
-                break
-            values.append(value)
-            if i < len(objectives) - 1:
-                if rung == 0:
-                    keep_to_optimal_face(model, f"lexicographic{i}",
-                                          constraint_duals(model.problem))
-                add_limit(model, ("lexicographic", "hold", i), expr, "<=",
-                          value + tau * max(1.0, abs(value)), f"hold stage {i}'s optimum")
+        faces: list[Face] = []
+        holds: list[tuple] = []
+        try:
+            for i, expr in enumerate(exprs):
+                status, value = optimise(cm, expr)
+                if status is not SolveStatus.OPTIMAL or value is None:
+                    outcome = LexOutcome(status, i, cm, values)
+                    break
+                values.append(value)
+                if i < len(exprs) - 1:
+                    if rung == 0:
+                        faces.append(keep_to_optimal_face(cm.model, cm.engine))
+                    holds.append(("lexicographic", "hold", i))
+                    add_limit(cm, holds[-1], expr, "<=", value + tau * max(1.0, abs(value)),
+                              f"hold stage {i}'s optimum")
+        finally:
+            for face in faces:
+                face.release(cm.model)
+            for tag in holds:
+                cm.free_limit(tag)
         if outcome is None:
-            return LexOutcome(SolveStatus.OPTIMAL, len(objectives) - 1, model, values)
+            return LexOutcome(SolveStatus.OPTIMAL, len(exprs) - 1, cm, values)
         if outcome.stage == 0 or outcome.status is not SolveStatus.INFEASIBLE:
             return outcome
     assert outcome is not None
@@ -136,9 +145,9 @@ def _refs(side: Sequence[str] | str) -> list[str]:
     return [ref.strip() for ref in side if ref.strip()]
 
 
-def _sides(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequence[str] | str
+def _sides(cm: CompiledModel, side_a: Sequence[str] | str, side_b: Sequence[str] | str
            ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    model = fresh_model(scenario)
+    scenario, model = cm.scenario, cm.model
     out = []
     for side, name in ((side_a, "side A"), (side_b, "side B")):
         parties = side_parties(scenario, side, name)
@@ -149,48 +158,51 @@ def _sides(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequence[str
     return out[0], out[1]
 
 
-def side_deviation(model: Model, parties: Sequence[str]) -> float:
+def side_deviation(cm: CompiledModel, parties: Sequence[str]) -> float:
     """D_S at the model's current solution, from the achieved values (not the deviation
     variables): Σ w_n (max(0, T_n − F_n)/s⁻_n + max(0, F_n − T_n)/s⁺_n) over the side's
     positions, each side of a position counted only if its direction cares about it."""
+    model = cm.model
+    number = model.number
     total = 0.0
     for t in party_terms(model, parties):
-        value = model.expression(t.form).value() if t.form else 0.0
-        achieved = float(value) if value is not None else 0.0
-        target = float(t.position.target)
-        under = max(0.0, target - achieved) / t.scale_under if t.under is not None else 0.0
-        over = max(0.0, achieved - target) / t.scale_over if t.over is not None else 0.0
-        total += t.weight * (under + over)
+        achieved = cm.value(model.expression(t.form)) if t.form else 0.0
+        target = number(t.position.target)
+        under = (max(0.0, target - achieved) / number(t.scale_under)
+                 if t.under is not None else 0.0)
+        over = max(0.0, achieved - target) / number(t.scale_over) if t.over is not None else 0.0
+        total += number(t.weight) * (under + over)
     return total
 
 
 # ---- the frontier -----------------------------------------------------------------------------
 def frontier_package(scenario: Scenario, side_a: Sequence[str] | str,
                      side_b: Sequence[str] | str, weights: tuple[float, float],
-                     solver: SolverName = "highs") -> Model:
+                     solver: SolverName = "highs") -> CompiledModel:
     """The package at a vertex of the frontier, by lexicographic minimisation: min w_A·D_A +
     w_B·D_B, then (its optimum kept) min D_A; with w_B = 0, min D_A then D_B; with w_A = 0,
-    min D_B then D_A. Weights are ≥ 0, not both 0. Returns the solved model (read the package
-    with ``cfe_opt.results.allocation_table`` and the others)."""
+    min D_B then D_A. Weights are ≥ 0, not both 0. Returns the compiled model holding the
+    package as its last solution (read it with ``cfe_opt.results.allocation_table(cm.model,
+    cm.x)`` and the others)."""
     if min(weights) < 0 or max(weights) <= 0:
         raise CfeOptError(f"frontier package: weights {weights} must be ≥ 0 and not both 0")
-    parties_a, parties_b = _sides(scenario, side_a, side_b)
-    outcome = _vertex(scenario, parties_a, parties_b, weights, solver)
-    return outcome.model
+    cm = CompiledModel(scenario, solver=solver)
+    parties_a, parties_b = _sides(cm, side_a, side_b)
+    return _vertex(cm, parties_a, parties_b, weights).compiled
 
 
-def _vertex(scenario: Scenario, parties_a: Sequence[str], parties_b: Sequence[str],
-            weights: tuple[float, float], solver: SolverName) -> LexOutcome:
+def _vertex(cm: CompiledModel, parties_a: Sequence[str], parties_b: Sequence[str],
+            weights: tuple[float, float]) -> LexOutcome:
     wa, wb = weights
 
-    def dev_a(m: Model) -> pulp.LpAffineExpression:
+    def dev_a(m: Model) -> Lin:
         return party_deviation(m, parties_a)
 
-    def dev_b(m: Model) -> pulp.LpAffineExpression:
+    def dev_b(m: Model) -> Lin:
         return party_deviation(m, parties_b)
 
-    def mixed(m: Model) -> pulp.LpAffineExpression:
-        return wa * party_deviation(m, parties_a) + wb * party_deviation(m, parties_b)
+    def mixed(m: Model) -> Lin:
+        return party_deviation(m, parties_a) * wa + party_deviation(m, parties_b) * wb
 
     if wb == 0:
         stages: list[Objective] = [dev_a, dev_b]
@@ -198,9 +210,9 @@ def _vertex(scenario: Scenario, parties_a: Sequence[str], parties_b: Sequence[st
         stages = [dev_b, dev_a]
     else:
         stages = [mixed, dev_a]
-    outcome = lexicographic_minimum(scenario, stages, solver)
+    outcome = lexicographic_minimum(cm, stages)
     if not outcome.optimal:
-        raise not_optimal(scenario, outcome.status, "Pareto frontier")
+        raise not_optimal(cm.scenario, outcome.status, "Pareto frontier")
     return outcome
 
 
@@ -221,11 +233,12 @@ def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
     One row when the two sides do not conflict. Raises ``CfeOptError`` for a side with no
     position and ``InfeasibleError`` when no package meets the hard limits.
     """
-    parties_a, parties_b = _sides(scenario, side_a, side_b)
+    cm = CompiledModel(scenario, solver=solver)
+    parties_a, parties_b = _sides(cm, side_a, side_b)
 
     def solve(weights: tuple[float, float]) -> Point:
-        model = _vertex(scenario, parties_a, parties_b, weights, solver).model
-        return side_deviation(model, parties_a), side_deviation(model, parties_b)
+        solved = _vertex(cm, parties_a, parties_b, weights).compiled
+        return side_deviation(solved, parties_a), side_deviation(solved, parties_b)
 
     left = solve((1.0, 0.0))  # min D_A, then min D_B
     right = solve((0.0, 1.0))  # min D_B, then min D_A
@@ -295,10 +308,11 @@ def mode_points(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequenc
     positions. Indexed by ``objective``; columns ``deviation_a``, ``deviation_b``."""
     from cfe_opt.api import solve  # the API sits above the analysis layer
 
-    parties_a, parties_b = _sides(scenario, side_a, side_b)
+    cm = CompiledModel(scenario, solver=solver)
+    parties_a, parties_b = _sides(cm, side_a, side_b)
     rows = []
     for mode in OBJECTIVE_MODES:
-        result = solve(scenario, objective=mode, solver=solver)
+        result = solve(cm, objective=mode)
         if not result.optimal or result.positions is None:
             raise not_optimal(scenario, result.status, f"{mode} answer")
         table = result.positions["weighted_deviation"]

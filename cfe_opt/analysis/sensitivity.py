@@ -13,14 +13,12 @@ import math
 
 import pandas as pd
 
-from cfe_opt.analysis.core import party_outcomes
 from cfe_opt.errors import CfeOptError
-from cfe_opt.model.build import build_model
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import clean, clean_ratio
+from cfe_opt.results import clean, clean_ratio, positions_table
 from cfe_opt.scenario import Scenario, get_field, with_changes
-from cfe_opt.solve import SolverName, SolveStatus, run
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 PRICE_TOL = 1e-9
 COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "lhs", "binding",
@@ -35,25 +33,28 @@ def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
     and ``cost_up`` are the objective's change if the number moves to the ends of that interval
     (the bars of the tornado figure); infinite ends give NaN.
     """
-    model = build_model(scenario)
-    outcome = run(model, objective, solver, ranging=(solver == "highs"))
+    compiled = CompiledModel(scenario, solver=solver)
+    outcome = compiled.solve(objective, ranging=(solver == "highs"))
     if outcome.status is not SolveStatus.OPTIMAL:
         raise _not_optimal(scenario, outcome.status)
-    duals = outcome.duals or {}
-    ranges = outcome.ranging or {}
+    model = compiled.model
     records = []
-    for name, row in model.rows.items():
+    for row in model.row_list:
         if hard_only and row.info.kind not in HARD_KINDS:
             continue
         if row.info.family == "objective":
             continue
-        price = duals.get(name, math.nan)
-        low, high = ranges.get(name, (math.nan, math.nan))
-        lhs = float(row.lhs.value() or 0.0)
+        i = row.index
+        price = float(outcome.row_dual[i]) if outcome.row_dual is not None else math.nan
+        if outcome.range_low is not None and outcome.range_high is not None:
+            low, high = float(outcome.range_low[i]), float(outcome.range_high[i])
+        else:
+            low = high = math.nan
+        lhs = float(outcome.activity[i])
         slack = (row.rhs - lhs) if row.sense == "<=" else (lhs - row.rhs)
         binding = row.sense == "==" or abs(slack) <= 1e-6 * max(1.0, abs(row.rhs))
         records.append({
-            "name": name, "owner": row.info.owner, "kind": row.info.kind,
+            "name": row.name, "owner": row.info.owner, "kind": row.info.kind,
             "family": row.info.family, "label": row.info.label, "sense": row.sense,
             "rhs": row.rhs, "lhs": clean(lhs), "binding": binding,
             "shadow_price": clean_ratio(price), "valid_from": clean(low),
@@ -82,7 +83,8 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
     upwards, else down — or by the room left in the price's interval if that is less). Limits
     whose number is not one figure of their own (shared with other rows, or a ratio that also
     sets coefficients) are skipped. Indexed by (limit, party)."""
-    base = _outcomes(scenario, objective, solver)
+    compiled = CompiledModel(scenario, solver=solver, variants=True)
+    base = _outcomes(compiled, objective)
     # a figure that feeds several rows (a per-party limit, an allowance shared by hosts) cannot
     # be moved for one row alone; nor can one that also sets coefficients (a ratio)
     alone = prices["field"].map(prices["field"].value_counts()) == 1
@@ -108,7 +110,11 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
         if isinstance(current_value, int) and float(moved).is_integer():
             moved = int(moved)
         try:
-            after = _outcomes(with_changes(scenario, {row.field: moved}), objective, solver)
+            target = compiled
+            if not compiled.apply({row.field: moved}).in_place:
+                target = CompiledModel(with_changes(scenario, {row.field: moved}),
+                                       solver=solver)
+            after = _outcomes(target, objective)
         except CfeOptError:  # the moved figure is invalid or infeasible: no cost to show
             continue
         for party in base.index:
@@ -119,12 +125,14 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
     return frame.set_index(["limit", "party"])
 
 
-def _outcomes(scenario: Scenario, objective: ObjectiveMode, solver: SolverName) -> pd.Series:
-    model = build_model(scenario)
-    outcome = run(model, objective, solver)
+def _outcomes(compiled: CompiledModel, objective: ObjectiveMode) -> pd.Series:
+    outcome = compiled.solve(objective)
     if outcome.status is not SolveStatus.OPTIMAL:
-        raise _not_optimal(scenario, outcome.status)
-    return party_outcomes(model)
+        raise _not_optimal(compiled.scenario, outcome.status)
+    table = positions_table(compiled.model, outcome.x)
+    if table.empty:
+        return pd.Series(dtype=float, name="deviation")
+    return table.groupby(level="party", sort=False)["weighted_deviation"].sum()
 
 
 def _not_optimal(scenario: Scenario, status: SolveStatus) -> Exception:

@@ -2,7 +2,7 @@
 
 Like ``cfe_opt.solve.run`` each optimum is held for the later goals with a slack on the solver's
 hold ladder; unlike it the optimal face is not fixed, and HiGHS's presolve is bypassed before any
-hold is loosened.
+hold is loosened. The holds are released when the goals are done (the solution stays).
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-import pulp
 
-from cfe_opt.analysis.core import add_limit, optimise
+from cfe_opt.analysis.core import optimise
 from cfe_opt.errors import InfeasibleError, SolverError
-from cfe_opt.model.core import Model
+from cfe_opt.model.linear import Lin
 from cfe_opt.objectives import status_quo_ceilings, status_quo_holdings
 from cfe_opt.scenario import Scenario
-from cfe_opt.solve import HOLD_LADDER, SolverName, SolveStatus, make_solver, solve_once
+from cfe_opt.solve import HOLD_LADDER, CompiledModel, SolveStatus
 
 _TROUBLE = (SolveStatus.INFEASIBLE, SolveStatus.NOT_SOLVED, SolveStatus.ERROR)
 
@@ -28,81 +27,75 @@ class Goal:
     """One stage: an expression to minimise (or maximise), held for the stages after it."""
 
     name: str
-    expr: pulp.LpAffineExpression
+    expr: Lin
     maximise: bool = False
 
 
-def optimise_in_turn(model: Model, goals: Sequence[Goal], solver: SolverName = "highs",
-                     tie_break: bool = True) -> list[float]:
+def optimise_in_turn(cm: CompiledModel, goals: Sequence[Goal], tie_break: bool = True,
+                     tag: str = "turn") -> list[float]:
     """Optimise each goal in turn, each optimum v held for the later goals as the limit
-    expr − h ≤ v (expr + h ≥ v when maximised), 0 ≤ h ≤ τ·max(|v|, 1), τ on the solver's hold
-    ladder of ``cfe_opt.solve`` (10⁻¹¹ first; loosened one rung whenever a later goal comes out
+    expr ≤ v + τ·max(|v|, 1) (expr ≥ v − … when maximised), τ on the solver's hold ladder of
+    ``cfe_opt.solve`` (10⁻¹¹ first; loosened one rung whenever a later goal comes out
     infeasible or unsolved even after a retry without HiGHS's presolve). Unlike
     ``cfe_opt.solve.run`` the optimal face is not fixed: the holds alone keep each optimum (to
-    τ), and a later stage can never be made infeasible by fixings that are not loosened.
-    With ``tie_break``
-    (and the scenario's ``settings.tie_break: status_quo``) the two status-quo tie-break stages
-    of ``cfe_opt.objectives`` follow. Returns each goal's optimum.
+    τ). With ``tie_break`` (and the scenario's ``settings.tie_break: status_quo``) the two
+    status-quo tie-break stages of ``cfe_opt.objectives`` follow. Returns each goal's optimum;
+    the holds are released at the end (the last solution stays in ``cm``).
 
     Raises InfeasibleError if the first goal is infeasible (no package meets the hard limits),
     SolverError if any stage ends otherwise than optimal.
     """
+    model = cm.model
     goals = list(goals)
     if tie_break and model.index.spec.settings.tie_break == "status_quo":
         goals += [Goal("tie_break_holdings", status_quo_holdings(model)),
                   Goal("tie_break_ceilings", status_quo_ceilings(model))]
     values: list[float] = []
-    holds: list[tuple[pulp.LpVariable, float]] = []
+    holds: list[tuple[tuple, Goal, float]] = []
     rung = 0
-    for i, goal in enumerate(goals):
-        status, value = solve_for(model, goal.expr, solver, goal.maximise)
-        if status in _TROUBLE and solver == "highs":
-            # HiGHS's presolve can call a problem with tight held optima (or tight analysis
-            # limits) infeasible, or give up on it, when it is not; the same LP without
-            # presolve is the arbiter before any hold is loosened.
-            status, value = solve_for(model, goal.expr, solver, goal.maximise, presolve=False)
-        while status in _TROUBLE and holds and rung < len(HOLD_LADDER) - 1:
-            rung += 1
-            for slack, held in holds:
-                slack.upBound = HOLD_LADDER[rung] * max(abs(held), 1.0)
-            status, value = solve_for(model, goal.expr, solver, goal.maximise,
-                                      presolve=solver != "highs")
-        if status is not SolveStatus.OPTIMAL or value is None:
-            if i == 0 and status is SolveStatus.INFEASIBLE:
-                raise infeasible(model.scenario)
-            raise SolverError(f"{model.scenario.display}: stage {goal.name} ended "
-                              f"{status.value}")
-        values.append(value)
-        if i < len(goals) - 1:
-            tag = f"{len(model.variables.get('hold_slack', {}))}_{goal.name}"
-            model.add_variables("hold_slack", [(tag,)], integer=False,
-                                up={(tag,): HOLD_LADDER[rung] * max(abs(value), 1.0)})
-            slack = model.var(("hold_slack", tag))
-            if goal.maximise:
-                add_limit(model, ("hold", tag), goal.expr + slack, ">=", value,
-                          f"hold the {goal.name} optimum")
-            else:
-                add_limit(model, ("hold", tag), goal.expr - slack, "<=", value,
-                          f"hold the {goal.name} optimum")
-            holds.append((slack, value))
+
+    def hold(limit: tuple, goal: Goal, value: float, tau: float) -> None:
+        slack = tau * max(abs(value), 1.0)
+        if goal.maximise:
+            cm.set_limit(limit, goal.expr, ">=", value - slack, f"hold the {goal.name} optimum")
+        else:
+            cm.set_limit(limit, goal.expr, "<=", value + slack, f"hold the {goal.name} optimum")
+
+    try:
+        for i, goal in enumerate(goals):
+            status, value = optimise(cm, goal.expr, goal.maximise)
+            if status in _TROUBLE and cm.solver == "highs":
+                # HiGHS's presolve can call a problem with tight held optima (or tight analysis
+                # limits) infeasible, or give up on it, when it is not; the same LP without
+                # presolve is the arbiter before any hold is loosened.
+                status, value = optimise(cm, goal.expr, goal.maximise, presolve=False)
+            while status in _TROUBLE and holds and rung < len(HOLD_LADDER) - 1:
+                rung += 1
+                for limit, held_goal, held in holds:
+                    hold(limit, held_goal, held, HOLD_LADDER[rung])
+                status, value = optimise(cm, goal.expr, goal.maximise,
+                                         presolve=cm.solver != "highs")
+            if status is not SolveStatus.OPTIMAL or value is None:
+                if i == 0 and status is SolveStatus.INFEASIBLE:
+                    raise infeasible(cm.scenario)
+                raise SolverError(f"{cm.scenario.display}: stage {goal.name} ended "
+                                  f"{status.value}")
+            values.append(value)
+            if i < len(goals) - 1:
+                limit = (tag, "hold", i)
+                hold(limit, goal, value, HOLD_LADDER[rung])
+                holds.append((limit, goal, value))
+    finally:
+        for limit, _goal, _value in holds:
+            cm.free_limit(limit)
     return values
 
 
-def solve_for(model: Model, expr: pulp.LpAffineExpression, solver: SolverName = "highs",
-              maximise: bool = False, presolve: bool = True) -> tuple[SolveStatus, float | None]:
-    """Minimise (or maximise) ``expr`` over the model as it stands (``optimise``), optionally
-    with HiGHS's presolve off."""
-    if presolve:
-        return optimise(model, expr, solver, maximise=maximise)
-    engine = make_solver(solver, integer=False)
-    if solver == "highs":
-        engine.optionsDict["presolve"] = "off"
-    model.problem.setObjective(-expr if maximise else expr)
-    status = solve_once(model, engine, solver)
-    if status is not SolveStatus.OPTIMAL:
-        return status, None
-    value = expr.value()
-    return status, float(value) if value is not None else 0.0
+def solve_for(cm: CompiledModel, expr: Lin, maximise: bool = False,
+              presolve: bool = True) -> tuple[SolveStatus, float | None]:
+    """Minimise (or maximise) ``expr`` over the model as it stands, optionally with HiGHS's
+    presolve off."""
+    return optimise(cm, expr, maximise=maximise, presolve=presolve)
 
 
 def infeasible(scenario: Scenario) -> InfeasibleError:

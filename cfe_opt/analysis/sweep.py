@@ -1,7 +1,10 @@
 """How the answer moves as one number moves: solve a scenario along a sweep of one field.
 
 For each value of the field (any figure, limit number or position target, named by its dotted
-path, e.g. ``parties.RUS.positions.flank_acv.target``) the scenario is re-validated and solved.
+path, e.g. ``parties.RUS.positions.flank_acv.target``) the scenario is solved: on one compiled
+model whose number is set in place and re-solved warm, or — when the value changes the
+model's shape or fails a check — built afresh from the changed scenario (which also gives the
+error message of an invalid value).
 The result is one long table: at each value, the objective, each party's deviation, every
 ceiling or temporary deployment that changes along the sweep, and the binding hard limits.
 A breakpoint is a value where the active set changes: the binding hard limits, or the positions
@@ -17,14 +20,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cfe_opt.analysis.core import party_outcomes
 from cfe_opt.errors import CfeOptError
-from cfe_opt.model.build import build_model
-from cfe_opt.model.core import HARD_KINDS
+from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.objectives import ObjectiveMode
 from cfe_opt.results import allocation_table, clean, clean_ratio, positions_table
 from cfe_opt.scenario import Scenario, get_field, with_changes
-from cfe_opt.solve import SolverName, SolveStatus, run
+from cfe_opt.solve import CompiledModel, SolverName, SolveRun
 
 MAX_STEPS = 2001
 _CEILINGS = ("national_ceiling", "territorial_ceiling", "temporary_deployment")
@@ -69,24 +70,27 @@ def sweep(scenario: Scenario, field: str, values: Sequence[float],
     records: list[dict] = []
     ceilings: dict[float, dict[str, float]] = {}
     binding_sets: list[tuple[float, frozenset[str]]] = []
+    compiled = CompiledModel(scenario, solver=solver, variants=True)
     for value in values:
-        variant = with_changes(scenario, {field: value})
-        model = build_model(variant)
-        outcome = run(model, objective, solver)
-        ok = outcome.status is SolveStatus.OPTIMAL
+        target = compiled
+        if not compiled.apply({field: value}).in_place:
+            target = CompiledModel(with_changes(scenario, {field: value}), solver=solver)
+        outcome = target.solve(objective)
+        ok = outcome.optimal
         records.append(_record(value, "status", "optimal", 1.0 if ok else 0.0))
         if not ok:
             binding_sets.append((value, frozenset({"<no feasible package>"})))
             continue
+        model = target.model
         records.append(_record(value, "objective", objective, outcome.objective))
-        for party, deviation in party_outcomes(model).items():
+        positions = positions_table(model, outcome.x)
+        by_party = positions.groupby(level="party", sort=False)["weighted_deviation"].sum()
+        for party, deviation in by_party.items():
             records.append(_record(value, "deviation", party, deviation))
-        ceilings[value] = _ceilings(model)
-        binding = frozenset(
-            name for name, row in model.rows.items()
-            if row.info.kind in HARD_KINDS and _binding(row))
-        conceding = frozenset(f"{p}.{n}" for (p, n), dev in positions_table(model)[
-            "deviation"].items() if dev > 1e-9)
+        ceilings[value] = _ceilings(model, outcome)
+        binding = frozenset(_binding_rows(model, outcome))
+        conceding = frozenset(f"{p}.{n}" for (p, n), dev in positions["deviation"].items()
+                              if dev > 1e-9)
         binding_sets.append((value, binding | conceding))
         records.extend(_record(value, "binding", name, 1.0) for name in sorted(binding))
     records.extend(_changing(ceilings))
@@ -107,16 +111,22 @@ def _record(value: float, measure: str, item: str, number: float | None) -> dict
             "number": tidy(number) if number is not None else math.nan}
 
 
-def _binding(row) -> bool:  # type: ignore[no-untyped-def]
-    lhs = float(row.lhs.value() or 0.0)
-    if row.sense == "==":
-        return True
-    slack = row.rhs - lhs if row.sense == "<=" else lhs - row.rhs
-    return abs(slack) <= 1e-6 * max(1.0, abs(row.rhs))
+def _binding_rows(model: Model, outcome: SolveRun) -> list[str]:
+    """The hard limits that bind at the solution (equalities always do)."""
+    names = []
+    for row in model.row_list:
+        if row.info.kind not in HARD_KINDS:
+            continue
+        lhs = float(outcome.activity[row.index])
+        slack = 0.0 if row.sense == "==" else (row.rhs - lhs if row.sense == "<=" else
+                                                  lhs - row.rhs)
+        if abs(slack) <= 1e-6 * max(1.0, abs(row.rhs)):
+            names.append(row.name)
+    return names
 
 
-def _ceilings(model) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    table = allocation_table(model).reset_index()
+def _ceilings(model: Model, outcome: SolveRun) -> dict[str, float]:
+    table = allocation_table(model, outcome.x).reset_index()
     out = {}
     for row in table.itertuples(index=False):
         for column in _CEILINGS:

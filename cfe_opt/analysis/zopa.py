@@ -22,19 +22,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-import pulp
 from pydantic import ValidationError
 
-from cfe_opt.analysis.core import fresh_model, optimise
+from cfe_opt.analysis.core import optimise
 from cfe_opt.analysis.frontier import LexOutcome, lexicographic_minimum, not_optimal
 from cfe_opt.errors import CfeOptError, SolverError
-from cfe_opt.model.core import Model
+from cfe_opt.model.linear import Lin
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.quantities import LinearForm, linear_form
 from cfe_opt.scenario.schema import Quantity, Term
 from cfe_opt.scenario.validate import quantity_problems
-from cfe_opt.solve import SolverName, SolveStatus
+from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 QuantityLike = Quantity | Mapping[str, Any] | str
 TOLERANCE = 1e-7  # a point must lie this far (× max(1, |coordinates|)) outside an edge to count
@@ -128,9 +127,8 @@ def _unmodelled(scenario: Scenario, term: Term) -> list[tuple[str, str]]:
             if (p, c) not in index.territorial_pairs]
 
 
-def _feasible(scenario: Scenario, solver: SolverName) -> SolveStatus:
-    model = fresh_model(scenario)
-    status, _ = optimise(model, pulp.lpSum([]), solver)
+def _feasible(cm: CompiledModel) -> SolveStatus:
+    status, _ = optimise(cm, Lin())
     return status
 
 
@@ -147,16 +145,16 @@ def quantity_range(scenario: Scenario, quantity: QuantityLike,
     q, label = resolve_quantity(scenario, quantity)
     form = quantity_form(scenario, q, label)
     bounds = []
+    cm = CompiledModel(scenario, solver=solver)
     for sign in (1.0, -1.0):
-        model = fresh_model(scenario)
-        expr = model.expression({k: sign * c for k, c in form.items()})
-        status, value = optimise(model, expr, solver)
+        expr = cm.model.expression({k: sign * c for k, c in form.items()})
+        status, value = optimise(cm, expr)
         if status is SolveStatus.OPTIMAL and value is not None:
             bounds.append(clean(sign * value))
             continue
         if status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
             # HiGHS may report "infeasible or unbounded"; a feasibility solve tells them apart
-            feasible = _feasible(scenario, solver)
+            feasible = _feasible(cm)
             if feasible is SolveStatus.OPTIMAL:
                 bounds.append(-sign * math.inf)
                 continue
@@ -191,17 +189,17 @@ def feasible_region(scenario: Scenario, quantity_x: QuantityLike, quantity_y: Qu
     fx = quantity_form(scenario, qx, label_x)
     fy = quantity_form(scenario, qy, label_y)
     labels = (label_x, label_y)
+    cm = CompiledModel(scenario, solver=solver)
 
     def support(first: Point, second: Point) -> Point:
         """The vertex maximising first·(x, y), then second·(x, y) with the first held."""
         def objective(d: Point) -> Any:
             return lambda m: m.expression(_combine(fx, fy, -d[0], -d[1]))
 
-        outcome = lexicographic_minimum(scenario, [objective(first), objective(second)],
-                                        solver)
+        outcome = lexicographic_minimum(cm, [objective(first), objective(second)])
         if not outcome.optimal:
-            _raise(scenario, outcome, (first, second), labels, solver)
-        return _point(outcome.model, fx, fy)
+            _raise(cm, outcome, (first, second), labels)
+        return _point(cm, fx, fy)
 
     # counter-clockwise: right (upper end), top (left end), left (lower end), bottom (right end)
     extremes = [support((1, 0), (0, 1)), support((0, 1), (-1, 0)),
@@ -247,17 +245,16 @@ def _combine(fx: LinearForm, fy: LinearForm, a: float, b: float) -> LinearForm:
     return out
 
 
-def _point(model: Model, fx: LinearForm, fy: LinearForm) -> Point:
-    x = model.expression(fx).value()
-    y = model.expression(fy).value()
-    return float(x or 0.0), float(y or 0.0)
+def _point(cm: CompiledModel, fx: LinearForm, fy: LinearForm) -> Point:
+    return cm.value(cm.model.expression(fx)), cm.value(cm.model.expression(fy))
 
 
-def _raise(scenario: Scenario, outcome: LexOutcome, directions: tuple[Point, Point],
-           labels: tuple[str, str], solver: SolverName) -> None:
+def _raise(cm: CompiledModel, outcome: LexOutcome, directions: tuple[Point, Point],
+           labels: tuple[str, str]) -> None:
+    scenario = cm.scenario
     status = outcome.status
     if status in (SolveStatus.INFEASIBLE, SolveStatus.UNBOUNDED):
-        feasible = _feasible(scenario, solver) if outcome.stage == 0 else SolveStatus.OPTIMAL
+        feasible = _feasible(cm) if outcome.stage == 0 else SolveStatus.OPTIMAL
         if feasible is SolveStatus.OPTIMAL:
             dx, dy = directions[outcome.stage]
             axis, sign = (labels[0], dx) if dx != 0 else (labels[1], dy)

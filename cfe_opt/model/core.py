@@ -1,22 +1,30 @@
-"""The model container: the PuLP problem, its variables by family, and the limit registry.
+"""The model container: columns by family, rows with their registry, stored as arrays.
 
-Every constraint is added through ``Model.add_row`` with a ``RowInfo`` saying what it is (family,
+The LP of a scenario is declared here once, by the constraint families, as plain arrays: column
+bounds, row bounds and the matrix as (row, column, value) triplets that only grow. The solve
+layer hands these arrays to HiGHS in one call and keeps the solver in step with later changes
+(rows an analysis adds, bounds it moves, numbers a study variant sets).
+
+Every row is added through ``Model.add_row`` with a ``RowInfo`` saying what it is (family,
 owner, kind, the scenario field its number comes from, its keys), so results, duals and conflict
-reports read like the treaty and never parse constraint names.
+reports read like the treaty and never parse names. A right-hand side or coefficient that is a
+tracked number (``params.Num``) is recorded, so a variant can reset it without a rebuild.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import pulp
-
+from cfe_opt.model.linear import Lin, lin_sum
+from cfe_opt.model.params import Num, ParamSet, Recorder, evaluate
 from cfe_opt.scenario import Scenario, ScenarioIndex
 
 Sense = Literal["<=", ">=", "=="]
 VarKey = tuple[Any, ...]  # (family, *domain keys), e.g. ("national_ceiling", "RUS", "tanks")
+INF = math.inf
 
 # The variable families, in build order, with their meaning (see docs/formulation.md).
 VARIABLE_FAMILIES = {
@@ -31,8 +39,7 @@ VARIABLE_FAMILIES = {
     "deviation_over": "V[q,n]: excess of party q's position n above its target",
     "stage_level": "Z: the largest weighted normalised deviation (minimax)",
     "distance": "D[v]: |v - status quo| for the tie-break",
-    "hold_slack": "h[s]: the slack allowed on stage s's held optimum",
-    "face_slack": "f[s]: 0 while stage s's optimal face is in force (released: free)",
+    "violation": "E[r]: how far hard limit r is moved (the elastic model of a concession)",
 }
 
 KINDS = ("definition", "treaty_rule", "commitment", "red_line", "position", "objective")
@@ -57,31 +64,67 @@ class RowInfo:
 
 @dataclass
 class Row:
+    """One row: ``lower ≤ Σ a·x ≤ upper`` as declared by ``lhs sense rhs``."""
+
     name: str
+    index: int
     info: RowInfo
-    lhs: pulp.LpAffineExpression  # variables only; the constant sits in rhs
     sense: Sense
-    rhs: float
-    constraint: pulp.LpConstraint
+    rhs: float  # the number at the current parameter values
+    source: Any = None  # the tracked number the right-hand side is (None if a plain number)
 
 
 @dataclass
 class Model:
-    """The LP of one scenario. Built by ``build_model``; solved by ``cfe_opt.solve``."""
+    """The LP of one scenario, as arrays. Built by ``build_model``; solved by ``cfe_opt.solve``.
+
+    ``theta`` holds the current values of the scenario's parameter slots (``params``); a study
+    variant changes them through ``cfe_opt.solve.compiled``, never by rebuilding.
+    """
 
     scenario: Scenario
-    problem: pulp.LpProblem
     integer: bool
-    variables: dict[str, dict[tuple[Any, ...], pulp.LpVariable]] = field(default_factory=dict)
+    index: ScenarioIndex  # the (tracked) index the model was built from
+    params: ParamSet = field(default_factory=ParamSet)
+    recorder: Recorder = field(default_factory=Recorder)
+    theta: list[float] = field(default_factory=list)
+    variables: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)
+    col_names: list[str] = field(default_factory=list)
+    col_keys: list[VarKey] = field(default_factory=list)
+    col_lower: list[float] = field(default_factory=list)
+    col_upper: list[float] = field(default_factory=list)
+    col_integer: list[bool] = field(default_factory=list)
     rows: dict[str, Row] = field(default_factory=dict)
+    row_list: list[Row] = field(default_factory=list)
+    row_lower: list[float] = field(default_factory=list)
+    row_upper: list[float] = field(default_factory=list)
+    # the matrix as triplets, in the order entries were declared
+    entry_row: list[int] = field(default_factory=list)
+    entry_col: list[int] = field(default_factory=list)
+    entry_value: list[float] = field(default_factory=list)
+    # tracked numbers in the LP: (row, Num) right-hand sides, (entry, Num) coefficients
+    tracked_rhs: list[tuple[int, Num]] = field(default_factory=list)
+    tracked_coef: list[tuple[int, Num]] = field(default_factory=list)
     positions: list[Any] = field(default_factory=list)  # PositionTerm, filled by positions.py
-    # Elastic mode: every hard limit gets violation variables E (see diagnose); row → [(E, ±1)]
-    elastic: bool = False
-    elastic_vars: dict[str, list[tuple[pulp.LpVariable, int]]] = field(default_factory=dict)
+    # where changes since the solver last saw the model are (cfe_opt.solve keeps in step)
+    changed_cols: set[int] = field(default_factory=set)
+    changed_rows: set[int] = field(default_factory=set)
+    changed_entries: set[int] = field(default_factory=set)
+    # the elastic model: hard row → [(violation column, sign)] (cfe_opt.concession)
+    elastic_cols: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    # ---- numbers ------------------------------------------------------------------------------
+    def number(self, x: Any) -> float:
+        """A (tracked or plain) number's value at the current parameter values."""
+        return evaluate(x, self.theta) if isinstance(x, Num) else float(x)
 
     @property
-    def index(self) -> ScenarioIndex:
-        return self.scenario.index
+    def num_cols(self) -> int:
+        return len(self.col_names)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_list)
 
     # ---- variables ----------------------------------------------------------------------------
     def add_variables(self, family: str, keys: list[tuple[Any, ...]], low: float | None = 0,
@@ -90,59 +133,105 @@ class Model:
         """Declare a whole family of variables at once, named ``family.key1.key2…``."""
         if family not in VARIABLE_FAMILIES:
             raise ValueError(f"undeclared variable family {family!r} (see VARIABLE_FAMILIES)")
-        cat = "Integer" if (self.integer if integer is None else integer) else "Continuous"
+        whole = self.integer if integer is None else integer
         family_vars = self.variables.setdefault(family, {})
+        lower = -INF if low is None else float(low)
         for key in keys:
-            family_vars[key] = self.problem.add_variable(
-                _name(family, key), lowBound=low, upBound=(up or {}).get(key), cat=cat
-            )
+            if key in family_vars:
+                raise ValueError(f"duplicate variable {_name(family, key)}")
+            family_vars[key] = len(self.col_names)
+            self.col_names.append(_name(family, key))
+            self.col_keys.append((family, *key))
+            self.col_lower.append(lower)
+            bound = (up or {}).get(key)
+            self.col_upper.append(INF if bound is None else float(bound))
+            self.col_integer.append(whole)
 
-    def var(self, key: VarKey) -> pulp.LpVariable:
+    def col(self, key: VarKey) -> int:
         return self.variables[key[0]][tuple(key[1:])]
+
+    def var(self, key: VarKey) -> Lin:
+        """The variable as an expression (for arithmetic)."""
+        return Lin({self.variables[key[0]][tuple(key[1:])]: 1.0})
 
     def has_var(self, key: VarKey) -> bool:
         return tuple(key[1:]) in self.variables.get(key[0], {})
 
-    def expression(self, form: dict[VarKey, float]) -> pulp.LpAffineExpression:
-        """A linear form over variable keys → a PuLP expression."""
-        return pulp.lpSum(c * self.var(k) for k, c in form.items() if c != 0)
+    def expression(self, form: dict[VarKey, Any]) -> Lin:
+        """A linear form over variable keys → an expression over columns."""
+        terms: dict[int, Any] = {}
+        for key, coef in form.items():
+            col = self.variables[key[0]][tuple(key[1:])]
+            terms[col] = terms[col] + coef if col in terms else coef
+        return Lin(terms)
+
+    def set_col_bounds(self, col: int, lower: float, upper: float) -> None:
+        self.col_lower[col] = lower
+        self.col_upper[col] = upper
+        self.changed_cols.add(col)
 
     # ---- rows ---------------------------------------------------------------------------------
-    def add_row(self, name_parts: tuple[Any, ...], lhs: pulp.LpAffineExpression, sense: Sense,
-                rhs: float, info: RowInfo) -> Row:
+    def add_row(self, name_parts: tuple[Any, ...], lhs: Lin, sense: Sense, rhs: Any,
+                info: RowInfo) -> Row:
         """Add ``lhs sense rhs`` under a unique, readable name and register what it is."""
         name = _name(info.family, name_parts)
         if name in self.rows:
             raise ValueError(f"duplicate constraint name {name}")
-        if self.elastic and info.kind in HARD_KINDS:
-            lhs = self._elasticise(name, lhs, sense)
-        if sense == "<=":
-            constraint = lhs <= rhs
-        elif sense == ">=":
-            constraint = lhs >= rhs
-        else:
-            constraint = lhs == rhs
-        self.problem.addConstraint(constraint, name=name)
-        row = Row(name=name, info=info, lhs=lhs, sense=sense, rhs=float(rhs),
-                  constraint=constraint)
+        i = len(self.row_list)
+        if lhs.constant is not None and not (isinstance(lhs.constant, int | float)
+                                             and lhs.constant == 0):
+            rhs = rhs - lhs.constant
+        for col, coef in lhs.terms.items():
+            if isinstance(coef, Num):
+                self.tracked_coef.append((len(self.entry_value), coef))
+                value = self.number(coef)
+            else:
+                value = float(coef)
+            if value == 0 and not isinstance(coef, Num):
+                continue
+            self.entry_row.append(i)
+            self.entry_col.append(col)
+            self.entry_value.append(value)
+        source = rhs if isinstance(rhs, Num) else None
+        if source is not None:
+            self.tracked_rhs.append((i, source))
+        value = self.number(rhs)
+        row = Row(name=name, index=i, info=info, sense=sense, rhs=value, source=source)
         self.rows[name] = row
+        self.row_list.append(row)
+        lower, upper = sense_bounds(sense, value)
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
         return row
 
-    def _elasticise(self, name: str, lhs: pulp.LpAffineExpression,
-                    sense: Sense) -> pulp.LpAffineExpression:
-        """lhs − E⁺ ≤ b  /  lhs + E⁻ ≥ b  /  lhs + E⁻ − E⁺ = b, with E ≥ 0 the violation."""
-        signs = {"<=": (-1,), ">=": (1,), "==": (1, -1)}[sense]
-        pairs = []
-        for sign in signs:
-            var = self.problem.add_variable(f"violation.{'down' if sign > 0 else 'up'}.{name}",
-                                            lowBound=0)
-            pairs.append((var, sign))
-            lhs = lhs + sign * var
-        self.elastic_vars[name] = pairs
-        return lhs
+    def set_row_bounds(self, i: int, lower: float, upper: float) -> None:
+        self.row_lower[i] = lower
+        self.row_upper[i] = upper
+        self.changed_rows.add(i)
+
+    def set_rhs(self, row: Row, value: float) -> None:
+        """Move a row's number (a study variant, an ε-constraint)."""
+        row.rhs = value
+        self.set_row_bounds(row.index, *sense_bounds(row.sense, value))
+
+    def add_entry(self, row: int, col: int, value: float) -> int:
+        """One more matrix entry (a column added to existing rows); returns its position."""
+        self.entry_row.append(row)
+        self.entry_col.append(col)
+        self.entry_value.append(value)
+        return len(self.entry_value) - 1
 
     def hard_rows(self) -> list[Row]:
-        return [r for r in self.rows.values() if r.info.kind not in ("position", "objective")]
+        return [r for r in self.row_list if r.info.kind in HARD_KINDS
+                or r.info.kind == "definition"]
+
+
+def sense_bounds(sense: str, rhs: float) -> tuple[float, float]:
+    if sense == "<=":
+        return -INF, rhs
+    if sense == ">=":
+        return rhs, INF
+    return rhs, rhs
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]")
@@ -150,3 +239,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.]")
 
 def _name(family: str, parts: tuple[Any, ...]) -> str:
     return ".".join([family, *(_UNSAFE.sub("_", str(p)) for p in parts)])
+
+
+__all__ = ["HARD_KINDS", "KINDS", "VARIABLE_FAMILIES", "Lin", "Model", "Row", "RowInfo",
+           "Sense", "lin_sum", "sense_bounds"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pulp
-
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.linear import lin_sum
 
 
 def add_holdings_balance(model: Model) -> None:
@@ -33,7 +32,7 @@ def add_location_balance(model: Model) -> None:
         by_owner.setdefault((key[0], key[3]), []).append(model.var(("equipment", *key)))
     for p in index.parties:
         for c in (c for c in index.ground if index.holds(p, c)):
-            lhs = pulp.lpSum(by_owner.get((p, c), [])) - model.var(("holdings", p, c))
+            lhs = lin_sum(by_owner.get((p, c), [])) - model.var(("holdings", p, c))
             model.add_row((p, c), lhs, "==", 0, RowInfo(
                 family="location_balance", owner=p, kind="definition",
                 label=f"{p} {c}: equipment by location adds up to holdings", keys=(p, c)))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pulp
-
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.linear import lin_sum
 
 
 def add_national_ceilings(model: Model) -> None:
@@ -31,7 +30,7 @@ def add_territorial_ceilings(model: Model) -> None:
     for key in index.equipment_keys():
         on_territory[(key[1], key[3])].append(model.var(("equipment", *key)))
     for (p, c) in index.territorial_pairs:
-        lhs = pulp.lpSum(on_territory.get((p, c), [])) - model.var(("territorial_ceiling", p, c))
+        lhs = lin_sum(on_territory.get((p, c), [])) - model.var(("territorial_ceiling", p, c))
         if model.has_var(("temporary_deployment", p, c)):
             lhs = lhs - model.var(("temporary_deployment", p, c))
         model.add_row((p, c), lhs, "<=", 0, RowInfo(
@@ -47,7 +46,7 @@ def add_territorial_subceilings(model: Model) -> None:
         in_area[(key[1], key[2], key[3])].append(model.var(("equipment", *key)))
     for (p, a) in index.subceiling_areas:
         for c in index.ground:
-            lhs = pulp.lpSum(in_area.get((p, a, c), [])) - model.var(
+            lhs = lin_sum(in_area.get((p, a, c), [])) - model.var(
                 ("territorial_subceiling", p, a, c))
             model.add_row((p, a, c), lhs, "<=", 0, RowInfo(
                 family="territorial_subceiling", owner=p, kind="definition",

@@ -8,10 +8,10 @@ objectives in ``cfe_opt.objectives`` weigh them after normalising by a per-posit
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pulp
+from typing import Any
 
 from cfe_opt.model.core import Model, RowInfo
+from cfe_opt.model.linear import Lin
 from cfe_opt.scenario.quantities import LinearForm, linear_form
 from cfe_opt.scenario.schema import Position
 
@@ -24,23 +24,27 @@ class PositionTerm:
     name: str
     position: Position
     form: LinearForm
-    under: pulp.LpVariable | None  # shortfall below target (at_least, exactly)
-    over: pulp.LpVariable | None  # excess above target (at_most, exactly)
-    scale_under: float
-    scale_over: float
-    weight: float  # party weight × position weight
+    under: int | None  # column of the shortfall below target (at_least, exactly)
+    over: int | None  # column of the excess above target (at_most, exactly)
+    scale_under: Any  # s⁻ (a tracked number)
+    scale_over: Any  # s⁺
+    weight: Any  # party weight × position weight
 
-    def normalised(self) -> pulp.LpAffineExpression:
+    def normalised(self) -> Lin:
         """U/s⁻ + V/s⁺: the deviation in units of the position's scale."""
-        parts = []
+        terms = {}
         if self.under is not None:
-            parts.append(self.under * (1 / self.scale_under))
+            terms[self.under] = 1 / self.scale_under
         if self.over is not None:
-            parts.append(self.over * (1 / self.scale_over))
-        return pulp.lpSum(parts)
+            terms[self.over] = 1 / self.scale_over
+        return Lin(terms)
+
+    def weighted(self) -> Lin:
+        """w·(U/s⁻ + V/s⁺)."""
+        return self.normalised() * self.weight
 
 
-def position_scales(position: Position) -> tuple[float, float]:
+def position_scales(position: Position) -> tuple[Any, Any]:
     """(s⁻, s⁺): the scale of a shortfall and of an excess.
 
     1. ``scale`` if given, both sides;
@@ -49,14 +53,14 @@ def position_scales(position: Position) -> tuple[float, float]:
     3. else max(|T|, 1) (a relative deviation).
     """
     if position.scale is not None:
-        return float(position.scale), float(position.scale)
-    fallback = max(abs(float(position.target)), 1.0)
+        return position.scale, position.scale
+    fallback = max(abs(position.target), 1.0)
     low = high = fallback
     if position.range is not None:
         if position.range.min is not None and position.range.min < position.target:
-            low = float(position.target - position.range.min)
+            low = position.target - position.range.min
         if position.range.max is not None and position.range.max > position.target:
-            high = float(position.range.max - position.target)
+            high = position.range.max - position.target
     return low, high
 
 
@@ -67,25 +71,25 @@ def add_position_deviations(model: Model) -> None:
         for n, position in party.positions.items():
             form = linear_form(index, position.quantity)  # non-empty: check_selections
             expr = model.expression(form)
-            target = float(position.target)
+            target = position.target
             under = over = None
             field = f"parties.{q}.positions.{n}.target"
             if position.direction in ("at_least", "exactly"):
                 model.add_variables("deviation_under", [(q, n)], integer=False)
-                under = model.var(("deviation_under", q, n))
-                model.add_row(("under", q, n), expr + under, ">=", target, RowInfo(
+                under = model.col(("deviation_under", q, n))
+                model.add_row(("under", q, n), expr + Lin({under: 1.0}), ">=", target, RowInfo(
                     family="position", owner=q, kind="position",
-                    label=f"{q} position {n}: shortfall below {target:g}", keys=(q, n),
+                    label=f"{q} position {n}: shortfall below its target", keys=(q, n),
                     field=field))
             if position.direction in ("at_most", "exactly"):
                 model.add_variables("deviation_over", [(q, n)], integer=False)
-                over = model.var(("deviation_over", q, n))
-                model.add_row(("over", q, n), expr - over, "<=", target, RowInfo(
+                over = model.col(("deviation_over", q, n))
+                model.add_row(("over", q, n), expr - Lin({over: 1.0}), "<=", target, RowInfo(
                     family="position", owner=q, kind="position",
-                    label=f"{q} position {n}: excess above {target:g}", keys=(q, n),
+                    label=f"{q} position {n}: excess above its target", keys=(q, n),
                     field=field))
             low, high = position_scales(position)
             model.positions.append(PositionTerm(
                 party=q, name=n, position=position, form=form, under=under, over=over,
                 scale_under=low, scale_over=high,
-                weight=float(party.weight) * float(position.weight)))
+                weight=party.weight * position.weight))

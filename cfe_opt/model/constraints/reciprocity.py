@@ -25,7 +25,7 @@ def add_reciprocity(model: Model) -> None:
         reference = linear_form(index, limit.reference)
         s0 = status_quo_value(index, subject)
         r0 = status_quo_value(index, reference)
-        rho = float(limit.ratio)
+        rho = limit.ratio
         if limit.measure == "share":
             lhs = model.expression({k: -v / s0 for k, v in subject.items()}) + model.expression(
                 {k: rho * v / r0 for k, v in reference.items()})

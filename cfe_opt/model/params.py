@@ -1,0 +1,251 @@
+"""Tracked numbers: every number the model takes from a scenario remembers where it came from.
+
+A compiled model is re-solved for many variants of one scenario (studies, the what-if panel).
+A variant that changes only numbers must not rebuild the model, yet the model logic must exist
+once. So the model is built once from a *tracked* copy of the scenario, in which every numeric
+field (a figure, a target, a weight, a range edge, a ratio) is a ``Num``: a float that also
+knows the parameter slots it was computed from. Arithmetic on ``Num`` builds a small expression;
+an LP entry (a right-hand side, a coefficient, a cost) that is a ``Num`` is re-evaluated when a
+variant sets new values in its slots — the same formula the builder used, not a second copy.
+
+A branch on a number (``a < b``, ``max(a, b)``, ``if a``) is recorded as a *guard*: a variant
+for which any guard turns out differently would take another branch, so it is rebuilt instead.
+A number that leaves tracking (``float(num)``, formatting, hashing) marks its slots *escaped*:
+a variant changing them is rebuilt too. Both rules keep the fast path exact by construction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import operator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Value = float  # what a Num evaluates to
+
+
+class Num:
+    """A number computed from parameter slots. ``value`` is its value at build time."""
+
+    __slots__ = ("args", "deps", "op", "value")
+
+    def __init__(self, value: float, op: str, args: tuple, deps: frozenset[int]) -> None:
+        self.value = value
+        self.op = op  # "slot" (args = (slot,)), or an arithmetic operator name
+        self.args = args
+        self.deps = deps
+
+    # ---- arithmetic builds expressions ------------------------------------------------------
+    def __add__(self, other: Any) -> Any:
+        return _binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _binary("add", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _binary("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _binary("sub", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _binary("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _binary("div", other, self)
+
+    def __neg__(self) -> Num:
+        return Num(-self.value, "neg", (self,), self.deps)
+
+    def __pos__(self) -> Num:
+        return self
+
+    def __abs__(self) -> Num:
+        return Num(abs(self.value), "abs", (self,), self.deps)
+
+    # ---- branches are guards ---------------------------------------------------------------
+    def __lt__(self, other: Any) -> bool:
+        return _compare("lt", self, other)
+
+    def __le__(self, other: Any) -> bool:
+        return _compare("le", self, other)
+
+    def __gt__(self, other: Any) -> bool:
+        return _compare("gt", self, other)
+
+    def __ge__(self, other: Any) -> bool:
+        return _compare("ge", self, other)
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return _compare("eq", self, other)
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        return _compare("ne", self, other)
+
+    def __bool__(self) -> bool:
+        return _compare("ne", self, 0)
+
+    # ---- leaving tracking escapes ----------------------------------------------------------
+    def __float__(self) -> float:
+        _escape(self)
+        return float(self.value)
+
+    def __int__(self) -> int:
+        _escape(self)
+        return int(self.value)
+
+    def __index__(self) -> int:
+        _escape(self)
+        return operator.index(self.value)
+
+    def __round__(self, digits: int | None = None) -> Any:
+        _escape(self)
+        return round(self.value, digits)
+
+    def __format__(self, spec: str) -> str:
+        _escape(self)
+        return format(self.value, spec)
+
+    def __hash__(self) -> int:
+        _escape(self)
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Num({self.value!r})"
+
+    def is_integer(self) -> bool:
+        _escape(self)
+        return float(self.value).is_integer()
+
+
+_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+        "div": operator.truediv}
+_COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+            "eq": operator.eq, "ne": operator.ne}
+
+
+def _plain(x: Any) -> Any:
+    return x.value if isinstance(x, Num) else x
+
+
+def _deps(x: Any) -> frozenset[int]:
+    return x.deps if isinstance(x, Num) else frozenset()
+
+
+def _binary(op: str, a: Any, b: Any) -> Any:
+    if not isinstance(b, Num | int | float) or not isinstance(a, Num | int | float):
+        return NotImplemented
+    return Num(_OPS[op](_plain(a), _plain(b)), op, (a, b), _deps(a) | _deps(b))
+
+
+@dataclass
+class Guard:
+    """A comparison made while building: ``op(left, right)`` came out ``result``."""
+
+    op: str
+    left: Any
+    right: Any
+    result: bool
+
+
+@dataclass
+class Recorder:
+    """What one tracked build recorded: guards and escaped slots."""
+
+    guards: list[Guard] = field(default_factory=list)
+    escaped: set[int] = field(default_factory=set)
+
+
+_ACTIVE: list[Recorder] = []
+
+
+@contextlib.contextmanager
+def recording(recorder: Recorder) -> Iterator[Recorder]:
+    """Record the guards and escapes of the numbers used inside the block."""
+    _ACTIVE.append(recorder)
+    try:
+        yield recorder
+    finally:
+        _ACTIVE.pop()
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    if not isinstance(b, Num | int | float) or (isinstance(b, bool) and not isinstance(a, Num)):
+        return NotImplemented  # type: ignore[return-value]
+    result = bool(_COMPARE[op](_plain(a), _plain(b)))
+    if _ACTIVE and (_deps(a) or _deps(b)):
+        _ACTIVE[-1].guards.append(Guard(op, a, b, result))
+    return result
+
+
+def _escape(num: Num) -> None:
+    if _ACTIVE:
+        _ACTIVE[-1].escaped.update(num.deps)
+
+
+def plain(x: Any) -> float:
+    """The build-time value of a number, tracked or not, without escaping it (for reports of
+    the base scenario; never for an LP entry)."""
+    return float(x.value) if isinstance(x, Num) else float(x)
+
+
+def evaluate(x: Any, theta: Sequence[float], memo: dict[int, float] | None = None) -> float:
+    """The value of ``x`` when the parameter slots hold ``theta``."""
+    if not isinstance(x, Num):
+        return float(x)
+    if x.op == "slot":
+        return float(theta[x.args[0]])
+    if memo is not None:
+        key = id(x)
+        if key in memo:
+            return memo[key]
+    if x.op in _OPS:
+        value = _OPS[x.op](evaluate(x.args[0], theta, memo), evaluate(x.args[1], theta, memo))
+    elif x.op == "neg":
+        value = -evaluate(x.args[0], theta, memo)
+    elif x.op == "abs":
+        value = abs(evaluate(x.args[0], theta, memo))
+    else:  # pragma: no cover - every constructor is above
+        raise ValueError(f"unknown operation {x.op}")
+    if memo is not None:
+        memo[id(x)] = value
+    return value
+
+
+def holds(guard: Guard, theta: Sequence[float], memo: dict[int, float] | None = None) -> bool:
+    """Whether the guard's comparison comes out as it did at build time under ``theta``."""
+    try:
+        left, right = evaluate(guard.left, theta, memo), evaluate(guard.right, theta, memo)
+    except (ZeroDivisionError, OverflowError):
+        return False
+    if not (math.isfinite(left) and math.isfinite(right)):
+        return False
+    return bool(_COMPARE[guard.op](left, right)) == guard.result
+
+
+@dataclass
+class ParamSet:
+    """The parameter slots of a tracked scenario: each numeric field's path and base value."""
+
+    paths: list[str] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # which validator the field's values obey
+    slot_of: dict[str, int] = field(default_factory=dict)
+
+    def leaf(self, path: str, value: float, kind: str) -> Num:
+        slot = self.slot_of.get(path)
+        if slot is None:
+            slot = len(self.paths)
+            self.slot_of[path] = slot
+            self.paths.append(path)
+            self.base.append(float(value))
+            self.kinds.append(kind)
+        return Num(float(value), "slot", (slot,), frozenset((slot,)))

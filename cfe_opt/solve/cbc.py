@@ -1,0 +1,185 @@
+"""CBC through PuLP: the model's arrays written out as a PuLP problem, solved, read back.
+
+PuLP is how the model is handed to CBC and how it is written to a file (``--write-model``).
+Each solve exports the model as it stands (CBC runs as a separate program, so there is no
+basis to keep); the stage logic above is the same as for HiGHS.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import warnings
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from cfe_opt.errors import SolverError
+from cfe_opt.model.core import Model
+from cfe_opt.solve.status import SOLVERS, SolveStatus
+
+
+def make_cbc(integer: bool, time_limit: float | None = None) -> Any:
+    """A PuLP CBC solver object; raises SolverError if CBC is not installed."""
+    import pulp
+
+    # PuLP 4 finds CBC through the cbcbox wheel (COIN_CMD); PuLP 3.3 bundles it
+    # (PULP_CBC_CMD, which warns that PuLP 4 drops it).
+    gap = 1e-9 if integer else None
+    solver = pulp.COIN_CMD(msg=False, timeLimit=time_limit, gapRel=gap)
+    if not solver.available() and hasattr(pulp, "PULP_CBC_CMD"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap)
+    if not solver.available():
+        raise SolverError("solver cbc is not available on this machine "
+                          "(pip install 'cfe-opt[cbc]')")
+    return solver
+
+
+@cache
+def cbc_version() -> str:
+    try:
+        solver = make_cbc(integer=False)
+        out = subprocess.run([solver.path, "-quit"], capture_output=True, text=True,
+                             timeout=20, check=False).stdout
+        for line in out.splitlines():
+            if line.strip().startswith("Version:"):
+                return "CBC " + line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError, SolverError):
+        pass
+    return "CBC"
+
+
+def to_pulp(model: Model, cost: np.ndarray | None = None) -> Any:
+    """The model as it stands as a ``pulp.LpProblem`` (names as in the model) minimising
+    ``cost · x``. Returns (problem, variables by column, constraints by row)."""
+    import pulp
+
+    problem = pulp.LpProblem(_problem_name(model), pulp.LpMinimize)
+    variables = []
+    for j, name in enumerate(model.col_names):
+        low, up = model.col_lower[j], model.col_upper[j]
+        variables.append(problem.add_variable(
+            name, lowBound=None if math.isinf(low) else low,
+            upBound=None if math.isinf(up) else up,
+            cat="Integer" if model.col_integer[j] else "Continuous"))
+    by_row: list[list[tuple[Any, float]]] = [[] for _ in range(model.num_rows)]
+    for i, j, value in zip(model.entry_row, model.entry_col, model.entry_value, strict=True):
+        by_row[i].append((variables[j], value))
+    constraints: dict[int, list[tuple[Any, int]]] = {}
+    for row in model.row_list:
+        i = row.index
+        low, up = model.row_lower[i], model.row_upper[i]
+        expr = pulp.LpAffineExpression(by_row[i])
+        parts = []
+        if not math.isinf(low) and low == up:
+            parts.append((expr == low, row.name, 0))
+        else:
+            if not math.isinf(low):
+                parts.append((expr >= low, row.name if math.isinf(up) else f"{row.name}.lo",
+                              1))
+            if not math.isinf(up):
+                parts.append((expr <= up, row.name if math.isinf(low) else f"{row.name}.up",
+                              -1))
+        for constraint, name, side in parts:
+            problem.addConstraint(constraint, name=name)
+            constraints.setdefault(i, []).append((constraint, side))
+    if cost is not None:
+        problem.setObjective(pulp.LpAffineExpression(
+            [(variables[j], float(cost[j])) for j in np.flatnonzero(cost)]))
+    return problem, variables, constraints
+
+
+def mps_text(model: Model, cost: np.ndarray | None) -> str:
+    """The model with ``cost`` as its objective, as MPS text (written by PuLP)."""
+    import os
+    import tempfile
+
+    problem, _, _ = to_pulp(model, cost)
+    fd, tmp = tempfile.mkstemp(suffix=".mps")
+    os.close(fd)
+    try:
+        problem.writeMPS(tmp)
+        with open(tmp, encoding="utf-8") as handle:
+            return handle.read()
+    finally:
+        os.unlink(tmp)
+
+
+def _problem_name(model: Model) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_]", "_", model.scenario.name)[:60] or "cfe_opt"
+
+
+def _status_code(result: Any) -> int:
+    """PuLP 3 returns an int from solve(); PuLP 4 returns LpSolveStats with .status."""
+    return int(result) if isinstance(result, int) else int(result.status)
+
+
+def _proven_optimal(problem: Any, result: Any) -> bool:
+    """PuLP 3 reports "optimal" for a solver stopped at its time limit with a solution in hand
+    (its sol_status then says 2, "solution found")."""
+    sol_status = getattr(problem, "sol_status", None)
+    if isinstance(result, int):  # PuLP 3
+        return sol_status in (None, 1)
+    return getattr(result, "has_solution", True) and int(result.status) == 1
+
+
+class CbcEngine:
+    """The model solved by CBC: exported through PuLP at every solve."""
+
+    name = "cbc"
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        make_cbc(model.integer)  # fail early if CBC is missing
+        self.x: np.ndarray | None = None
+        self.activity: np.ndarray | None = None
+        self.row_dual: np.ndarray | None = None
+        self.col_dual: np.ndarray | None = None
+
+    def sync(self) -> None:
+        """Nothing to keep in step: every solve exports the model as it stands."""
+        m = self.model
+        m.changed_entries.clear()
+        m.changed_cols.clear()
+        m.changed_rows.clear()
+
+    def solve(self, cost: np.ndarray, maximise: bool = False, presolve: bool = True,
+              time_limit: float | None = None, cold: bool = False,
+              options: dict[str, object] | None = None) -> SolveStatus:
+        self.sync()
+        problem, variables, constraints = to_pulp(self.model, -cost if maximise else cost)
+        result = problem.solve(make_cbc(self.model.integer, time_limit))
+        code = _status_code(result)
+        self.x = self.activity = self.row_dual = self.col_dual = None
+        if code == 1 and not _proven_optimal(problem, result):
+            return SolveStatus.NOT_SOLVED
+        if code == -1:
+            return SolveStatus.INFEASIBLE
+        if code == -2:
+            return SolveStatus.UNBOUNDED
+        if code != 1:
+            return SolveStatus.ERROR if code == -3 else SolveStatus.NOT_SOLVED
+        self.x = np.array([float(v.value() or 0.0) for v in variables])
+        m = self.model
+        activity = np.zeros(m.num_rows)
+        np.add.at(activity, np.asarray(m.entry_row, dtype=np.int64),
+                  np.asarray(m.entry_value) * self.x[np.asarray(m.entry_col, dtype=np.int64)])
+        self.activity = activity
+        if SOLVERS["cbc"].duals and not m.integer:
+            duals = np.zeros(m.num_rows)  # of the minimisation solved (−cost when maximising)
+            for i, parts in constraints.items():
+                duals[i] = sum(float(c.pi or 0.0) for c, _ in parts)
+            self.row_dual = duals
+            self.col_dual = np.array([float(v.dj or 0.0) for v in variables])
+        return SolveStatus.OPTIMAL
+
+    def ranging(self) -> None:
+        return None
+
+    def iis(self, strategy: int) -> None:
+        return None

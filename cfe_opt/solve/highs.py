@@ -1,0 +1,232 @@
+"""HiGHS in-process, fed from the model's arrays and kept in step with it.
+
+One ``highspy.Highs`` object per engine. The model's columns and rows are handed over in two
+calls (``addVars``, ``addRows`` with the whole CSR matrix); later changes — rows or columns an
+analysis adds, bounds a stage or an analysis moves, numbers a study variant sets — are pushed
+as they are, so every solve after the first starts from the previous basis (warm).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from functools import cache
+
+import highspy
+import numpy as np
+
+from cfe_opt.model.core import Model
+from cfe_opt.solve.status import SolveStatus
+
+INF = highspy.kHighsInf
+DUAL_TOLERANCE = 1e-7  # HiGHS's default
+MIN_TOLERANCE = 1e-10  # the smallest HiGHS accepts
+THREADS = 1  # one value for the whole process: HiGHS misbehaves if it changes after a run
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: SolveStatus.INFEASIBLE,
+    # every cfe-opt minimisation is bounded below; a maximising analysis tells the two apart
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: SolveStatus.UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: SolveStatus.NOT_SOLVED,
+    highspy.HighsModelStatus.kIterationLimit: SolveStatus.NOT_SOLVED,
+    highspy.HighsModelStatus.kInterrupt: SolveStatus.NOT_SOLVED,
+    highspy.HighsModelStatus.kUnknown: SolveStatus.NOT_SOLVED,
+    highspy.HighsModelStatus.kModelEmpty: SolveStatus.OPTIMAL,
+}
+
+
+@contextlib.contextmanager
+def stdout_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null (HiGHS writes its banner from C++)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+@cache
+def highs_version() -> str:
+    return f"HiGHS {new_highs().version()}"
+
+
+def new_highs() -> highspy.Highs:
+    """A quiet HiGHS object with cfe-opt's fixed options."""
+    with stdout_silenced():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", THREADS)
+    return h
+
+
+def _option_value(h: highspy.Highs, name: str) -> object:
+    value = h.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def _i32(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.int32)
+
+
+def _f64(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+class HighsEngine:
+    """The model in HiGHS. ``solve`` minimises (or maximises) a cost vector over it."""
+
+    name = "highs"
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.h = new_highs()
+        if model.integer:
+            self.h.setOptionValue("mip_rel_gap", 1e-9)
+            self.h.setOptionValue("mip_abs_gap", 1e-9)
+        self.cols = 0  # columns, rows and matrix entries HiGHS has been given
+        self.rows = 0
+        self.entries = 0
+        self.cost = np.zeros(0)
+        self._options: dict[str, object] = {}
+        self.model_status: object = None
+        self.x: np.ndarray | None = None
+        self.activity: np.ndarray | None = None
+        self.row_dual: np.ndarray | None = None
+        self.col_dual: np.ndarray | None = None
+        self.sync()
+
+    # ---- keeping in step ------------------------------------------------------------------
+    def sync(self) -> None:
+        """Hand HiGHS whatever the model gained or changed since the last call."""
+        m, h = self.model, self.h
+        c0, r0, e0 = self.cols, self.rows, self.entries
+        c1, r1, e1 = m.num_cols, m.num_rows, len(m.entry_value)
+        if e1 > e0:
+            erow, ecol = _i32(m.entry_row[e0:e1]), _i32(m.entry_col[e0:e1])
+            evalue = _f64(m.entry_value[e0:e1])
+        else:
+            erow = ecol = _i32([])
+            evalue = _f64([])
+        old_rows = erow < r0
+        if c1 > c0:
+            pick = old_rows & (ecol >= c0)
+            order = np.argsort(ecol[pick], kind="stable")
+            cols, rows, values = ecol[pick][order] - c0, erow[pick][order], evalue[pick][order]
+            starts = np.searchsorted(cols, np.arange(c1 - c0)).astype(np.int32)
+            h.addCols(c1 - c0, np.zeros(c1 - c0), _f64(m.col_lower[c0:c1]),
+                      _f64(m.col_upper[c0:c1]), len(values), starts, rows, values)
+            self.cost = np.concatenate([self.cost, np.zeros(c1 - c0)])
+            whole = [j for j in range(c0, c1) if m.col_integer[j]]
+            if whole:
+                h.changeColsIntegrality(len(whole), _i32(whole),
+                                        np.ones(len(whole), dtype=np.uint8))
+        if r1 > r0:
+            pick = ~old_rows
+            order = np.argsort(erow[pick], kind="stable")
+            rows, cols, values = erow[pick][order] - r0, ecol[pick][order], evalue[pick][order]
+            starts = np.searchsorted(rows, np.arange(r1 - r0)).astype(np.int32)
+            h.addRows(r1 - r0, _f64(m.row_lower[r0:r1]), _f64(m.row_upper[r0:r1]),
+                      len(values), starts, cols, values)
+        for k in np.flatnonzero(old_rows & (ecol < c0)):  # a new entry in an old row and column
+            h.changeCoeff(int(erow[k]), int(ecol[k]), float(evalue[k]))
+        for e in (e for e in m.changed_entries if e < e0):
+            h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e])
+        cols = [j for j in m.changed_cols if j < c0]
+        if cols:
+            h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
+                               _f64([m.col_upper[j] for j in cols]))
+        rows_changed = [i for i in m.changed_rows if i < r0]
+        if rows_changed:
+            h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
+                               _f64([m.row_lower[i] for i in rows_changed]),
+                               _f64([m.row_upper[i] for i in rows_changed]))
+        m.changed_entries.clear()
+        m.changed_cols.clear()
+        m.changed_rows.clear()
+        self.cols, self.rows, self.entries = c1, r1, e1
+
+    def _option(self, name: str, value: object) -> None:
+        if self._options.get(name) != value:
+            self.h.setOptionValue(name, value)
+            self._options[name] = value
+
+    # ---- solving ----------------------------------------------------------------------------
+    def solve(self, cost: np.ndarray, maximise: bool = False, presolve: bool = True,
+              time_limit: float | None = None, cold: bool = False,
+              options: dict[str, object] | None = None) -> SolveStatus:
+        """Minimise (maximise) ``cost · x`` over the model as it stands."""
+        self.sync()
+        h = self.h
+        wanted = -cost if maximise else cost
+        # HiGHS's dual feasibility tolerance is absolute: scale the costs so the largest is 1,
+        # and tighten the tolerance below the smallest, or a tiny weight/scale would be
+        # treated as no cost at all (a weight of 0.001 on a target of 13,300: 7.5e-8)
+        nonzero = np.abs(wanted[wanted != 0])
+        scale = float(nonzero.max()) if len(nonzero) else 1.0
+        if scale != 1.0:
+            wanted = wanted / scale
+        smallest = float(nonzero.min()) / scale if len(nonzero) else 1.0
+        self._option("dual_feasibility_tolerance",
+                     float(min(DUAL_TOLERANCE, max(MIN_TOLERANCE, 1e-3 * smallest))))
+        changed = np.flatnonzero(wanted != self.cost)
+        if len(changed):
+            h.changeColsCost(len(changed), changed.astype(np.int32), wanted[changed])
+            self.cost = wanted.copy()
+        self._option("presolve", "choose" if presolve else "off")
+        self._option("time_limit", float(time_limit) if time_limit else INF)
+        for name, value in (options or {}).items():
+            self._option(name, value)
+        if cold:
+            h.clearSolver()
+        h.run()
+        self.model_status = h.getModelStatus()
+        status = _STATUS.get(self.model_status, SolveStatus.ERROR)
+        self.x = self.activity = self.row_dual = self.col_dual = None
+        if status is SolveStatus.OPTIMAL:
+            solution = h.getSolution()
+            self.x = np.array(solution.col_value, dtype=np.float64)
+            self.activity = np.array(solution.row_value, dtype=np.float64)
+            if solution.dual_valid and not self.model.integer:
+                self.row_dual = np.array(solution.row_dual, dtype=np.float64) * scale
+                self.col_dual = np.array(solution.col_dual, dtype=np.float64) * scale
+        return status
+
+    def ranging(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """For each row, the interval of its bound over which the current basis stays optimal
+        (HiGHS ranging), or None if HiGHS cannot give it."""
+        status, ranging = self.h.getRanging()
+        if status != highspy.HighsStatus.kOk or not ranging.valid:
+            return None
+        return np.array(ranging.row_bound_dn.value_), np.array(ranging.row_bound_up.value_)
+
+    def iis(self, strategy: int) -> tuple[list[int], list[tuple[int, int]]] | None:
+        """An irreducible infeasible subsystem of the model as it stands (zero objective):
+        (rows, [(column, bound status)]), or None if HiGHS gives none."""
+        default = _option_value(self.h, "iis_strategy")
+        try:
+            status = self.solve(np.zeros(self.model.num_cols),
+                                options={"iis_strategy": strategy})
+            if status is SolveStatus.OPTIMAL:
+                return [], []
+            result, iis = self.h.getIis()
+        finally:
+            self._option("iis_strategy", default)
+        if result != highspy.HighsStatus.kOk or not iis.valid_ or not len(iis.row_index_):
+            return None
+        return ([int(i) for i in iis.row_index_],
+                [(int(j), int(b)) for j, b in zip(iis.col_index_, iis.col_bound_, strict=False)])
