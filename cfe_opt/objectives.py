@@ -8,6 +8,7 @@ stages only choose, among the optimal packages, the one closest to the status qu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -41,7 +42,8 @@ def stages(mode: ObjectiveMode, model: Model) -> list[Stage]:
         raise ValueError(f"unknown objective mode {mode!r}")
     if model.index.spec.settings.tie_break == "status_quo":
         main += [Stage("tie_break_holdings", status_quo_holdings, False),
-                 Stage("tie_break_ceilings", status_quo_ceilings, False)]
+                 Stage("tie_break_ceilings", status_quo_ceilings, False),
+                 Stage("tie_break_unique", unique_package, False)]
     return main
 
 
@@ -92,6 +94,31 @@ def status_quo_ceilings(model: Model) -> Lin:
     deployments = Lin(dict.fromkeys(model.variables.get("temporary_deployment", {}).values(),
                                     1.0))
     return _distance(model, "ceilings", with_figure) + free + deployments
+
+
+# the figures a package consists of: what the last tie-break makes unique
+PACKAGE_FAMILIES = ("national_ceiling", "holdings", "reduction", "territorial_ceiling",
+                    "territorial_subceiling", "temporary_deployment", "equipment")
+
+
+def generic_weight(name: str) -> float:
+    """A fixed weight in [1, 2) for a variable, from its name alone (SHA-256): the same for
+    the same variable in every build, whatever the order variables were declared in."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return 1.0 + int.from_bytes(digest[:6], "big") / 2.0**48
+
+
+def unique_package(model: Model) -> Lin:
+    """Σ g_v · v over the package's figures, g_v = ``generic_weight`` of v's name: among
+    packages equally good in every earlier stage, one fixed choice. A linear function in
+    general position has a single minimiser over the (bounded) set of optimal packages, so the
+    answer does not depend on where the solver started (a warm start after another variant, or
+    a fresh build) — only on the scenario."""
+    terms = {}
+    for family in PACKAGE_FAMILIES:
+        for col in model.variables.get(family, {}).values():
+            terms[col] = generic_weight(model.col_names[col])
+    return Lin(terms)
 
 
 def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:

@@ -43,7 +43,7 @@ def test_solve_writes_every_table_and_a_summary(tmp_path, capsys):
     assert summary["check"]["ok"] is True
     assert summary["build_seconds"] >= 0 and summary["solve_seconds"] >= 0
     assert [s["name"] for s in summary["stages"]] == ["weighted", "tie_break_holdings",
-                                                      "tie_break_ceilings"]
+                                                      "tie_break_ceilings", "tie_break_unique"]
     constraints = pd.read_csv(out / "constraints.csv")
     assert list(constraints.columns[:11]) == ["name", "family", "owner", "kind", "label", "lhs",
                                               "sense", "rhs", "slack", "shadow_price", "binding"]

@@ -98,8 +98,8 @@ def lexicographic_minimum(cm: CompiledModel, objectives: Sequence[Objective]) ->
                     add_limit(cm, holds[-1], expr, "<=", value + tau * max(1.0, abs(value)),
                               f"hold stage {i}'s optimum")
         finally:
-            for face in faces:
-                face.release(cm.model)
+            for face in reversed(faces):
+                face.release(cm.engine)
             for tag in holds:
                 cm.free_limit(tag)
         if outcome is None:

@@ -88,6 +88,8 @@ class Model:
     params: ParamSet = field(default_factory=ParamSet)
     recorder: Recorder = field(default_factory=Recorder)
     theta: list[float] = field(default_factory=list)
+    theta_version: int = 0  # counts changes of theta
+    theta_touched: frozenset[int] = frozenset()  # slots the last change of theta touched
     variables: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)
     col_names: list[str] = field(default_factory=list)
     col_keys: list[VarKey] = field(default_factory=list)

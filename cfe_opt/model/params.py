@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,6 +218,33 @@ def evaluate(x: Any, theta: Sequence[float], memo: dict[int, float] | None = Non
     if memo is not None:
         memo[id(x)] = value
     return value
+
+
+def compile_num(x: Any) -> Callable[[Sequence[float]], float]:
+    """``x`` as a function of the parameter values: the same arithmetic as ``evaluate``, as
+    nested closures (several times faster when evaluated for many variants)."""
+    if not isinstance(x, Num):
+        value = float(x)
+        return lambda theta: value
+    if x.op == "slot":
+        slot = x.args[0]
+        return lambda theta: theta[slot]
+    if x.op == "neg":
+        inner = compile_num(x.args[0])
+        return lambda theta: -inner(theta)
+    if x.op == "abs":
+        inner = compile_num(x.args[0])
+        return lambda theta: abs(inner(theta))
+    a, b = x.args
+    op = _OPS[x.op]
+    if not isinstance(a, Num):
+        fb, ca = compile_num(b), float(a)
+        return lambda theta: op(ca, fb(theta))
+    if not isinstance(b, Num):
+        fa, cb = compile_num(a), float(b)
+        return lambda theta: op(fa(theta), cb)
+    fa, fb = compile_num(a), compile_num(b)
+    return lambda theta: op(fa(theta), fb(theta))
 
 
 def holds(guard: Guard, theta: Sequence[float], memo: dict[int, float] | None = None) -> bool:

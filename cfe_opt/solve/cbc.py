@@ -147,6 +147,19 @@ class CbcEngine:
         m.changed_entries.clear()
         m.changed_cols.clear()
         m.changed_rows.clear()
+        self.col_lower, self.col_upper = np.asarray(m.col_lower), np.asarray(m.col_upper)
+        self.row_lower, self.row_upper = np.asarray(m.row_lower), np.asarray(m.row_upper)
+
+    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
+                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        """Move bounds for the length of a run: here in the model itself, which every solve
+        exports (the same call with the old bounds undoes it)."""
+        m = self.model
+        for j, low, up in zip(cols, col_lower, col_upper, strict=True):
+            m.col_lower[j], m.col_upper[j] = float(low), float(up)
+        for i, low, up in zip(rows, row_lower, row_upper, strict=True):
+            m.row_lower[i], m.row_upper[i] = float(low), float(up)
+        self.sync()
 
     def solve(self, cost: np.ndarray, maximise: bool = False, presolve: bool = True,
               time_limit: float | None = None, cold: bool = False,

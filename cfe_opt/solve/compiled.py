@@ -26,11 +26,11 @@ from pydantic import TypeAdapter, ValidationError
 from cfe_opt.model.build import build_model
 from cfe_opt.model.core import Model, Row, RowInfo, Sense, _name, sense_bounds
 from cfe_opt.model.linear import Lin
-from cfe_opt.model.params import evaluate, holds, recording
+from cfe_opt.model.params import compile_num, holds, recording
 from cfe_opt.objectives import ObjectiveMode
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.schema import Count, NonNegativeNumber, Number, PositiveNumber
-from cfe_opt.solve.stages import dense_cost, run
+from cfe_opt.solve.stages import StagePlan, dense_cost, plan, run
 from cfe_opt.solve.status import SolverName, SolveRun, SolveStatus
 
 _VALIDATORS = {"count": TypeAdapter(Count), "number": TypeAdapter(Number),
@@ -84,13 +84,18 @@ class CompiledModel:
         self._guards_by_slot: dict[int, list[Any]] = defaultdict(list)
         self._indexed = (0, 0, 0)  # tracked rhs, tracked coefficients, guards indexed so far
         self._limit_entries: dict[int, dict[int, int]] = {}  # analysis row → {col: entry}
+        self._plans: dict[str, StagePlan] = {}  # each objective mode's stages, built once
 
     # ---- solving ------------------------------------------------------------------------------
     def solve(self, mode: ObjectiveMode = "weighted", time_limit: float | None = None,
               ranging: bool = False) -> SolveRun:
         """The objective mode's stages, from the previous basis."""
         with recording(self.model.recorder):
-            out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging)
+            steps = self._plans.get(mode)
+            if steps is None:
+                steps = self._plans[mode] = plan(self.model, mode)
+            out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
+                      steps=steps)
         out.solver_version = solver_version(self.solver)
         return out
 
@@ -182,14 +187,15 @@ class CompiledModel:
                                           "branch of the model or of its validation")
         touched = now | self.changed
         model.theta = theta
-        memo = {}
+        model.theta_version += 1
+        model.theta_touched = frozenset(touched)
         seen: set[tuple[str, int]] = set()
         for slot in touched:
-            for kind, where, num in self._by_slot.get(slot, ()):
+            for kind, where, fn in self._by_slot.get(slot, ()):
                 if (kind, where) in seen:
                     continue
                 seen.add((kind, where))
-                value = evaluate(num, theta, memo)
+                value = fn(theta)
                 if kind == "rhs":
                     row = model.row_list[where]
                     row.rhs = value
@@ -206,11 +212,13 @@ class CompiledModel:
         model = self.model
         n_rhs, n_coef, n_guard = self._indexed
         for i, num in model.tracked_rhs[n_rhs:]:
+            fn = compile_num(num)
             for slot in num.deps:
-                self._by_slot[slot].append(("rhs", i, num))
+                self._by_slot[slot].append(("rhs", i, fn))
         for e, num in model.tracked_coef[n_coef:]:
+            fn = compile_num(num)
             for slot in num.deps:
-                self._by_slot[slot].append(("coef", e, num))
+                self._by_slot[slot].append(("coef", e, fn))
         for guard in model.recorder.guards[n_guard:]:
             deps = set()
             for side in (guard.left, guard.right):

@@ -102,6 +102,7 @@ class HighsEngine:
         self.rows = 0
         self.entries = 0
         self.cost = np.zeros(0)
+        self.col_lower = self.col_upper = self.row_lower = self.row_upper = np.zeros(0)
         self._options: dict[str, object] = {}
         self.model_status: object = None
         self.x: np.ndarray | None = None
@@ -116,12 +117,33 @@ class HighsEngine:
         m, h = self.model, self.h
         c0, r0, e0 = self.cols, self.rows, self.entries
         c1, r1, e1 = m.num_cols, m.num_rows, len(m.entry_value)
-        if e1 > e0:
-            erow, ecol = _i32(m.entry_row[e0:e1]), _i32(m.entry_col[e0:e1])
-            evalue = _f64(m.entry_value[e0:e1])
-        else:
-            erow = ecol = _i32([])
-            evalue = _f64([])
+        if (c0, r0, e0) == (c1, r1, e1) and not (m.changed_entries or m.changed_cols
+                                                 or m.changed_rows):
+            return
+        if e1 > e0 or c1 > c0 or r1 > r0:
+            self._grow(c0, c1, r0, r1, e0, e1)
+        for e in (e for e in m.changed_entries if e < e0):
+            h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e])
+        cols = [j for j in m.changed_cols if j < c0]
+        if cols:
+            h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
+                               _f64([m.col_upper[j] for j in cols]))
+        rows_changed = [i for i in m.changed_rows if i < r0]
+        if rows_changed:
+            h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
+                               _f64([m.row_lower[i] for i in rows_changed]),
+                               _f64([m.row_upper[i] for i in rows_changed]))
+        self._mirror_bounds(c0, c1, cols, r0, r1, rows_changed)
+        m.changed_entries.clear()
+        m.changed_cols.clear()
+        m.changed_rows.clear()
+        self.cols, self.rows, self.entries = c1, r1, e1
+
+    def _grow(self, c0: int, c1: int, r0: int, r1: int, e0: int, e1: int) -> None:
+        """New columns (with their entries in existing rows), new rows, new entries."""
+        m, h = self.model, self.h
+        erow, ecol = _i32(m.entry_row[e0:e1]), _i32(m.entry_col[e0:e1])
+        evalue = _f64(m.entry_value[e0:e1])
         old_rows = erow < r0
         if c1 > c0:
             pick = old_rows & (ecol >= c0)
@@ -144,21 +166,31 @@ class HighsEngine:
                       len(values), starts, cols, values)
         for k in np.flatnonzero(old_rows & (ecol < c0)):  # a new entry in an old row and column
             h.changeCoeff(int(erow[k]), int(ecol[k]), float(evalue[k]))
-        for e in (e for e in m.changed_entries if e < e0):
-            h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e])
-        cols = [j for j in m.changed_cols if j < c0]
-        if cols:
-            h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
-                               _f64([m.col_upper[j] for j in cols]))
-        rows_changed = [i for i in m.changed_rows if i < r0]
-        if rows_changed:
-            h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
-                               _f64([m.row_lower[i] for i in rows_changed]),
-                               _f64([m.row_upper[i] for i in rows_changed]))
-        m.changed_entries.clear()
-        m.changed_cols.clear()
-        m.changed_rows.clear()
-        self.cols, self.rows, self.entries = c1, r1, e1
+
+    def _mirror_bounds(self, c0: int, c1: int, cols: list[int], r0: int, r1: int,
+                       rows: list[int]) -> None:
+        """Keep numpy copies of the model's bounds (what HiGHS holds outside a run)."""
+        m = self.model
+        if c1 > c0:
+            self.col_lower = np.concatenate([self.col_lower, _f64(m.col_lower[c0:c1])])
+            self.col_upper = np.concatenate([self.col_upper, _f64(m.col_upper[c0:c1])])
+        for j in cols:
+            self.col_lower[j], self.col_upper[j] = m.col_lower[j], m.col_upper[j]
+        if r1 > r0:
+            self.row_lower = np.concatenate([self.row_lower, _f64(m.row_lower[r0:r1])])
+            self.row_upper = np.concatenate([self.row_upper, _f64(m.row_upper[r0:r1])])
+        for i in rows:
+            self.row_lower[i], self.row_upper[i] = m.row_lower[i], m.row_upper[i]
+
+    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
+                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        """Move bounds in HiGHS only, for the length of a run (the model keeps its own): the
+        optimal faces of earlier stages. The same call with the old bounds undoes it."""
+        self.sync()
+        if len(cols):
+            self.h.changeColsBounds(len(cols), cols.astype(np.int32), col_lower, col_upper)
+        if len(rows):
+            self.h.changeRowsBounds(len(rows), rows.astype(np.int32), row_lower, row_upper)
 
     def _option(self, name: str, value: object) -> None:
         if self._options.get(name) != value:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin
+from cfe_opt.model.params import Num, compile_num
 from cfe_opt.objectives import ObjectiveMode, Stage, stages
 from cfe_opt.solve.status import SolveRun, SolveStatus, StageResult
 
@@ -37,20 +38,47 @@ def dense_cost(model: Model, expr: Lin) -> np.ndarray:
     return cost
 
 
+class CostVector:
+    """An objective expression as arrays, its tracked coefficients re-evaluated when the
+    model's numbers change (so a study variant's weights and scales take effect without
+    rebuilding the expression)."""
+
+    def __init__(self, model: Model, expr: Lin) -> None:
+        self.cols = np.fromiter(expr.terms, dtype=np.int64, count=len(expr.terms))
+        coefs = list(expr.terms.values())
+        self.values = np.array([model.number(c) for c in coefs], dtype=np.float64)
+        self.tracked = [(k, c.deps, compile_num(c)) for k, c in enumerate(coefs)
+                        if isinstance(c, Num)]
+        self.version = model.theta_version
+
+    def vector(self, model: Model, memo: dict[int, float] | None = None) -> np.ndarray:
+        if self.version != model.theta_version:
+            # one change since the last evaluation: only what it touched; else everything
+            touched = model.theta_touched if self.version == model.theta_version - 1 else None
+            theta = model.theta
+            for k, deps, fn in self.tracked:
+                if touched is None or not deps.isdisjoint(touched):
+                    self.values[k] = fn(theta)
+            self.version = model.theta_version
+        cost = np.zeros(model.num_cols)
+        cost[self.cols] = self.values
+        return cost
+
+
 @dataclass
 class Face:
-    """The bounds one stage's optimal face fixed, with what they were, so they can be undone."""
+    """The bounds one stage's optimal face fixed in the engine, with what they were."""
 
-    cols: list[tuple[int, float, float]] = field(default_factory=list)
-    rows: list[tuple[int, float, float]] = field(default_factory=list)
+    cols: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    rows: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
 
-    def release(self, model: Model) -> None:
-        for j, low, up in reversed(self.cols):
-            model.set_col_bounds(j, low, up)
-        for i, low, up in reversed(self.rows):
-            model.set_row_bounds(i, low, up)
-        self.cols.clear()
-        self.rows.clear()
+    def release(self, engine: Any) -> None:
+        engine.set_bounds(self.cols, self.col_lower, self.col_upper, self.rows,
+                          self.row_lower, self.row_upper)
 
 
 def keep_to_optimal_face(model: Model, engine: Any) -> Face:
@@ -58,37 +86,31 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
 
     For an optimal dual, the optimal solutions are the feasible points complementary to it: a
     column with a non-zero reduced cost stays at its bound, and a row with a non-zero dual stays
-    tight. Only what the current solution already satisfies is fixed, so it stays feasible.
+    tight. Only what the current solution already satisfies is fixed, so it stays feasible. The
+    bounds move in the engine only (``Face.release`` puts them back); the model is unchanged.
     """
-    face = Face()
+    empty = np.zeros(0, dtype=np.int64)
     x, d = engine.x, engine.col_dual
     activity, pi = engine.activity, engine.row_dual
     if x is None or d is None or pi is None:
-        return face
-    low, up = np.asarray(model.col_lower), np.asarray(model.col_upper)
+        return Face(empty, np.zeros(0), np.zeros(0), empty, np.zeros(0), np.zeros(0))
+    engine.sync()
+    low, up = engine.col_lower, engine.col_upper
     with np.errstate(invalid="ignore"):
         at_low = (d > FACE_TOL) & np.isfinite(low) & (np.abs(x - low) <= FACE_AT) & (low < up)
         at_up = (d < -FACE_TOL) & np.isfinite(up) & (np.abs(x - up) <= FACE_AT) & (low < up)
-    for j in np.flatnonzero(at_low):
-        face.cols.append((int(j), float(low[j]), float(up[j])))
-        model.set_col_bounds(int(j), float(low[j]), float(low[j]))
-    for j in np.flatnonzero(at_up):
-        face.cols.append((int(j), float(low[j]), float(up[j])))
-        model.set_col_bounds(int(j), float(up[j]), float(up[j]))
-    rlow, rup = np.asarray(model.row_lower), np.asarray(model.row_upper)
-    n = len(activity)
-    rlow, rup = rlow[:n], rup[:n]
+    cols = np.flatnonzero(at_low | at_up)
+    fixed = np.where(at_low[cols], low[cols], up[cols])
+    rlow, rup = engine.row_lower, engine.row_upper
     with np.errstate(invalid="ignore"):
         near_low = np.abs(activity - rlow) <= FACE_AT * np.maximum(1.0, np.abs(rlow))
         near_up = np.abs(activity - rup) <= FACE_AT * np.maximum(1.0, np.abs(rup))
         tight_low = (pi > FACE_TOL) & np.isfinite(rlow) & near_low & (rlow < rup)
         tight_up = (pi < -FACE_TOL) & np.isfinite(rup) & near_up & (rlow < rup)
-    for i in np.flatnonzero(tight_low):
-        face.rows.append((int(i), float(rlow[i]), float(rup[i])))
-        model.set_row_bounds(int(i), float(rlow[i]), float(rlow[i]))
-    for i in np.flatnonzero(tight_up):
-        face.rows.append((int(i), float(rlow[i]), float(rup[i])))
-        model.set_row_bounds(int(i), float(rup[i]), float(rup[i]))
+    rows = np.flatnonzero(tight_low | tight_up)
+    tight = np.where(tight_low[rows], rlow[rows], rup[rows])
+    face = Face(cols, low[cols], up[cols], rows, rlow[rows], rup[rows])
+    engine.set_bounds(cols, fixed, fixed, rows, tight, tight)
     return face
 
 
@@ -113,10 +135,12 @@ def free_hold(model: Model, row: int) -> None:
 
 @dataclass
 class StagePlan:
-    """A mode's stages with their objective expressions and hold rows (built once)."""
+    """A mode's stages with their objectives (as cost vectors) and hold rows, built once and
+    reused by every run of that mode on the same model."""
 
     stages: list[Stage]
     objectives: list[Lin]
+    costs: list[CostVector]
     holds: list[int]
 
 
@@ -125,7 +149,7 @@ def plan(model: Model, mode: ObjectiveMode) -> StagePlan:
     objectives = [stage.build(model) for stage in chosen]
     holds = [hold_row(model, f"{mode}.{stage.name}", expr, f"hold the {stage.name} optimum")
              for stage, expr in zip(chosen[:-1], objectives, strict=False)]
-    return StagePlan(chosen, objectives, holds)
+    return StagePlan(chosen, objectives, [CostVector(model, e) for e in objectives], holds)
 
 
 def solve_stage(engine: Any, cost: np.ndarray, time_limit: float | None,
@@ -155,7 +179,8 @@ def _recoverable(engine: Any) -> bool:
 
 
 def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
-        time_limit: float | None = None, ranging: bool = False) -> SolveRun:
+        time_limit: float | None = None, ranging: bool = False,
+        steps: StagePlan | None = None) -> SolveRun:
     """Solve the model stage by stage; stop at the first stage that is not optimal.
 
     The defining (first main) stage gives the reported objective and the shadow prices (row
@@ -164,23 +189,24 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     """
     from cfe_opt.solve.status import SOLVERS
 
-    steps = plan(model, mode)
+    steps = steps or plan(model, mode)
+    memo: dict[int, float] = {}
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[engine.name].name)
     held: list[tuple[int, float]] = []
     faces: list[Face] = []
     rung = 0
     start_all = time.perf_counter()
     try:
-        for i, (stage, expr) in enumerate(zip(steps.stages, steps.objectives, strict=True)):
-            cost = dense_cost(model, expr)
+        for i, (stage, objective) in enumerate(zip(steps.stages, steps.costs, strict=True)):
+            cost = objective.vector(model, memo)
             out.cost = cost
             start = time.perf_counter()
             status = solve_stage(engine, cost, time_limit, retry_presolve=bool(held))
             if status is SolveStatus.INFEASIBLE and faces:
                 # the earlier optima were held too exactly for the solver: release the faces
                 # (the hold rows remain), then loosen the holds rung by rung
-                for face in faces:
-                    face.release(model)
+                for face in reversed(faces):
+                    face.release(engine)
                 faces.clear()
                 status = solve_stage(engine, cost, time_limit, retry_presolve=True)
             while status is SolveStatus.INFEASIBLE and held and rung < len(HOLD_LADDER) - 1:
@@ -212,8 +238,8 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             out.x = engine.x.copy()
             out.activity = engine.activity.copy()
     finally:
-        for face in faces:
-            face.release(model)
+        for face in reversed(faces):
+            face.release(engine)
         for row, _ in held:
             free_hold(model, row)
     out.solve_seconds = time.perf_counter() - start_all
