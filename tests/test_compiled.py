@@ -116,7 +116,7 @@ def test_stages_through_pulp_highs_agree(name):
     steps = cm._plans["weighted"]
     m = cm.model
     for k, cost in enumerate(steps.costs):
-        for j in range(k):
+        for j in range(k):  # the holds, in the model that is exported
             value = out.stages[j].objective
             m.set_row_bounds(steps.holds[j], -math.inf, value + 1e-9 * max(1.0, abs(value)))
         problem, _, _ = to_pulp(m, cost.vector(m))

@@ -161,9 +161,17 @@ class CbcEngine:
             m.row_lower[i], m.row_upper[i] = float(low), float(up)
         self.sync()
 
+    def solve_prepared(self, prepared: tuple[np.ndarray, float, float], presolve: bool = True,
+                       time_limit: float | None = None, cold: bool = False,
+                       options: dict[str, object] | None = None,
+                       duals: bool = True) -> SolveStatus:
+        """As ``solve``, for a cost vector prepared by ``highs.prepare_cost``."""
+        cost, scale, _ = prepared
+        return self.solve(cost * scale, time_limit=time_limit)
+
     def solve(self, cost: np.ndarray, maximise: bool = False, presolve: bool = True,
               time_limit: float | None = None, cold: bool = False,
-              options: dict[str, object] | None = None) -> SolveStatus:
+              options: dict[str, object] | None = None, duals: bool = True) -> SolveStatus:
         self.sync()
         problem, variables, constraints = to_pulp(self.model, -cost if maximise else cost)
         result = problem.solve(make_cbc(self.model.integer, time_limit))

@@ -85,18 +85,19 @@ class CompiledModel:
         self._indexed = (0, 0, 0)  # tracked rhs, tracked coefficients, guards indexed so far
         self._limit_entries: dict[int, dict[int, int]] = {}  # analysis row → {col: entry}
         self._plans: dict[str, StagePlan] = {}  # each objective mode's stages, built once
+        self.solver_version = solver_version(solver)
 
     # ---- solving ------------------------------------------------------------------------------
     def solve(self, mode: ObjectiveMode = "weighted", time_limit: float | None = None,
               ranging: bool = False) -> SolveRun:
         """The objective mode's stages, from the previous basis."""
-        with recording(self.model.recorder):
-            steps = self._plans.get(mode)
-            if steps is None:
+        steps = self._plans.get(mode)
+        if steps is None:
+            with recording(self.model.recorder):
                 steps = self._plans[mode] = plan(self.model, mode)
-            out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
-                      steps=steps)
-        out.solver_version = solver_version(self.solver)
+        out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
+                  steps=steps)
+        out.solver_version = self.solver_version
         return out
 
     def minimise(self, expr: Lin, maximise: bool = False, presolve: bool = True

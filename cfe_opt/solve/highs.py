@@ -74,6 +74,21 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def prepare_cost(cost: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """A cost vector as HiGHS should get it: scaled so the largest |cost| is 1, with the dual
+    feasibility tolerance set below the smallest (HiGHS's is absolute, 10⁻⁷: a weight of 0.001
+    on a target of 13,300, 7.5·10⁻⁸ a unit, would otherwise count as no cost at all).
+    Returns (scaled costs, the scale, the tolerance)."""
+    size = np.abs(cost)
+    nonzero = size[size > 0]
+    if not len(nonzero):
+        return cost, 1.0, DUAL_TOLERANCE
+    scale = float(nonzero.max())
+    smallest = float(nonzero.min()) / scale
+    tolerance = float(min(DUAL_TOLERANCE, max(MIN_TOLERANCE, 1e-3 * smallest)))
+    return (cost / scale if scale != 1.0 else cost.copy()), scale, tolerance
+
+
 def _option_value(h: highspy.Highs, name: str) -> object:
     value = h.getOptionValue(name)
     return value[1] if isinstance(value, tuple) else value
@@ -200,29 +215,30 @@ class HighsEngine:
     # ---- solving ----------------------------------------------------------------------------
     def solve(self, cost: np.ndarray, maximise: bool = False, presolve: bool = True,
               time_limit: float | None = None, cold: bool = False,
-              options: dict[str, object] | None = None) -> SolveStatus:
+              options: dict[str, object] | None = None, duals: bool = True) -> SolveStatus:
         """Minimise (maximise) ``cost · x`` over the model as it stands."""
+        return self.solve_prepared(prepare_cost(-cost if maximise else cost), presolve,
+                                   time_limit, cold, options, duals)
+
+    def solve_prepared(self, prepared: tuple[np.ndarray, float, float], presolve: bool = True,
+                       time_limit: float | None = None, cold: bool = False,
+                       options: dict[str, object] | None = None,
+                       duals: bool = True) -> SolveStatus:
+        """Minimise a cost vector given as ``prepare_cost`` gives it (scaled, scale, the dual
+        tolerance); without ``duals`` the duals are not read back (a last stage)."""
         self.sync()
         h = self.h
-        wanted = -cost if maximise else cost
-        # HiGHS's dual feasibility tolerance is absolute: scale the costs so the largest is 1,
-        # and tighten the tolerance below the smallest, or a tiny weight/scale would be
-        # treated as no cost at all (a weight of 0.001 on a target of 13,300: 7.5e-8)
-        nonzero = np.abs(wanted[wanted != 0])
-        scale = float(nonzero.max()) if len(nonzero) else 1.0
-        if scale != 1.0:
-            wanted = wanted / scale
-        smallest = float(nonzero.min()) / scale if len(nonzero) else 1.0
-        self._option("dual_feasibility_tolerance",
-                     float(min(DUAL_TOLERANCE, max(MIN_TOLERANCE, 1e-3 * smallest))))
+        wanted, scale, tolerance = prepared
+        self._option("dual_feasibility_tolerance", tolerance)
         changed = np.flatnonzero(wanted != self.cost)
         if len(changed):
             h.changeColsCost(len(changed), changed.astype(np.int32), wanted[changed])
-            self.cost = wanted.copy()
+            self.cost = wanted
         self._option("presolve", "choose" if presolve else "off")
         self._option("time_limit", float(time_limit) if time_limit else INF)
-        for name, value in (options or {}).items():
-            self._option(name, value)
+        if options:
+            for name, value in options.items():
+                self._option(name, value)
         if cold:
             h.clearSolver()
         h.run()
@@ -233,7 +249,7 @@ class HighsEngine:
             solution = h.getSolution()
             self.x = np.array(solution.col_value, dtype=np.float64)
             self.activity = np.array(solution.row_value, dtype=np.float64)
-            if solution.dual_valid and not self.model.integer:
+            if duals and solution.dual_valid and not self.model.integer:
                 self.row_dual = np.array(solution.row_dual, dtype=np.float64) * scale
                 self.col_dual = np.array(solution.col_dual, dtype=np.float64) * scale
         return status

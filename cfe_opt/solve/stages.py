@@ -41,7 +41,7 @@ def dense_cost(model: Model, expr: Lin) -> np.ndarray:
 class CostVector:
     """An objective expression as arrays, its tracked coefficients re-evaluated when the
     model's numbers change (so a study variant's weights and scales take effect without
-    rebuilding the expression)."""
+    rebuilding the expression), kept as the engine wants it (``prepare_cost``)."""
 
     def __init__(self, model: Model, expr: Lin) -> None:
         self.cols = np.fromiter(expr.terms, dtype=np.int64, count=len(expr.terms))
@@ -50,19 +50,44 @@ class CostVector:
         self.tracked = [(k, c.deps, compile_num(c)) for k, c in enumerate(coefs)
                         if isinstance(c, Num)]
         self.version = model.theta_version
+        self._prepared: tuple[np.ndarray, float, float] | None = None
+        self._cost: np.ndarray | None = None
 
-    def vector(self, model: Model, memo: dict[int, float] | None = None) -> np.ndarray:
+    def _refresh(self, model: Model) -> None:
         if self.version != model.theta_version:
             # one change since the last evaluation: only what it touched; else everything
             touched = model.theta_touched if self.version == model.theta_version - 1 else None
             theta = model.theta
+            changed = False
             for k, deps, fn in self.tracked:
                 if touched is None or not deps.isdisjoint(touched):
-                    self.values[k] = fn(theta)
+                    value = fn(theta)
+                    if value != self.values[k]:
+                        self.values[k] = value
+                        changed = True
             self.version = model.theta_version
-        cost = np.zeros(model.num_cols)
-        cost[self.cols] = self.values
-        return cost
+            if changed:
+                self._prepared = self._cost = None
+        if self._cost is not None and len(self._cost) != model.num_cols:
+            self._prepared = self._cost = None
+
+    def vector(self, model: Model, memo: dict[int, float] | None = None) -> np.ndarray:
+        """The costs over every column (current numbers)."""
+        self._refresh(model)
+        if self._cost is None:
+            cost = np.zeros(model.num_cols)
+            cost[self.cols] = self.values
+            self._cost = cost
+        return self._cost
+
+    def prepared(self, model: Model) -> tuple[np.ndarray, float, float]:
+        """The costs scaled for the engine, with their scale and dual tolerance."""
+        from cfe_opt.solve.highs import prepare_cost
+
+        cost = self.vector(model)
+        if self._prepared is None:
+            self._prepared = prepare_cost(cost)
+        return self._prepared
 
 
 @dataclass
@@ -89,29 +114,33 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     tight. Only what the current solution already satisfies is fixed, so it stays feasible. The
     bounds move in the engine only (``Face.release`` puts them back); the model is unchanged.
     """
-    empty = np.zeros(0, dtype=np.int64)
     x, d = engine.x, engine.col_dual
     activity, pi = engine.activity, engine.row_dual
     if x is None or d is None or pi is None:
-        return Face(empty, np.zeros(0), np.zeros(0), empty, np.zeros(0), np.zeros(0))
+        return Face(_NONE, _EMPTY, _EMPTY, _NONE, _EMPTY, _EMPTY)
     engine.sync()
     low, up = engine.col_lower, engine.col_upper
-    with np.errstate(invalid="ignore"):
-        at_low = (d > FACE_TOL) & np.isfinite(low) & (np.abs(x - low) <= FACE_AT) & (low < up)
-        at_up = (d < -FACE_TOL) & np.isfinite(up) & (np.abs(x - up) <= FACE_AT) & (low < up)
+    # (no NaN can arise: x and the activities are finite, infinite bounds give ±inf)
+    free = low < up
+    at_low = (d > FACE_TOL) & (np.abs(x - low) <= FACE_AT) & free
+    at_up = (d < -FACE_TOL) & (np.abs(x - up) <= FACE_AT) & free
     cols = np.flatnonzero(at_low | at_up)
     fixed = np.where(at_low[cols], low[cols], up[cols])
     rlow, rup = engine.row_lower, engine.row_upper
-    with np.errstate(invalid="ignore"):
-        near_low = np.abs(activity - rlow) <= FACE_AT * np.maximum(1.0, np.abs(rlow))
-        near_up = np.abs(activity - rup) <= FACE_AT * np.maximum(1.0, np.abs(rup))
-        tight_low = (pi > FACE_TOL) & np.isfinite(rlow) & near_low & (rlow < rup)
-        tight_up = (pi < -FACE_TOL) & np.isfinite(rup) & near_up & (rlow < rup)
+    ranged = rlow < rup
+    tight_low = (pi > FACE_TOL) & _near(activity, rlow) & ranged
+    tight_up = (pi < -FACE_TOL) & _near(activity, rup) & ranged
     rows = np.flatnonzero(tight_low | tight_up)
     tight = np.where(tight_low[rows], rlow[rows], rup[rows])
     face = Face(cols, low[cols], up[cols], rows, rlow[rows], rup[rows])
     engine.set_bounds(cols, fixed, fixed, rows, tight, tight)
     return face
+
+
+def _near(activity: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Which rows are at this bound (relative tolerance FACE_AT; an infinite bound never)."""
+    return (np.abs(activity - bound) <= FACE_AT * np.maximum(1.0, np.abs(bound))) & (
+        np.isfinite(bound))
 
 
 def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:
@@ -125,12 +154,19 @@ def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:
     return row.index
 
 
-def set_hold(model: Model, row: int, value: float, tau: float) -> None:
-    model.set_row_bounds(row, -math.inf, value + tau * max(abs(value), 1.0))
+def set_hold(engine: Any, row: int, value: float, tau: float) -> None:
+    """Hold a stage's optimum: its hold row ≤ z* + τ·max(|z*|, 1), in the engine only."""
+    engine.set_bounds(_NONE, _EMPTY, _EMPTY, np.array([row]), np.array([-math.inf]),
+                      np.array([value + tau * max(abs(value), 1.0)]))
 
 
-def free_hold(model: Model, row: int) -> None:
-    model.set_row_bounds(row, -math.inf, math.inf)
+def free_hold(engine: Any, row: int) -> None:
+    engine.set_bounds(_NONE, _EMPTY, _EMPTY, np.array([row]), np.array([-math.inf]),
+                      np.array([math.inf]))
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+_EMPTY = np.zeros(0)
 
 
 @dataclass
@@ -152,18 +188,19 @@ def plan(model: Model, mode: ObjectiveMode) -> StagePlan:
     return StagePlan(chosen, objectives, [CostVector(model, e) for e in objectives], holds)
 
 
-def solve_stage(engine: Any, cost: np.ndarray, time_limit: float | None,
-                retry_presolve: bool) -> SolveStatus:
+def solve_stage(engine: Any, cost: tuple[np.ndarray, float, float], time_limit: float | None,
+                retry_presolve: bool, duals: bool = True) -> SolveStatus:
     """One solve, retried the ways HiGHS can recover: without presolve (when asked, or when it
     stopped without an answer), and from scratch (a basis left by an earlier solve can stall)."""
-    status = engine.solve(cost, time_limit=time_limit)
+    status = engine.solve_prepared(cost, time_limit=time_limit, duals=duals)
     if engine.name != "highs":
         return status
     if status is SolveStatus.INFEASIBLE and retry_presolve:
-        status = engine.solve(cost, presolve=False, time_limit=time_limit)
+        status = engine.solve_prepared(cost, presolve=False, time_limit=time_limit, duals=duals)
     if status in (SolveStatus.NOT_SOLVED, SolveStatus.ERROR) and _recoverable(engine):
         for presolve in (True, False):
-            status = engine.solve(cost, presolve=presolve, time_limit=time_limit, cold=True)
+            status = engine.solve_prepared(cost, presolve=presolve, time_limit=time_limit,
+                                           cold=True, duals=duals)
             if status not in (SolveStatus.NOT_SOLVED, SolveStatus.ERROR):
                 break
     return status
@@ -190,30 +227,36 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     from cfe_opt.solve.status import SOLVERS
 
     steps = steps or plan(model, mode)
-    memo: dict[int, float] = {}
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[engine.name].name)
     held: list[tuple[int, float]] = []
     faces: list[Face] = []
     rung = 0
     start_all = time.perf_counter()
     try:
+        last = len(steps.stages) - 1
         for i, (stage, objective) in enumerate(zip(steps.stages, steps.costs, strict=True)):
-            cost = objective.vector(model, memo)
+            cost = objective.vector(model)
+            prepared = objective.prepared(model)
+            # duals: for the next stage's face, and the defining stage's shadow prices
+            duals = i < last or (stage.main and out.objective is None)
             out.cost = cost
             start = time.perf_counter()
-            status = solve_stage(engine, cost, time_limit, retry_presolve=bool(held))
+            status = solve_stage(engine, prepared, time_limit, retry_presolve=bool(held),
+                                 duals=duals)
             if status is SolveStatus.INFEASIBLE and faces:
                 # the earlier optima were held too exactly for the solver: release the faces
                 # (the hold rows remain), then loosen the holds rung by rung
                 for face in reversed(faces):
                     face.release(engine)
                 faces.clear()
-                status = solve_stage(engine, cost, time_limit, retry_presolve=True)
+                status = solve_stage(engine, prepared, time_limit, retry_presolve=True,
+                                     duals=duals)
             while status is SolveStatus.INFEASIBLE and held and rung < len(HOLD_LADDER) - 1:
                 rung += 1
                 for row, value in held:
-                    set_hold(model, row, value, HOLD_LADDER[rung])
-                status = solve_stage(engine, cost, time_limit, retry_presolve=True)
+                    set_hold(engine, row, value, HOLD_LADDER[rung])
+                status = solve_stage(engine, prepared, time_limit, retry_presolve=True,
+                                     duals=duals)
             seconds = time.perf_counter() - start
             value = float(cost @ engine.x) if status is SolveStatus.OPTIMAL else None
             out.stages.append(StageResult(stage.name, stage.main, status, value, seconds,
@@ -231,7 +274,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             if i < len(steps.stages) - 1:
                 if trusted:
                     faces.append(keep_to_optimal_face(model, engine))
-                set_hold(model, steps.holds[i], value, HOLD_LADDER[rung])
+                set_hold(engine, steps.holds[i], value, HOLD_LADDER[rung])
                 held.append((steps.holds[i], value))
         else:
             out.status = SolveStatus.OPTIMAL
@@ -241,7 +284,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
         for face in reversed(faces):
             face.release(engine)
         for row, _ in held:
-            free_hold(model, row)
+            free_hold(engine, row)
     out.solve_seconds = time.perf_counter() - start_all
     return out
 
