@@ -2,8 +2,10 @@
 compiled model every solve goes through (``CompiledModel``)."""
 
 from cfe_opt.solve.compiled import Applied, CompiledModel, make_engine, solver_version
-from cfe_opt.solve.stages import FACE_AT, FACE_TOL, HOLD_LADDER, dense_cost, run
+from cfe_opt.solve.stages import HOLD_LADDER, dense_cost, run
 from cfe_opt.solve.status import (
+    FACE_AT,
+    FACE_TOL,
     SOLVERS,
     SolverCapabilities,
     SolverName,

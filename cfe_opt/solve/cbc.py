@@ -17,7 +17,7 @@ import numpy as np
 
 from cfe_opt.errors import SolverError
 from cfe_opt.model.core import Model
-from cfe_opt.solve.status import SOLVERS, SolveStatus
+from cfe_opt.solve.status import FACE_AT, SOLVERS, SolveStatus
 
 
 def make_cbc(integer: bool, time_limit: float | None = None) -> Any:
@@ -147,19 +147,38 @@ class CbcEngine:
         m.changed_entries.clear()
         m.changed_cols.clear()
         m.changed_rows.clear()
-        self.col_lower, self.col_upper = np.asarray(m.col_lower), np.asarray(m.col_upper)
-        self.row_lower, self.row_upper = np.asarray(m.row_lower), np.asarray(m.row_upper)
 
-    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
-                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-        """Move bounds for the length of a run: here in the model itself, which every solve
-        exports (the same call with the old bounds undoes it)."""
+
+    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Move bounds for the length of a run (columns, then rows at ``num_cols + row``): here
+        in the model itself, which every solve exports. The same call with the old bounds
+        undoes it."""
         m = self.model
-        for j, low, up in zip(cols, col_lower, col_upper, strict=True):
-            m.col_lower[j], m.col_upper[j] = float(low), float(up)
-        for i, low, up in zip(rows, row_lower, row_upper, strict=True):
-            m.row_lower[i], m.row_upper[i] = float(low), float(up)
+        n = m.num_cols
+        for k, low, up in zip(where, lower, upper, strict=True):
+            if k < n:
+                m.col_lower[k], m.col_upper[k] = float(low), float(up)
+            else:
+                m.row_lower[k - n], m.row_upper[k - n] = float(low), float(up)
         self.sync()
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        self.model.row_lower[row], self.model.row_upper[row] = lower, upper
+
+    def values_and_duals(self) -> tuple[np.ndarray, np.ndarray]:
+        return (np.concatenate((self.x, self.activity)),
+                np.concatenate((self.col_dual, self.row_dual)))
+
+    def face_bounds(self) -> tuple[np.ndarray, ...]:
+        m = self.model
+        low = np.asarray(m.col_lower + m.row_lower)
+        up = np.asarray(m.col_upper + m.row_upper)
+        near_low = np.full(len(low), FACE_AT)
+        near_up = near_low.copy()
+        near_low[m.num_cols:] *= np.maximum(1.0, np.abs(low[m.num_cols:]))
+        near_up[m.num_cols:] *= np.maximum(1.0, np.abs(up[m.num_cols:]))
+        return (low, up, np.where(np.isfinite(low), near_low, -1.0),
+                np.where(np.isfinite(up), near_up, -1.0), low < up)
 
     def solve_prepared(self, prepared: tuple[np.ndarray, float, float], presolve: bool = True,
                        time_limit: float | None = None, cold: bool = False,

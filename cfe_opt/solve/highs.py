@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 
 from cfe_opt.model.core import Model
-from cfe_opt.solve.status import SolveStatus
+from cfe_opt.solve.status import FACE_AT, SolveStatus
 
 INF = highspy.kHighsInf
 DUAL_TOLERANCE = 1e-7  # HiGHS's default
@@ -118,6 +118,8 @@ class HighsEngine:
         self.entries = 0
         self.cost = np.zeros(0)
         self.col_lower = self.col_upper = self.row_lower = self.row_upper = np.zeros(0)
+        self._face: tuple[np.ndarray, ...] | None = None
+        self._all = np.zeros(0, dtype=np.int32)  # every column index, for a full cost vector
         self._options: dict[str, object] = {}
         self.model_status: object = None
         self.x: np.ndarray | None = None
@@ -149,6 +151,7 @@ class HighsEngine:
                                _f64([m.row_lower[i] for i in rows_changed]),
                                _f64([m.row_upper[i] for i in rows_changed]))
         self._mirror_bounds(c0, c1, cols, r0, r1, rows_changed)
+        self._face = None
         m.changed_entries.clear()
         m.changed_cols.clear()
         m.changed_rows.clear()
@@ -197,15 +200,47 @@ class HighsEngine:
         for i in rows:
             self.row_lower[i], self.row_upper[i] = m.row_lower[i], m.row_upper[i]
 
-    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
-                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Move bounds in HiGHS only, for the length of a run (the model keeps its own): the
-        optimal faces of earlier stages. The same call with the old bounds undoes it."""
+        optimal faces of earlier stages. ``where`` indexes columns, then rows (``num_cols +
+        row``). The same call with the old bounds undoes it."""
+        if not len(where):
+            return
         self.sync()
-        if len(cols):
-            self.h.changeColsBounds(len(cols), cols.astype(np.int32), col_lower, col_upper)
-        if len(rows):
-            self.h.changeRowsBounds(len(rows), rows.astype(np.int32), row_lower, row_upper)
+        n = self.cols
+        split = int(np.searchsorted(where, n))
+        if split:
+            self.h.changeColsBounds(split, where[:split].astype(np.int32), lower[:split],
+                                    upper[:split])
+        if split < len(where):
+            self.h.changeRowsBounds(len(where) - split, (where[split:] - n).astype(np.int32),
+                                    lower[split:], upper[split:])
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        """One row's bounds in HiGHS only, for the length of a run (a stage's hold)."""
+        self.sync()
+        self.h.changeRowBounds(row, lower, upper)
+
+    def values_and_duals(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last solution's column values then row activities, and their duals."""
+        assert self.x is not None and self.col_dual is not None and self.row_dual is not None
+        return (np.concatenate((self.x, self.activity)),
+                np.concatenate((self.col_dual, self.row_dual)))
+
+    def face_bounds(self) -> tuple[np.ndarray, ...]:
+        """The model's bounds, columns then rows, with how close a value must be to count as
+        at each (10⁻⁷; relative for rows; never at an infinite bound), and which can move."""
+        self.sync()
+        if self._face is None:
+            low = np.concatenate((self.col_lower, self.row_lower))
+            up = np.concatenate((self.col_upper, self.row_upper))
+            near = np.full(len(low), FACE_AT)
+            near[self.cols:] = FACE_AT * np.maximum(1.0, np.abs(self.row_lower))
+            near_low = np.where(np.isfinite(low), near, -1.0)
+            near[self.cols:] = FACE_AT * np.maximum(1.0, np.abs(self.row_upper))
+            near_up = np.where(np.isfinite(up), near, -1.0)
+            self._face = (low, up, near_low, near_up, low < up)
+        return self._face
 
     def _option(self, name: str, value: object) -> None:
         if self._options.get(name) != value:
@@ -230,9 +265,10 @@ class HighsEngine:
         h = self.h
         wanted, scale, tolerance = prepared
         self._option("dual_feasibility_tolerance", tolerance)
-        changed = np.flatnonzero(wanted != self.cost)
-        if len(changed):
-            h.changeColsCost(len(changed), changed.astype(np.int32), wanted[changed])
+        if wanted is not self.cost:
+            if len(self._all) != len(wanted):
+                self._all = np.arange(len(wanted), dtype=np.int32)
+            h.changeColsCost(len(wanted), self._all, wanted)
             self.cost = wanted
         self._option("presolve", "choose" if presolve else "off")
         self._option("time_limit", float(time_limit) if time_limit else INF)

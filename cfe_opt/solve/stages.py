@@ -23,11 +23,9 @@ from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin
 from cfe_opt.model.params import Num, compile_num
 from cfe_opt.objectives import ObjectiveMode, Stage, stages
-from cfe_opt.solve.status import SolveRun, SolveStatus, StageResult
+from cfe_opt.solve.status import FACE_TOL, SolveRun, SolveStatus, StageResult
 
 HOLD_LADDER = (1e-11, 1e-9, 1e-7, 1e-5)
-FACE_TOL = 1e-9  # a reduced cost or dual this small counts as zero
-FACE_AT = 1e-7  # a value this close to its bound (or a row to its number) is at it
 
 
 def dense_cost(model: Model, expr: Lin) -> np.ndarray:
@@ -92,18 +90,15 @@ class CostVector:
 
 @dataclass
 class Face:
-    """The bounds one stage's optimal face fixed in the engine, with what they were."""
+    """The bounds one stage's optimal face fixed in the engine (columns, then rows, in one
+    index: ``num_cols + row`` for a row), with what they were."""
 
-    cols: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    rows: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
+    where: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
 
     def release(self, engine: Any) -> None:
-        engine.set_bounds(self.cols, self.col_lower, self.col_upper, self.rows,
-                          self.row_lower, self.row_upper)
+        engine.set_bounds_at(self.where, self.lower, self.upper)
 
 
 def keep_to_optimal_face(model: Model, engine: Any) -> Face:
@@ -111,36 +106,21 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
 
     For an optimal dual, the optimal solutions are the feasible points complementary to it: a
     column with a non-zero reduced cost stays at its bound, and a row with a non-zero dual stays
-    tight. Only what the current solution already satisfies is fixed, so it stays feasible. The
-    bounds move in the engine only (``Face.release`` puts them back); the model is unchanged.
+    tight. Only what the current solution already satisfies is fixed (a column within 10⁻⁷ of
+    its bound, a row within 10⁻⁷·max(1, |bound|)), so it stays feasible. The bounds move in the
+    engine only (``Face.release`` puts them back); the model is unchanged.
     """
-    x, d = engine.x, engine.col_dual
-    activity, pi = engine.activity, engine.row_dual
-    if x is None or d is None or pi is None:
-        return Face(_NONE, _EMPTY, _EMPTY, _NONE, _EMPTY, _EMPTY)
-    engine.sync()
-    low, up = engine.col_lower, engine.col_upper
-    # (no NaN can arise: x and the activities are finite, infinite bounds give ±inf)
-    free = low < up
-    at_low = (d > FACE_TOL) & (np.abs(x - low) <= FACE_AT) & free
-    at_up = (d < -FACE_TOL) & (np.abs(x - up) <= FACE_AT) & free
-    cols = np.flatnonzero(at_low | at_up)
-    fixed = np.where(at_low[cols], low[cols], up[cols])
-    rlow, rup = engine.row_lower, engine.row_upper
-    ranged = rlow < rup
-    tight_low = (pi > FACE_TOL) & _near(activity, rlow) & ranged
-    tight_up = (pi < -FACE_TOL) & _near(activity, rup) & ranged
-    rows = np.flatnonzero(tight_low | tight_up)
-    tight = np.where(tight_low[rows], rlow[rows], rup[rows])
-    face = Face(cols, low[cols], up[cols], rows, rlow[rows], rup[rows])
-    engine.set_bounds(cols, fixed, fixed, rows, tight, tight)
+    if engine.x is None or engine.col_dual is None or engine.row_dual is None:
+        return Face(_NONE, _EMPTY, _EMPTY)
+    value, dual = engine.values_and_duals()
+    low, up, near_low, near_up, free = engine.face_bounds()
+    at_low = (dual > FACE_TOL) & (np.abs(value - low) <= near_low) & free
+    at_up = (dual < -FACE_TOL) & (np.abs(value - up) <= near_up) & free
+    where = np.flatnonzero(at_low | at_up)
+    fixed = np.where(at_low[where], low[where], up[where])
+    face = Face(where, low[where], up[where])
+    engine.set_bounds_at(where, fixed, fixed)
     return face
-
-
-def _near(activity: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """Which rows are at this bound (relative tolerance FACE_AT; an infinite bound never)."""
-    return (np.abs(activity - bound) <= FACE_AT * np.maximum(1.0, np.abs(bound))) & (
-        np.isfinite(bound))
 
 
 def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:
@@ -156,13 +136,11 @@ def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:
 
 def set_hold(engine: Any, row: int, value: float, tau: float) -> None:
     """Hold a stage's optimum: its hold row ≤ z* + τ·max(|z*|, 1), in the engine only."""
-    engine.set_bounds(_NONE, _EMPTY, _EMPTY, np.array([row]), np.array([-math.inf]),
-                      np.array([value + tau * max(abs(value), 1.0)]))
+    engine.set_row_bounds(row, -math.inf, value + tau * max(abs(value), 1.0))
 
 
 def free_hold(engine: Any, row: int) -> None:
-    engine.set_bounds(_NONE, _EMPTY, _EMPTY, np.array([row]), np.array([-math.inf]),
-                      np.array([math.inf]))
+    engine.set_row_bounds(row, -math.inf, math.inf)
 
 
 _NONE = np.zeros(0, dtype=np.int64)

@@ -10,6 +10,9 @@ import numpy as np
 
 SolverName = Literal["highs", "cbc"]
 
+FACE_TOL = 1e-9  # a reduced cost or dual this small counts as zero
+FACE_AT = 1e-7  # a value this close to its bound (or a row to its number) is at it
+
 
 class SolveStatus(enum.Enum):
     OPTIMAL = "optimal"
