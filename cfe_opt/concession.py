@@ -43,10 +43,17 @@ def elastic_columns(model: Model) -> dict[str, list[tuple[int, int]]]:
 
 
 def elastic_solve(compiled: CompiledModel, kept: set[str] | None = None,
-                  weights: dict[str, float] | None = None) -> tuple[SolveStatus, float | None]:
+                  weights: dict[str, float] | None = None,
+                  unique: bool = False) -> tuple[SolveStatus, float | None]:
     """min Σ w·E over the hard limits in ``kept`` (all if None) with their violations free and
     every other limit's violation free at no cost; the violations are at 0 again afterwards.
-    Leaves the solution in ``compiled`` for ``moves``."""
+    With ``unique``, among the cheapest concessions the one minimising Σ g·E (g a fixed weight
+    per violation from its name, ``generic_weight``): equally cheap moves (Russia's floor or
+    Turkey's cap by the same amount) are settled by the scenario alone, not by where the
+    solver started. Leaves the solution in ``compiled`` for ``smallest_concession``."""
+    from cfe_opt.model.linear import Lin
+    from cfe_opt.objectives import generic_weight
+
     model = compiled.model
     columns = elastic_columns(model)
     weights = weights or {}
@@ -60,6 +67,18 @@ def elastic_solve(compiled: CompiledModel, kept: set[str] | None = None,
     try:
         status = compiled.engine.solve(cost)
         value = float(cost @ compiled.engine.x) if status is SolveStatus.OPTIMAL else None
+        if unique and value is not None:
+            terms = {j: float(cost[j]) for j in np.flatnonzero(cost)}
+            compiled.set_limit(("concession",), Lin(terms), "<=",
+                               value + 1e-12 * max(1.0, abs(value)), "hold the cheapest")
+            generic = np.zeros(model.num_cols)
+            for pairs in columns.values():
+                for col, _sign in pairs:
+                    generic[col] = generic_weight(model.col_names[col])
+            if compiled.engine.solve(generic) is not SolveStatus.OPTIMAL:
+                compiled.free_limit(("concession",))  # keep the first answer
+                status = compiled.engine.solve(cost)
+            compiled.free_limit(("concession",))
     finally:
         for pairs in columns.values():
             for col, _sign in pairs:
@@ -73,7 +92,7 @@ def smallest_concession(scenario: Scenario | CompiledModel,
     """One row per hard limit that must move: its owner, kind, sense, number and new number."""
     compiled = scenario if isinstance(scenario, CompiledModel) else CompiledModel(
         scenario, solver=solver_name)
-    status, _ = elastic_solve(compiled, weights=weights)
+    status, _ = elastic_solve(compiled, weights=weights, unique=True)
     if status is not SolveStatus.OPTIMAL:
         return pd.DataFrame(columns=COLUMNS).set_index("name")
     model, x = compiled.model, compiled.engine.x

@@ -196,40 +196,55 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
     return _finish(frame, ["owner", "party", "area", "category", "status"])
 
 
+POSITION_COLUMNS = ["party", "position", "direction", "target", "achieved", "deviation",
+                    "normalised_deviation", "weighted_deviation", "weight", "priority",
+                    "scale_under", "scale_over", "range_min", "range_max", "within_range"]
+POSITION_RATIOS = ("normalised_deviation", "weighted_deviation", "weight", "scale_under",
+                   "scale_over")
+
+
+def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
+    """One position's row of the positions table, before cleaning (see ``positions_table``);
+    a study row reads the same record, so both show the same numbers."""
+    number = model.number
+    achieved = sum(number(coef) * _value(model, x, key) for key, coef in t.form.items())
+    target = number(t.position.target)
+    scale_under, scale_over = number(t.scale_under), number(t.scale_over)
+    weight = number(t.weight)
+    under = max(0.0, target - achieved) if t.under is not None else 0.0
+    over = max(0.0, achieved - target) if t.over is not None else 0.0
+    normalised = under / scale_under + over / scale_over
+    rng = t.position.range
+    low = number(rng.min) if rng is not None and rng.min is not None else math.nan
+    high = number(rng.max) if rng is not None and rng.max is not None else math.nan
+    return {
+        "party": t.party, "position": t.name, "direction": t.position.direction,
+        "target": target, "achieved": achieved, "deviation": under + over,
+        "normalised_deviation": normalised, "weighted_deviation": normalised * weight,
+        "weight": weight, "priority": t.position.priority,
+        "scale_under": scale_under, "scale_over": scale_over,
+        "range_min": float(low), "range_max": float(high),
+        "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
+                             and (math.isnan(high) or achieved <= high + BINDING_TOL)),
+    }
+
+
 def positions_table(model: Model, x: Solution) -> pd.DataFrame:
     """(party, position) → target, achieved, deviation, normalised deviation, and its terms.
 
     The deviation is computed from the achieved value: max(0, T − F) for at_least,
     max(0, F − T) for at_most, |F − T| for exactly."""
-    rows = []
-    number = model.number
-    for t in model.positions:
-        achieved = sum(number(coef) * _value(model, x, key) for key, coef in t.form.items())
-        target = number(t.position.target)
-        scale_under, scale_over = number(t.scale_under), number(t.scale_over)
-        weight = number(t.weight)
-        under = max(0.0, target - achieved) if t.under is not None else 0.0
-        over = max(0.0, achieved - target) if t.over is not None else 0.0
-        normalised = under / scale_under + over / scale_over
-        rng = t.position.range
-        low = number(rng.min) if rng is not None and rng.min is not None else math.nan
-        high = number(rng.max) if rng is not None and rng.max is not None else math.nan
-        rows.append({
-            "party": t.party, "position": t.name, "direction": t.position.direction,
-            "target": target, "achieved": achieved, "deviation": under + over,
-            "normalised_deviation": normalised, "weighted_deviation": normalised * weight,
-            "weight": weight, "priority": t.position.priority,
-            "scale_under": scale_under, "scale_over": scale_over,
-            "range_min": float(low), "range_max": float(high),
-            "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
-                                 and (math.isnan(high) or achieved <= high + BINDING_TOL)),
-        })
-    frame = pd.DataFrame(rows, columns=[
-        "party", "position", "direction", "target", "achieved", "deviation",
-        "normalised_deviation", "weighted_deviation", "weight", "priority", "scale_under",
-        "scale_over", "range_min", "range_max", "within_range"])
-    return _finish(frame, ["party", "position"], ratios=(
-        "normalised_deviation", "weighted_deviation", "weight", "scale_under", "scale_over"))
+    rows = [position_record(model, t, x) for t in model.positions]
+    frame = pd.DataFrame(rows, columns=POSITION_COLUMNS)
+    return _finish(frame, ["party", "position"], ratios=POSITION_RATIOS)
+
+
+def is_binding(row: Any, lhs: float) -> bool:
+    """A row binds when it holds with equality (to 10⁻⁶ relative); an equality always does."""
+    if row.sense == "==":
+        return True
+    slack = row.rhs - lhs if row.sense == "<=" else lhs - row.rhs
+    return abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
 
 
 def constraints_table(model: Model, activity: np.ndarray,
@@ -251,7 +266,7 @@ def constraints_table(model: Model, activity: np.ndarray,
             slack = lhs - row.rhs
         else:
             slack = -abs(lhs - row.rhs)
-        binding = row.sense == "==" or abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
+        binding = is_binding(row, lhs)
         price = float(row_dual[row.index]) if row_dual is not None else math.nan
         rows.append({
             "name": row.name, "family": row.info.family, "owner": row.info.owner,

@@ -16,7 +16,7 @@ import pandas as pd
 from cfe_opt.errors import CfeOptError
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import clean, clean_ratio, positions_table
+from cfe_opt.results import clean, clean_ratio, is_binding, positions_table
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
@@ -51,8 +51,7 @@ def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
         else:
             low = high = math.nan
         lhs = float(outcome.activity[i])
-        slack = (row.rhs - lhs) if row.sense == "<=" else (lhs - row.rhs)
-        binding = row.sense == "==" or abs(slack) <= 1e-6 * max(1.0, abs(row.rhs))
+        binding = is_binding(row, lhs)
         records.append({
             "name": row.name, "owner": row.info.owner, "kind": row.info.kind,
             "family": row.info.family, "label": row.info.label, "sense": row.sense,

@@ -23,7 +23,13 @@ import pandas as pd
 from cfe_opt.errors import CfeOptError
 from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import allocation_table, clean, clean_ratio, positions_table
+from cfe_opt.results import (
+    allocation_table,
+    clean,
+    clean_ratio,
+    is_binding,
+    positions_table,
+)
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import CompiledModel, SolverName, SolveRun
 
@@ -113,16 +119,8 @@ def _record(value: float, measure: str, item: str, number: float | None) -> dict
 
 def _binding_rows(model: Model, outcome: SolveRun) -> list[str]:
     """The hard limits that bind at the solution (equalities always do)."""
-    names = []
-    for row in model.row_list:
-        if row.info.kind not in HARD_KINDS:
-            continue
-        lhs = float(outcome.activity[row.index])
-        slack = 0.0 if row.sense == "==" else (row.rhs - lhs if row.sense == "<=" else
-                                                  lhs - row.rhs)
-        if abs(slack) <= 1e-6 * max(1.0, abs(row.rhs)):
-            names.append(row.name)
-    return names
+    return [row.name for row in model.row_list if row.info.kind in HARD_KINDS
+            and is_binding(row, float(outcome.activity[row.index]))]
 
 
 def _ceilings(model: Model, outcome: SolveRun) -> dict[str, float]:
