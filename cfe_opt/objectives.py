@@ -75,11 +75,17 @@ def _priority_sum(level: int) -> Callable[[Model], Lin]:
 
 
 def status_quo_holdings(model: Model) -> Lin:
-    """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units)."""
-    keys = [("holdings", p, c) for p in model.index.parties
-            for c in model.index.party_categories[p]]
-    keys += [("equipment", *k) for k in model.index.equipment_keys()]
-    return _distance(model, "holdings", keys)
+    """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units).
+
+    Holdings can only fall unless ``holdings_may_rise``, so |H − H⁰| = H⁰ − H = R there: the
+    reductions themselves, with no distance variable."""
+    index = model.index
+    keys = [("equipment", *k) for k in index.equipment_keys()]
+    holdings = [("holdings", p, c) for p in index.parties for c in index.party_categories[p]]
+    if index.spec.settings.holdings_may_rise:
+        return _distance(model, "holdings", holdings + keys)
+    reductions = Lin({model.col(("reduction", *k[1:])): 1.0 for k in holdings})
+    return reductions + _distance(model, "holdings", keys)
 
 
 def status_quo_ceilings(model: Model) -> Lin:
@@ -122,15 +128,17 @@ def unique_package(model: Model) -> Lin:
 
 
 def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
-    """Σ D_v with D_v ≥ v − v⁰ and D_v ≥ v⁰ − v (the rows are added once)."""
-    dist_keys = [(tag, *k) for k in keys]
-    if dist_keys and not model.has_var(("distance", *dist_keys[0])):
-        model.add_variables("distance", dist_keys, integer=False)
-        for key, dkey in zip(keys, dist_keys, strict=True):
-            v, d = model.var(key), model.var(("distance", *dkey))
-            ref = status_quo(model.index, key)
-            info = RowInfo(family="objective", owner="model", kind="objective",
-                           label=f"distance of {'.'.join(map(str, key))} from the status quo")
-            model.add_row(("distance_up", *key), d - v, ">=", -ref, info)
-            model.add_row(("distance_down", *key), d + v, ">=", ref, info)
-    return Lin({model.col(("distance", *k)): 1.0 for k in dist_keys})
+    """Σ (P_v + N_v) with v − P_v + N_v = v⁰ and P, N ≥ 0: at the optimum P_v + N_v = |v − v⁰|,
+    and any P + N ≤ z keeps Σ |v − v⁰| ≤ z (one row per variable; added once)."""
+    up = [(tag, "up", *k) for k in keys]
+    down = [(tag, "down", *k) for k in keys]
+    if up and not model.has_var(("distance", *up[0])):
+        model.add_variables("distance", up + down, integer=False)
+        for key, pkey, nkey in zip(keys, up, down, strict=True):
+            expr = model.var(key) - model.var(("distance", *pkey)) + model.var(
+                ("distance", *nkey))
+            model.add_row(("distance", tag, *key), expr, "==", status_quo(model.index, key),
+                          RowInfo(family="objective", owner="model", kind="objective",
+                                  label=f"distance of {'.'.join(map(str, key))} from the "
+                                        "status quo"))
+    return Lin({model.col(("distance", *k)): 1.0 for k in up + down})

@@ -27,13 +27,18 @@ Value = float  # what a Num evaluates to
 
 
 class Num:
-    """A number computed from parameter slots. ``value`` is its value at build time."""
+    """A number computed from parameter slots. ``value`` is its value at build time.
+
+    Sums and multiples of slots are kept as one linear node, ``op == "lin"`` with
+    ``args = (terms, constant, base)`` (slot → coefficient, the constant, slot → the slot's
+    build-time value): long sums stay flat and evaluate in one pass. Anything else is a node
+    of its operator over its operands."""
 
     __slots__ = ("args", "deps", "op", "value")
 
     def __init__(self, value: float, op: str, args: tuple, deps: frozenset[int]) -> None:
         self.value = value
-        self.op = op  # "slot" (args = (slot,)), or an arithmetic operator name
+        self.op = op  # "lin", or an arithmetic operator name
         self.args = args
         self.deps = deps
 
@@ -63,6 +68,8 @@ class Num:
         return _binary("div", other, self)
 
     def __neg__(self) -> Num:
+        if self.op == "lin":
+            return _scaled(self, -1.0)
         return Num(-self.value, "neg", (self,), self.deps)
 
     def __pos__(self) -> Num:
@@ -143,7 +150,55 @@ def _deps(x: Any) -> frozenset[int]:
 def _binary(op: str, a: Any, b: Any) -> Any:
     if not isinstance(b, Num | int | float) or not isinstance(a, Num | int | float):
         return NotImplemented
+    a_num, b_num = isinstance(a, Num), isinstance(b, Num)
+    if op in ("add", "sub"):
+        if not a_num and a == 0:
+            return b if op == "add" else -b
+        if not b_num and b == 0:
+            return a
+        if (not a_num or a.op == "lin") and (not b_num or b.op == "lin"):
+            return _combined(a, b, 1.0 if op == "add" else -1.0)
+    elif op == "mul":
+        if (not a_num and a == 0) or (not b_num and b == 0):
+            return 0.0  # every tracked number is finite
+        if not a_num and b.op == "lin":
+            return _scaled(b, float(a))
+        if not b_num and a.op == "lin":
+            return _scaled(a, float(b))
     return Num(_OPS[op](_plain(a), _plain(b)), op, (a, b), _deps(a) | _deps(b))
+
+
+def _lin_parts(x: Any) -> tuple[dict[int, float], float, dict[int, float]]:
+    if isinstance(x, Num):
+        return x.args
+    return {}, float(x), {}
+
+
+def _lin(terms: dict[int, float], const: float, base: dict[int, float]) -> Any:
+    if not terms:
+        return const
+    value = const
+    for slot, coef in terms.items():
+        value = value + coef * base[slot]
+    return Num(value, "lin", (terms, const, base), frozenset(terms))
+
+
+def _combined(a: Any, b: Any, sign: float) -> Any:
+    terms_a, const_a, base_a = _lin_parts(a)
+    terms_b, const_b, base_b = _lin_parts(b)
+    terms = dict(terms_a)
+    for slot, coef in terms_b.items():
+        total = terms.get(slot, 0.0) + sign * coef
+        if total == 0:
+            terms.pop(slot, None)
+        else:
+            terms[slot] = total
+    return _lin(terms, const_a + sign * const_b, {**base_a, **base_b})
+
+
+def _scaled(x: Num, factor: float) -> Any:
+    terms, const, base = x.args
+    return _lin({s: c * factor for s, c in terms.items()}, const * factor, base)
 
 
 @dataclass
@@ -201,8 +256,11 @@ def evaluate(x: Any, theta: Sequence[float], memo: dict[int, float] | None = Non
     """The value of ``x`` when the parameter slots hold ``theta``."""
     if not isinstance(x, Num):
         return float(x)
-    if x.op == "slot":
-        return float(theta[x.args[0]])
+    if x.op == "lin":
+        terms, value, _ = x.args
+        for slot, coef in terms.items():
+            value = value + coef * theta[slot]
+        return value
     if memo is not None:
         key = id(x)
         if key in memo:
@@ -226,9 +284,21 @@ def compile_num(x: Any) -> Callable[[Sequence[float]], float]:
     if not isinstance(x, Num):
         value = float(x)
         return lambda theta: value
-    if x.op == "slot":
-        slot = x.args[0]
-        return lambda theta: theta[slot]
+    if x.op == "lin":
+        terms, const, _ = x.args
+        pairs = tuple(terms.items())
+        if len(pairs) == 1 and const == 0:
+            (slot, coef), = pairs
+            if coef == 1:
+                return lambda theta: 0.0 + theta[slot]
+            return lambda theta: 0.0 + coef * theta[slot]
+
+        def linear(theta: Sequence[float]) -> float:
+            value = const
+            for slot, coef in pairs:
+                value = value + coef * theta[slot]
+            return value
+        return linear
     if x.op == "neg":
         inner = compile_num(x.args[0])
         return lambda theta: -inner(theta)
@@ -275,4 +345,5 @@ class ParamSet:
             self.paths.append(path)
             self.base.append(float(value))
             self.kinds.append(kind)
-        return Num(float(value), "slot", (slot,), frozenset((slot,)))
+        return Num(float(value), "lin", ({slot: 1.0}, 0.0, {slot: float(value)}),
+                   frozenset((slot,)))
