@@ -123,11 +123,11 @@ class RangeAxis(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> RangeAxis:
         if self.range.to < self.range.from_:
-            raise ValueError(f"range: TO ({self.range.to:g}) is below FROM "
+            raise ValueError(f"TO ({self.range.to:g}) is below FROM "
                              f"({self.range.from_:g})")
         count = math.floor((self.range.to - self.range.from_) / self.range.step + 1e-9) + 1
         if count > MAX_AXIS_VALUES:
-            raise ValueError(f"range: {count:,} values; at most {MAX_AXIS_VALUES:,} per axis")
+            raise ValueError(f"{count:,} values; at most {MAX_AXIS_VALUES:,} per axis")
         return self
 
     def values(self) -> list[float | int]:
@@ -171,14 +171,14 @@ def _axis_kind(value: Any) -> str:
     if not isinstance(value, dict):
         return "?"
     found = [k for k in _AXIS_KEYS if k in value]
-    return found[0] if len(found) == 1 else "?"
+    return f"{found[0]} axis" if len(found) == 1 else "?"
 
 
 GridAxis = Annotated[
-    Annotated[ValuesAxis, Tag("values")]
-    | Annotated[RangeAxis, Tag("range")]
-    | Annotated[ZipAxis, Tag("zip")]
-    | Annotated[CasesAxis, Tag("cases")],
+    Annotated[ValuesAxis, Tag("values axis")]
+    | Annotated[RangeAxis, Tag("range axis")]
+    | Annotated[ZipAxis, Tag("zip axis")]
+    | Annotated[CasesAxis, Tag("cases axis")],
     Discriminator(_axis_kind, custom_error_type="axis_kind",
                   custom_error_message="an axis gives exactly one of: values, range, zip, cases"),
 ]
@@ -259,14 +259,14 @@ def _check_bounds(low: float, high: float, integer: bool) -> None:
 
 def _distribution(value: Any) -> str:
     kind = value.get("distribution", "?") if isinstance(value, dict) else "?"
-    return kind if isinstance(kind, str) else "?"
+    return f"{kind} distribution" if isinstance(kind, str) else "?"
 
 
 SampledAxis = Annotated[
-    Annotated[Uniform, Tag("uniform")]
-    | Annotated[LogUniform, Tag("log_uniform")]
-    | Annotated[Normal, Tag("normal")]
-    | Annotated[Choice, Tag("choice")],
+    Annotated[Uniform, Tag("uniform distribution")]
+    | Annotated[LogUniform, Tag("log_uniform distribution")]
+    | Annotated[Normal, Tag("normal distribution")]
+    | Annotated[Choice, Tag("choice distribution")],
     Discriminator(_distribution, custom_error_type="distribution",
                   custom_error_message="'distribution' must be one of: uniform, log_uniform, "
                                        "normal, choice"),
