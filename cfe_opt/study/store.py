@@ -249,9 +249,11 @@ class Store:
         write_parquet_atomic(table, path)
         return path
 
-    def compact(self, fp: str, rows: int = COMPACT_ROWS,
-                min_files: int = COMPACT_MIN_FILES) -> int:
-        """Merge small row files into files of up to ``rows`` rows; returns files merged."""
+    def compact(self, fp: str, rows: int | None = None, min_files: int | None = None) -> int:
+        """Merge small row files into files of up to ``rows`` rows (when at least
+        ``min_files`` are small); returns how many files were merged."""
+        rows = COMPACT_ROWS if rows is None else rows
+        min_files = COMPACT_MIN_FILES if min_files is None else min_files
         live = self.tidy(fp)
         small = []
         for path in live.files:

@@ -1,0 +1,23 @@
+"""Helpers for study tests: a models/ tree with the bundled scenarios and a studies/ folder."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_tree(root: Path) -> Path:
+    (root / "models").mkdir(exist_ok=True)
+    for name in ("talks_1998.yaml", "talks_1998_flank_deadlock.yaml"):
+        shutil.copy(REPO / "models" / name, root / "models" / name)
+    (root / "studies").mkdir(exist_ok=True)
+    return root
+
+
+def write_study(root: Path, text: str, name: str = "study.yaml") -> Path:
+    path = root / "studies" / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
