@@ -55,6 +55,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     export.add_argument("dir", type=Path)
     export.add_argument("file", type=Path)
 
+    report = actions.add_parser(
+        "report", help="tables and figures: deviations, status map, robustness, PRIM/CART, "
+                       "sensitivity",
+        description="Write the study's analyses into a folder (default DIR/report): status "
+                    "counts, deviation distributions, a status map, the robustness of a "
+                    "package, scenario discovery (PRIM box and CART tree) of an outcome, and "
+                    "the sensitivity of each party's deviation to the sampled axes.")
+    report.add_argument("dir", type=Path)
+    report.add_argument("--out", type=Path, default=None,
+                        help="folder for the report (default: DIR/report)")
+    report.add_argument("--outcome", default="status = 'infeasible'",
+                        help="the outcome of interest, an SQL condition on 'variants' "
+                             "(default: status = 'infeasible')")
+    report.add_argument("--package", default="base",
+                        help="the package whose robustness is measured: base (the base "
+                             "scenario's solution) or a variant's key")
+    report.add_argument("--within", type=float, default=0.05,
+                        help="'within x of the optimum' for robustness (default 0.05: 5%%)")
+
 
 def run_command(args: argparse.Namespace) -> int:
     action = getattr(args, "study_command", None)
@@ -62,7 +81,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise CfeOptError("give an action: cfe-opt study run|validate|status|query|export "
                           "(see cfe-opt study --help)")
     return {"run": _run, "validate": _validate, "status": _status, "query": _query,
-            "export": _export}[action](args)
+            "export": _export, "report": _report}[action](args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -126,6 +145,20 @@ def _export(args: argparse.Namespace) -> int:
         path = results.write_canonical(args.file)
         rows = results.table().num_rows
     print(f"Wrote {rows:,} rows to {path}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cfe_opt.study.report import build_report, write_report
+    from cfe_opt.study.results import open_results
+
+    with open_results(args.dir) as results:
+        report = build_report(results, outcome=args.outcome, package=args.package,
+                              within=args.within)
+    out = args.out if args.out is not None else args.dir / "report"
+    written = write_report(report, out)
+    print(report.text())
+    print(f"\nWrote {', '.join(written)} to {out}/")
     return EXIT_OK
 
 

@@ -274,13 +274,28 @@ SampledAxis = Annotated[
 
 
 class Sample(Strict):
-    """``size`` draws of the sampled axes (crossed with the grid axes)."""
+    """Draws of the sampled axes (crossed with the grid axes).
+
+    ``size`` is the number of draws, except for the designs of sensitivity analysis:
+    ``saltelli`` takes ``size`` base points (N·(D+2) draws for D axes) and ``morris``
+    ``size`` trajectories (N·(D+1) draws).
+    """
 
     size: StrictInt = Field(ge=1, le=MAX_VARIANTS)
-    seed: StrictInt = Field(ge=0, le=2**63 - 1)
-    method: Literal["random", "latin_hypercube", "sobol"] = "random"
+    seed: StrictInt = Field(ge=0, le=2**32 - 1)
+    method: Literal["random", "latin_hypercube", "sobol", "saltelli", "morris"] = "random"
     block: StrictInt = Field(default=1024, ge=2, le=MAX_VARIANTS)  # latin_hypercube only
+    levels: StrictInt = Field(default=4, ge=2, le=100)  # morris only: grid levels
     axes: dict[Name, SampledAxis] = Field(min_length=1)
+
+    @property
+    def draws(self) -> int:
+        d = len(self.axes)
+        if self.method == "saltelli":
+            return self.size * (d + 2)
+        if self.method == "morris":
+            return self.size * (d + 1)
+        return self.size
 
 
 class Keep(Strict):

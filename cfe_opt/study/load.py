@@ -137,7 +137,7 @@ class _Checker:
                 self.sampled(axis, info, where)
                 self.column(columns, name, where)
         self.keep()
-        size = len(spec.objectives) * (spec.sample.size if spec.sample else 1)
+        size = len(spec.objectives) * (spec.sample.draws if spec.sample else 1)
         for axis in spec.axes.values():
             size *= _axis_length(axis)
         if size > MAX_VARIANTS:

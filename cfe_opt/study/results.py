@@ -100,6 +100,24 @@ class StudyResults:
         fields = [pa.field(n, _type_from_text(t)) for n, t in columns]
         return pa.schema(fields).empty_table()
 
+    def study(self) -> Any:
+        """The study the store was made from (its copy of the study file, read afresh, with the
+        base scenario it names); refused if the base has changed since."""
+        from cfe_opt.study.load import load_study
+        from cfe_opt.study.store import StoreError
+
+        copy = self.store.root / "study.yaml"
+        recorded = self.manifest.get("study_file")
+        source = Path(recorded) if recorded and Path(recorded).is_file() else None
+        if source is None or source.read_bytes() != copy.read_bytes():
+            raise StoreError(f"{self.store.root}: the study file {recorded} is gone or has "
+                             "changed since the run; run it again (or restore it) first")
+        study = load_study(source)
+        if study.base.sha256 != self.manifest.get("frame", {}).get("base_sha256"):
+            raise StoreError(f"{self.store.root}: the base scenario {study.base.display} has "
+                             "changed since the run")
+        return study
+
     # ---- access ---------------------------------------------------------------------------
     def relation(self, view: str = "variants") -> Any:
         """A lazy DuckDB relation over a view (``variants``, ``design`` or ``outcomes``)."""
@@ -151,13 +169,13 @@ class StudyResults:
             "GROUP BY status").fetchall()
         by_status = Counter({s: int(n) for s, n in counts})
         distinct = self.connection.execute("SELECT count(DISTINCT key), count(*) FROM outcomes"
-                                           ).fetchone()
+                                           ).fetchall()[0]
         design = pq.read_metadata(self.design_path).num_rows
         variants = self.connection.execute(
-            "SELECT count(DISTINCT key) FROM design").fetchone()[0]
+            "SELECT count(DISTINCT key) FROM design").fetchall()[0][0]
         done = self.connection.execute(
             "SELECT count(DISTINCT o.key) FROM outcomes o JOIN design d ON o.key = d.key"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         return Status(study=str(self.manifest.get("study", "?")), design_points=design,
                       variants=int(variants), done=int(done), by_status=by_status,
                       files=len(self.files), duplicates=int(distinct[1] - distinct[0]))

@@ -291,7 +291,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
     fp = fingerprint(frame)
     with _locked(store.root):
         live, done = store.prepare(frame, table, design_keys, study.file.path.read_bytes(), {
-            "study": study.name, "study_file": study.file.display,
+            "study": study.name, "study_file": str(study.file.path.resolve()),
             "design_points": table.num_rows, "variants": len(design_keys)})
         done &= design_keys
         summary = RunSummary(study=study.name, out=store.root, design_points=table.num_rows,
@@ -308,7 +308,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
             executor = _Inline(study, fp, evaluator)
         else:
             executor = _Pool(study, fp, evaluator, workers)
-        progress = Progress(remaining, f"study {study.name}", stream, bar)
+        progress = Progress(remaining, study.name, stream, bar)
         try:
             _drive(executor, _todo(design, done), remaining, chunk_size, schema, store, fp,
                    study, progress, summary)

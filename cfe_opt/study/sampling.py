@@ -23,6 +23,10 @@ By method:
   block number)), so growing the sample adds blocks and keeps the earlier ones. A last,
   partial block holds the first points of a full block's hypercube: it is not stratified by
   itself; sizes that are multiples of ``block`` are whole hypercubes.
+- ``saltelli`` and ``morris``: the designs of SALib's Sobol' and Morris analyses
+  (``SALib.sample.sobol`` with scrambling, ``SALib.sample.morris``), seeded by ``seed``. They
+  are joint by construction (each row is built from all axes), so growing the number of base
+  points or trajectories keeps the earlier draws, but adding an axis changes every draw.
 """
 
 from __future__ import annotations
@@ -50,9 +54,12 @@ def axis_generator(seed: int, *labels: str | int) -> np.random.Generator:
 
 
 def unit_draws(sample: Sample, size: int | None = None) -> dict[str, np.ndarray]:
-    """Per sampled axis, ``size`` (default: the sample's) unit numbers in [0, 1)."""
+    """Per sampled axis, the unit numbers in [0, 1] of ``size`` draws (default: the sample's;
+    for ``saltelli`` and ``morris``, ``size`` counts base points / trajectories)."""
     n = sample.size if size is None else size
     names = list(sample.axes)
+    if sample.method in ("saltelli", "morris"):
+        return _salib_design(sample, n, names)
     out: dict[str, np.ndarray] = {}
     for j, name in enumerate(names):
         if sample.method == "random":
@@ -62,6 +69,24 @@ def unit_draws(sample: Sample, size: int | None = None) -> dict[str, np.ndarray]
         else:
             out[name] = _lhs_column(sample.seed, name, n, sample.block)
     return out
+
+
+def _salib_design(sample: Sample, n: int, names: list[str]) -> dict[str, np.ndarray]:
+    """SALib's designs on the unit cube, for its Sobol' and Morris analyses."""
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if sample.method == "saltelli":
+            from SALib.sample import sobol as salib_sobol
+
+            matrix = salib_sobol.sample(problem, n, calc_second_order=False, scramble=True,
+                                        seed=sample.seed)
+        else:
+            from SALib.sample import morris as salib_morris
+
+            matrix = salib_morris.sample(problem, n, num_levels=sample.levels,
+                                         seed=sample.seed)
+    return {name: np.clip(matrix[:, j], 0.0, 1.0) for j, name in enumerate(names)}
 
 
 def _sobol_column(seed: int, name: str, dimension: int, n: int) -> np.ndarray:
