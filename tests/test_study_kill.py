@@ -149,6 +149,21 @@ def test_identical_for_one_and_two_workers_and_dask(tree, reference):
         assert canonical(out) == reference, name
 
 
+def test_an_existing_dask_cluster_by_its_address(tree, reference):
+    import logging
+
+    from distributed import LocalCluster
+
+    study = tree / "studies" / "study.yaml"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        out = tree / "backend-tcp"
+        summary = run_study(study, out, dask=cluster.scheduler_address, stream=io.StringIO())
+        assert summary.computed == 72
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert canonical(out) == reference
+
+
 def test_a_resumed_run_equals_an_uninterrupted_one(tree, reference):
     study = tree / "studies" / "study.yaml"
     out = tree / "resumed"
