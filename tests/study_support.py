@@ -21,3 +21,26 @@ def write_study(root: Path, text: str, name: str = "study.yaml") -> Path:
     path = root / "studies" / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+class CrashingEvaluator:
+    """The reference evaluator, except that its worker process dies on Turkey's weight 2 (as a
+    solver crash would)."""
+
+    name = "crashing"
+
+    def __init__(self, study):
+        from cfe_opt.study.evaluate import ReferenceEvaluator
+
+        self.inner = ReferenceEvaluator(study)
+
+    def evaluate(self, variants):
+        import os
+
+        for variant in variants:
+            if variant.changes.get("parties.TUR.weight") == 2:
+                os._exit(3)
+        rows = self.inner.evaluate(variants)
+        for row in rows:
+            row["run.evaluator"] = self.name
+        return rows

@@ -304,3 +304,31 @@ def test_the_canonical_table_has_a_stable_hash(tree, tmp_path):
     assert hashlib.sha256(canonical_bytes(a, tmp_path)).hexdigest() == hashlib.sha256(
         canonical_bytes(b, tmp_path)).hexdigest()
     assert os.path.getsize(tmp_path / "canonical-a.parquet") > 0
+
+
+def test_a_variant_that_kills_its_worker_is_an_error_row(tree):
+    from tests.study_support import CrashingEvaluator
+
+    study = write_study(tree, """\
+        name: crashes
+        base: ../models/talks_1998.yaml
+        axes:
+          tur_w:
+            field: parties.TUR.weight
+            values: [0.5, 1, 2]
+          rus_target:
+            field: parties.RUS.positions.flank_acv.target
+            values: [1380, 2000]
+        """, "crashes.yaml")
+    out = tree / "crashes"
+    summary = run_study(study, out, workers=2, chunk_size=3, evaluator=CrashingEvaluator,
+                        stream=io.StringIO())
+    assert dict(summary.by_status) == {"optimal": 4, "error": 2}
+    with cfe_opt.study.open(out) as results:
+        rows = results.sql('SELECT tur_w, status, reason, "run.evaluator" AS ev FROM variants '
+                           "ORDER BY point")
+    assert rows["status"].tolist() == ["optimal"] * 4 + ["error"] * 2
+    assert rows["tur_w"].tolist()[4:] == [2, 2]
+    assert all(r.startswith("the worker failed while solving this variant (BrokenProcessPool")
+               for r in rows["reason"][4:])
+    assert set(rows["ev"]) == {"crashing"}

@@ -61,18 +61,20 @@ def frame_of(study: Study) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluator(study: Study, fp: str, evaluator: str) -> Any:
-    """The worker's evaluator for this study, built on first use and kept."""
-    key = f"{fp}:{evaluator}"
+def _evaluator(study: Study, fp: str, evaluator: Callable[[Study], Any]) -> Any:
+    """The worker's evaluator for this study, built on first use and kept. ``evaluator`` is
+    the evaluator's class (or factory), sent to the worker by reference."""
+    key = f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"
     found = _WORKER.get(key)
     if found is None:
-        found = EVALUATORS[evaluator](study)
+        found = evaluator(study)
         _WORKER.clear()
         _WORKER[key] = found
     return found
 
 
-def _init_process_worker(study: Study, fp: str, evaluator: str, parent: int) -> None:
+def _init_process_worker(study: Study, fp: str, evaluator: Callable[[Study], Any],
+                         parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     _evaluator(study, fp, evaluator)
@@ -90,11 +92,13 @@ def _watch_parent(parent: int) -> None:
             pass
 
 
-def _process_chunk(variants: list[Variant], fp: str, evaluator: str) -> list[dict]:
-    return _WORKER[f"{fp}:{evaluator}"].evaluate(variants)
+def _process_chunk(variants: list[Variant], fp: str, evaluator: Callable[[Study], Any]
+                   ) -> list[dict]:
+    return _WORKER[f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"].evaluate(variants)
 
 
-def evaluate_chunk(study: Study, fp: str, evaluator: str, variants: list[Variant]) -> list[dict]:
+def evaluate_chunk(study: Study, fp: str, evaluator: Callable[[Study], Any],
+                   variants: list[Variant]) -> list[dict]:
     """A chunk's rows (Dask task; also the in-process path)."""
     return _evaluator(study, fp, evaluator).evaluate(variants)
 
@@ -107,7 +111,7 @@ class _Inline:
     workers = 1
     budget = 1
 
-    def __init__(self, study: Study, fp: str, evaluator: str) -> None:
+    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any]) -> None:
         self.args = (study, fp, evaluator)
 
     def submit(self, variants: list[Variant]) -> Future:
@@ -128,7 +132,8 @@ class _Inline:
 class _Pool:
     """Local worker processes (forkserver: clean processes, quick to start)."""
 
-    def __init__(self, study: Study, fp: str, evaluator: str, workers: int) -> None:
+    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any],
+                 workers: int) -> None:
         import multiprocessing
 
         self.workers = workers
@@ -164,8 +169,8 @@ class _Pool:
 class _Dask:
     """A Dask distributed cluster: an existing one (``tcp://…``) or a LocalCluster."""
 
-    def __init__(self, study: Study, fp: str, evaluator: str, address: str,
-                 workers: int) -> None:
+    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any],
+                 address: str, workers: int) -> None:
         import logging
 
         from distributed import Client, LocalCluster
@@ -272,12 +277,19 @@ def _todo(design: Design, done: set[str]) -> Iterator[Variant]:
 
 def run_study(study_path: str | Path, out: str | Path, workers: int | None = None,
               dask: str | None = None, chunk_size: int | None = None,
-              evaluator: str = DEFAULT_EVALUATOR, stream: IO[str] | None = None,
+              evaluator: str | Callable[[Study], Any] = DEFAULT_EVALUATOR,
+              stream: IO[str] | None = None,
               bar: bool | None = None) -> RunSummary:
-    """Run (or resume, or extend) the study in ``study_path`` into the store ``out``."""
+    """Run (or resume, or extend) the study in ``study_path`` into the store ``out``.
+
+    ``evaluator``: a name of ``EVALUATORS`` or an evaluator class (importable by the workers).
+    """
     stream = stream if stream is not None else sys.stderr
-    if evaluator not in EVALUATORS:
-        raise StoreError(f"unknown evaluator '{evaluator}' (choose {', '.join(EVALUATORS)})")
+    if isinstance(evaluator, str):
+        if evaluator not in EVALUATORS:
+            raise StoreError(f"unknown evaluator '{evaluator}' (choose "
+                             f"{', '.join(EVALUATORS)})")
+        evaluator = EVALUATORS[evaluator]
     if workers is not None and workers < 1:
         raise StoreError("--workers must be at least 1")
     if chunk_size is not None and chunk_size < 1:
@@ -311,7 +323,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
         progress = Progress(remaining, study.name, stream, bar)
         try:
             _drive(executor, _todo(design, done), remaining, chunk_size, schema, store, fp,
-                   study, progress, summary)
+                   study, progress, summary, getattr(evaluator, "name", evaluator.__name__))
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
@@ -334,7 +346,7 @@ class _Interrupted(KeyboardInterrupt):
 
 def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | None,
            schema: pa.Schema, store: Store, fp: str, study: Study, progress: Progress,
-           summary: RunSummary) -> None:
+           summary: RunSummary, evaluator_name: str) -> None:
     in_flight: dict[Any, list[Variant]] = {}
     retries: list[list[Variant]] = []  # variants of chunks whose worker failed, one by one
     failures: Counter = Counter()
@@ -369,8 +381,12 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
                 exhausted = True
         return chunk
 
+    isolating = False  # after a worker failure: one chunk at a time, to find the culprit
+
     while True:
-        while len(in_flight) < budget:
+        if isolating and not retries and not in_flight:
+            isolating = False
+        while len(in_flight) < (1 if isolating else budget):
             chunk = next_chunk()
             if not chunk:
                 break
@@ -382,6 +398,7 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
             try:
                 rows = future.result()
             except Exception as exc:
+                isolating = True
                 if len(chunk) > 1:
                     retries.extend([v] for v in chunk)
                     continue
@@ -392,8 +409,8 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
                 rows = [failure_row(chunk[0], study.layout, _meta(study), "error",
                                     f"the worker failed while solving this variant "
                                     f"({type(exc).__name__}: {exc})")]
-                rows[0]["run.rebuilt"] = True
-                rows[0]["run.seconds"] = 0.0
+                rows[0].update({"run.evaluator": evaluator_name, "run.rebuilt": True,
+                                "run.seconds": 0.0})
             table = pa.Table.from_pylist(rows, schema=schema)
             store.write_chunk(table, fp)
             written += 1
