@@ -332,3 +332,25 @@ def test_a_variant_that_kills_its_worker_is_an_error_row(tree):
     assert all(r.startswith("the worker failed while solving this variant (BrokenProcessPool")
                for r in rows["reason"][4:])
     assert set(rows["ev"]) == {"crashing"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["study"], "cfe-opt: error: give an action: cfe-opt study run|validate|status|query|"
+                "export|report (see cfe-opt study --help)"),
+    (["study", "status", "{tree}/nowhere"], "cfe-opt: error: {tree}/nowhere: not a study store "
+     "(no manifest.json; run 'cfe-opt study run STUDY --out DIR' first)"),
+    (["study", "run", "{study}", "--out", "{tree}/afile"],
+     "cfe-opt: error: {tree}/afile: exists and is not a folder; give a folder for the store"),
+    (["study", "run", "{study}", "--out", "{tree}/o", "--workers", "0"],
+     "cfe-opt: error: --workers must be at least 1"),
+    (["study", "run", "{study}", "--out", "{tree}/o", "--evaluator", "magic"],
+     "cfe-opt: error: unknown evaluator 'magic' (choose {evaluators})"),
+])
+def test_command_line_mistakes_are_one_line_exit_2(tree, capsys, args, message):
+    study = write_study(tree, STUDY.format(size=1))
+    (tree / "afile").write_text("")
+    from cfe_opt.study.runner import EVALUATORS
+
+    fill = {"tree": str(tree), "study": str(study), "evaluators": ", ".join(EVALUATORS)}
+    assert main([a.format(**fill) for a in args]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [message.format(**fill)]

@@ -78,8 +78,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     action = getattr(args, "study_command", None)
     if action is None:
-        raise CfeOptError("give an action: cfe-opt study run|validate|status|query|export "
-                          "(see cfe-opt study --help)")
+        raise CfeOptError("give an action: cfe-opt study run|validate|status|query|export|"
+                          "report (see cfe-opt study --help)")
     return {"run": _run, "validate": _validate, "status": _status, "query": _query,
             "export": _export, "report": _report}[action](args)
 

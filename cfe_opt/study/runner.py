@@ -254,7 +254,13 @@ def default_workers() -> int:
 
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"{root}: exists and is not a folder; give a folder for the store")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{root}: cannot make the store folder ({exc.strerror or exc})"
+                         ) from None
     handle = open(root / ".lock", "a+")  # noqa: SIM115 - held for the run
     try:
         try:
