@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     alternatives.add_argument("--share", type=float, default=0.1,
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
+
+    from cfe_opt.study.commands import add_parser as add_study_parser
+
+    add_study_parser(commands)
     return parser
 
 

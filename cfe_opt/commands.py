@@ -271,3 +271,9 @@ def alternatives(args: argparse.Namespace) -> int:
               "alternatives_allocation.csv": found.allocation,
               "alternatives.png": plot_alternatives(found).figure})
     return EXIT_OK
+
+
+def study(args: argparse.Namespace) -> int:
+    from cfe_opt.study.commands import run_command
+
+    return run_command(args)

@@ -14,6 +14,7 @@ from cfe_opt.scenario.loader import (
     parse_spec,
     read_raw,
 )
+from cfe_opt.scenario.paths import PathError, set_path
 from cfe_opt.scenario.schema import ScenarioSpec
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, build_index
 from cfe_opt.scenario.validate import check_references, check_selections
@@ -77,7 +78,8 @@ def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:
     """A variant: the same scenario with fields set by dotted path, validated afresh.
 
     ``{"parties.RUS.positions.flank_acv.target": 2400}``. A figure written as a mapping
-    (``{value: …, source: …}``) keeps its provenance and takes the new value.
+    (``{value: …, source: …}``) keeps its provenance and takes the new value; a field the file
+    leaves at its default (``parties.TUR.weight``) can be set; ``None`` removes a field.
     """
     data = copy.deepcopy(scenario.data)
     for path, value in changes.items():
@@ -97,20 +99,14 @@ def get_field(data: dict, path: str) -> object:
 
 
 def set_field(data: dict, path: str, value: object, scenario: Scenario | None = None) -> None:
-    """Set a dotted field path in plain scenario data; the path must exist (typos are errors)."""
-    parts = path.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
-            where = ".".join(parts[: i + 1])
-            raise ScenarioError(scenario.display if scenario else "<scenario>", path,
-                                f"no field '{where}' in the scenario")
-        node = node[part]
-    last = parts[-1]
-    if not isinstance(node, dict) or last not in node:
+    """Set a dotted field path in plain scenario data (``None`` removes the field).
+
+    The path is checked against the schema (``paths.py``): a field left at its default (a
+    party's ``weight``) can be set; a wrong segment is an error naming it, with the nearest
+    name suggested.
+    """
+    try:
+        set_path(data, path, value)
+    except PathError as exc:
         raise ScenarioError(scenario.display if scenario else "<scenario>", path,
-                            "no such field in the scenario")
-    if isinstance(node[last], dict) and "value" in node[last]:
-        node[last] = {**node[last], "value": value}
-    else:
-        node[last] = value
+                            str(exc)) from None

@@ -196,8 +196,9 @@ class _Builder:
                             "plain data)")
         text = node.value
         if node.tag == "tag:yaml.org,2002:int" and not _DECIMAL_INT.match(text):
+            quote = f"; quote it (\"{text}\") if it is text" if ":" in text else ""
             raise self.fail(node, path, f"write numbers in plain decimal (YAML would read "
-                            f"{text!r} as {self.loader.construct_object(node)})")
+                            f"{text!r} as {self.loader.construct_object(node)}){quote}")
         if node.tag == "tag:yaml.org,2002:float" and not _DECIMAL_FLOAT.match(text):
             raise self.fail(node, path, f"write numbers in plain decimal (YAML would read "
                             f"{text!r} as {self.loader.construct_object(node)})")

@@ -1,0 +1,169 @@
+"""Study figures: deviation distributions, status map, robustness, PRIM, sensitivity.
+
+Each takes the tables the study analyses return (``cfe_opt.study``) and an optional ``ax``,
+and returns the axes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+
+from cfe_opt.plots._common import axes
+
+_MATPLOTLIB = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
+STATUS_COLOURS = {"optimal": "#4c72b0", "infeasible": "#dd8452", "invalid": "#8c8c8c",
+                  "not_solved": "#c44e52", "error": "#000000"}
+
+
+def plot_deviation_distributions(variants: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """One box per party: its deviation (weighted, normalised) across the optimal variants."""
+    ax = axes(ax)
+    columns = [c for c in variants.columns if c.startswith("party_deviation.")]
+    data = [variants[c].dropna().to_numpy() for c in columns]
+    shown = [(c.split(".", 1)[1], d) for c, d in zip(columns, data, strict=True) if len(d)]
+    if not shown:
+        ax.text(0.5, 0.5, "no optimal variant", ha="center", va="center",
+                transform=ax.transAxes)
+        return ax
+    horizontal = ({"orientation": "horizontal"} if _MATPLOTLIB >= (3, 10)
+                  else {"vert": False})
+    ax.boxplot([d for _, d in shown], showmeans=True, **horizontal)
+    ax.set_yticks(range(1, len(shown) + 1), [p for p, _ in shown])
+    ax.set_xlabel("deviation (weighted, normalised)")
+    ax.set_title(f"Who concedes what, across {max(len(d) for _, d in shown):,} optimal variants")
+    return ax
+
+
+def plot_status_map(variants: pd.DataFrame, x: str, y: str | None = None,
+                    ax: Axes | None = None) -> Axes:
+    """Each design point at its axis values, coloured by status (jittered where points
+    coincide); with one axis, status shares along it."""
+    ax = axes(ax)
+    if y is None:
+        shares = (variants.groupby([x, "status"]).size().unstack("status", fill_value=0))
+        shares = shares.div(shares.sum(axis=1), axis=0)
+        bottom = np.zeros(len(shares))
+        positions = np.arange(len(shares))
+        for status in [s for s in STATUS_COLOURS if s in shares.columns]:
+            ax.bar(positions, shares[status], bottom=bottom, color=STATUS_COLOURS[status],
+                   label=status)
+            bottom += shares[status].to_numpy()
+        ax.set_xticks(positions, [_label(v) for v in shares.index], rotation=45, ha="right")
+        ax.set_xlabel(x)
+        ax.set_ylabel("share of variants")
+    else:
+        rng = np.random.default_rng(0)
+        xs, ys = _numeric(variants[x]), _numeric(variants[y])
+        jx = (np.ptp(xs) or 1.0) * 0.01 * rng.standard_normal(len(xs))
+        jy = (np.ptp(ys) or 1.0) * 0.01 * rng.standard_normal(len(ys))
+        for status, colour in STATUS_COLOURS.items():
+            mask = (variants["status"] == status).to_numpy()
+            if mask.any():
+                ax.scatter(xs[mask] + jx[mask], ys[mask] + jy[mask], s=12, color=colour,
+                           label=status, alpha=0.8)
+        for series, set_ticks in ((variants[x], ax.set_xticks), (variants[y], ax.set_yticks)):
+            if not pd.api.types.is_numeric_dtype(series):
+                names = sorted(series.dropna().unique(), key=str)
+                set_ticks(range(len(names)), [str(n) for n in names])
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+    ax.set_title("Status of each variant")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _numeric(series: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy(dtype=float)
+    names = sorted(series.dropna().unique(), key=str)
+    return series.map({n: float(i) for i, n in enumerate(names)}).to_numpy(dtype=float)
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        return f"{value:.4g}"
+    return str(value)
+
+
+def plot_robustness(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """The share of variants under which the package stays optimal, within x%, in range."""
+    ax = axes(ax)
+    labels = summary["description"].tolist()[::-1]
+    shares = summary["share"].to_numpy()[::-1]
+    ax.barh(range(len(shares)), shares, color="#4c72b0")
+    ax.set_yticks(range(len(shares)), labels)
+    ax.set_xlim(0, 1)
+    for i, share in enumerate(shares):
+        ax.text(min(share + 0.01, 0.9), i, f"{share:.0%}", va="center", fontsize=8)
+    ax.set_xlabel("share of variants")
+    ax.set_title(f"Robustness of {summary.attrs.get('package', 'the package')}")
+    return ax
+
+
+def plot_prim_tradeoff(trajectory: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """PRIM's peeling trajectory: coverage against density, coloured by restricted inputs;
+    the chosen box ringed."""
+    ax = axes(ax)
+    points = ax.scatter(trajectory["coverage"], trajectory["density"],
+                        c=trajectory["res dim"], cmap="viridis", s=18)
+    selected = trajectory.attrs.get("selected")
+    if selected is not None and selected in trajectory.index:
+        chosen = trajectory.loc[selected]
+        ax.scatter([chosen["coverage"]], [chosen["density"]], s=120, facecolors="none",
+                   edgecolors="red", label="chosen box")
+        ax.legend(fontsize=8)
+    ax.figure.colorbar(points, ax=ax, label="inputs restricted")
+    ax.set_xlabel("coverage")
+    ax.set_ylabel("density")
+    ax.set_title("PRIM trade-off")
+    return ax
+
+
+def plot_prim_box(inputs: pd.DataFrame, outcome: np.ndarray, box: pd.DataFrame, x: str,
+                  y: str, ax: Axes | None = None) -> Axes:
+    """The points over two inputs, cases of interest highlighted, the PRIM box drawn."""
+    ax = axes(ax)
+    xs, ys = inputs[x].to_numpy(dtype=float), inputs[y].to_numpy(dtype=float)
+    hit = outcome.astype(bool)
+    ax.scatter(xs[~hit], ys[~hit], s=10, color="#bbbbbb", label="other")
+    ax.scatter(xs[hit], ys[hit], s=12, color="#dd8452", label="outcome of interest")
+    low_x, high_x = _limits(box, x, xs)
+    low_y, high_y = _limits(box, y, ys)
+    ax.add_patch(Rectangle((low_x, low_y), high_x - low_x, high_y - low_y, fill=False,
+                           edgecolor="red", linewidth=1.5, label="PRIM box"))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(fontsize=8)
+    ax.set_title("PRIM box")
+    return ax
+
+
+def _limits(box: pd.DataFrame, name: str, values: np.ndarray) -> tuple[float, float]:
+    if name in box.index:
+        return float(box.at[name, "min"]), float(box.at[name, "max"])
+    return float(np.min(values)), float(np.max(values))
+
+
+def plot_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Sensitivity indices per axis and output (the table of ``study_sensitivity``), as
+    grouped bars of the first index column."""
+    ax = axes(ax)
+    index = table.attrs.get("index") or next(
+        c for c in table.columns if c not in ("output", "axis") and not c.endswith("_conf"))
+    wide = table.pivot(index="axis", columns="output", values=index)
+    n = max(len(wide.columns), 1)
+    width = 0.8 / n
+    for i, output in enumerate(wide.columns):
+        ax.bar(np.arange(len(wide)) + i * width - 0.4 + width / 2, wide[output], width,
+               label=output)
+    ax.set_xticks(range(len(wide)), wide.index)
+    ax.set_ylabel(index)
+    ax.set_title(f"Sensitivity ({table.attrs.get('method', '')})")
+    ax.legend(fontsize=8)
+    return ax

@@ -1,0 +1,223 @@
+"""Evaluate variants: each becomes one flat row (the schema is ``layout.py``, documented in
+``docs/studies.md``).
+
+The interface every evaluator has (the reference here; the compiled one beside the model)::
+
+    evaluator = SomeEvaluator(study)          # once per worker, kept across chunks
+    rows = evaluator.evaluate(variants)       # list[Variant] -> list[dict], same order
+
+Each row is a ``dict`` column → value holding every column of ``study.layout.schema()``
+(missing optional values are ``None``); the store turns rows into Arrow with that schema. A row
+is a function of the variant's key alone (no axis values, no place in the run), except the
+``run.*`` columns: how it was computed (evaluator, whether the model was rebuilt, seconds),
+which differ between runs and are left out of the canonical table.
+
+``ReferenceEvaluator`` is the slow, obviously correct way: apply the changes
+(``with_changes``, which validates), ``cfe_opt.api.solve``, read the result tables; for an
+infeasible variant also the conflict set (``conflict_set``) — ``solve`` already gives the
+smallest concession. Every variant is a full rebuild (``run.rebuilt`` is true).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pandas as pd
+
+from cfe_opt.errors import ScenarioError, ScenarioErrors
+from cfe_opt.model.core import HARD_KINDS
+from cfe_opt.results import Result, clean
+from cfe_opt.study.layout import RowLayout
+from cfe_opt.study.load import Study
+from cfe_opt.study.variant import MODEL_VERSION, Variant, normalise, variant_key
+
+__all__ = ["MODEL_VERSION", "ReferenceEvaluator", "RowMeta", "Variant", "failure_row",
+           "normalise", "outcome_row", "variant_key"]
+
+MAX_REASON = 500  # characters of a reason kept in a row
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class RowMeta:
+    """What every row of one evaluator carries besides the outcome."""
+
+    solver: str  # HiGHS or CBC
+    solver_version: str
+    cfe_opt_version: str
+    base_sha256: str
+    evaluator: str  # run.evaluator: reference / compiled
+
+
+def _nan_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return float(value)
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
+
+
+def _blank(variant: Variant, layout: RowLayout, meta: RowMeta) -> dict[str, Any]:
+    row: dict[str, Any] = {name: None for name, _ in layout.columns()}
+    row.update({"key": variant.key, "mode": variant.mode, "binding": None,
+                "solver": meta.solver, "solver_version": meta.solver_version,
+                "cfe_opt_version": meta.cfe_opt_version, "base_sha256": meta.base_sha256,
+                "model_version": MODEL_VERSION, "run.evaluator": meta.evaluator})
+    return row
+
+
+def failure_row(variant: Variant, layout: RowLayout, meta: RowMeta, status: str,
+                reason: str) -> dict[str, Any]:
+    """The row of a variant that could not be solved: invalid (its values fail validation)
+    or error (the solver or cfe-opt failed); every outcome column empty."""
+    row = _blank(variant, layout, meta)
+    row.update({"status": status, "reason": _one_line(reason)})
+    return row
+
+
+def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Result,
+                conflict: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The row of a solved variant, read from the result tables.
+
+    Optimal: objective, each party's deviation (Σ of its positions' weighted normalised
+    deviations, in scenario order, then to 9 significant digits), each position's achieved
+    value, deviation in its own units and normalised deviation, the kept ceilings, the
+    binding hard limits (sorted by name) and the kept shadow prices. Infeasible: the smallest
+    total concession (Σ |change| over the limits that must move), the moves, and the hard
+    limits of the conflict set (name, owner, kind), in the conflict set's order.
+    """
+    from cfe_opt.results import TOTAL, clean_ratio
+
+    row = _blank(variant, layout, meta)
+    status = {"optimal": "optimal", "infeasible": "infeasible", "not_solved": "not_solved"}.get(
+        result.status.value, "error")
+    row["status"] = status
+    row["solver"] = result.solver or meta.solver
+    row["solver_version"] = result.solver_version or meta.solver_version
+    if status == "optimal":
+        row["objective"] = _nan_none(result.objective)
+        positions = result.positions
+        by_party: dict[str, float] = {}
+        kept = set(layout.positions)
+        for (party, name), rec in positions.iterrows():
+            by_party[party] = by_party.get(party, 0.0) + float(rec["weighted_deviation"])
+            if (party, name) in kept:
+                row[f"achieved.{party}.{name}"] = _nan_none(rec["achieved"])
+                row[f"deviation.{party}.{name}"] = _nan_none(rec["deviation"])
+                row[f"normalised_deviation.{party}.{name}"] = _nan_none(
+                    rec["normalised_deviation"])
+        for party in layout.parties:
+            if party in by_party:
+                row[f"party_deviation.{party}"] = clean_ratio(by_party[party])
+        allocation = result.allocation
+        for column, (family, *keys) in layout.ceilings:
+            row[column] = _nan_none(_ceiling(allocation, family, keys, TOTAL))
+        constraints = result.constraints
+        hard = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]]
+        row["binding"] = sorted(str(n) for n in hard.index)
+        for name in layout.prices:
+            if name in constraints.index:
+                row[f"shadow_price.{name}"] = _nan_none(constraints.at[name, "shadow_price"])
+    elif status == "infeasible":
+        row["reason"] = _one_line(_infeasible_reason(result, conflict))
+        concession = result.concession
+        if concession is not None and len(concession):
+            row["concession_total"] = clean(float(concession["change"].abs().sum()))
+            row["concession"] = [{"name": str(n), "owner": str(r["owner"]),
+                                  "change": float(r["change"])}
+                                 for n, r in concession.iterrows()]
+        if conflict is not None:
+            row["conflict"] = [{"name": str(n), "owner": str(r["owner"]), "kind": str(r["kind"])}
+                               for n, r in conflict.iterrows() if r["kind"] in HARD_KINDS]
+    else:
+        stopped = [s for s in result.stages if s.status.value != "optimal"]
+        where = f" at stage {stopped[0].name}" if stopped else ""
+        row["reason"] = _one_line(f"the solver stopped with status {result.status.value}"
+                                  f"{where}")
+    return row
+
+
+def _ceiling(allocation: pd.DataFrame, family: str, keys: list[str], total: str) -> float | None:
+    if family == "territorial_subceiling":
+        party, area, category = keys
+        column = "territorial_ceiling"
+    else:
+        party, category = keys
+        area = total
+        column = family
+    try:
+        return float(allocation.at[(party, area, category), column])
+    except KeyError:
+        return None  # the variant has no such ceiling (a structural change removed it)
+
+
+def _infeasible_reason(result: Result, conflict: pd.DataFrame | None) -> str:
+    text = "no package meets every hard limit"
+    if conflict is not None:
+        hard = [f"{n} ({r['owner']})" for n, r in conflict.iterrows() if r["kind"] in HARD_KINDS]
+        if hard:
+            shown = ", ".join(hard[:6]) + (f" and {len(hard) - 6} more" if len(hard) > 6 else "")
+            text += f"; conflict: {shown}"
+    return text
+
+
+class ReferenceEvaluator:
+    """Evaluates variants through the public API, one full solve each (see module doc)."""
+
+    name = "reference"
+
+    def __init__(self, study: Study) -> None:
+        from cfe_opt.solve import SOLVERS, solver_version
+
+        self.study = study
+        self.layout = study.layout
+        solver = study.spec.solver
+        self.meta = RowMeta(solver=SOLVERS[solver].name, solver_version=solver_version(solver),
+                            cfe_opt_version=package_version("cfe-opt"),
+                            base_sha256=study.base.sha256, evaluator=self.name)
+
+    def evaluate(self, variants: list[Variant]) -> list[dict[str, Any]]:
+        """One row per variant, in the order given (see the module doc for the interface)."""
+        return [self.evaluate_one(v) for v in variants]
+
+    def evaluate_one(self, variant: Variant) -> dict[str, Any]:
+        from cfe_opt.analysis.conflict import conflict_set
+        from cfe_opt.api import solve
+        from cfe_opt.scenario import with_changes
+
+        start = time.perf_counter()
+        solver = self.study.spec.solver
+        try:
+            scenario = with_changes(self.study.base, variant.changes)
+        except (ScenarioError, ScenarioErrors) as exc:
+            problems = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
+            reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
+                               for p in problems)
+            row = failure_row(variant, self.layout, self.meta, "invalid", reason)
+        else:
+            try:
+                result = solve(scenario, objective=variant.mode, solver=solver)  # type: ignore[arg-type]
+                conflict = (conflict_set(scenario, solver=solver)
+                            if result.status.value == "infeasible" else None)
+                row = outcome_row(variant, self.layout, self.meta, result, conflict)
+            except Exception as exc:  # the study goes on: the failure is this variant's row
+                row = failure_row(variant, self.layout, self.meta, "error",
+                                  f"{type(exc).__name__}: {exc}")
+        row["run.rebuilt"] = True
+        row["run.seconds"] = time.perf_counter() - start
+        return row
