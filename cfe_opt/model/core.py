@@ -237,10 +237,20 @@ def sense_bounds(sense: str, rhs: float) -> tuple[float, float]:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.]")
+_SAFE: dict[Any, str] = {}  # each name part once made safe (parties, areas, categories repeat)
+
+
+def _safe(part: Any) -> str:
+    text = _SAFE.get(part)
+    if text is None:
+        text = _UNSAFE.sub("_", str(part))
+        if len(_SAFE) < 1_000_000:
+            _SAFE[part] = text
+    return text
 
 
 def _name(family: str, parts: tuple[Any, ...]) -> str:
-    return ".".join([family, *(_UNSAFE.sub("_", str(p)) for p in parts)])
+    return ".".join([family, *map(_safe, parts)])
 
 
 __all__ = ["HARD_KINDS", "KINDS", "VARIABLE_FAMILIES", "Lin", "Model", "Row", "RowInfo",

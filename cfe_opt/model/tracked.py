@@ -45,6 +45,9 @@ def track(spec: ScenarioSpec) -> tuple[ScenarioSpec, ParamSet]:
     return tracked, params
 
 
+_PLAIN = (str, bool, int, float, type(None))
+
+
 def _copy(node: Any, path: tuple[str, ...], params: ParamSet) -> Any:
     if isinstance(node, BaseModel):
         numeric = TRACKED.get(type(node), {})
@@ -55,14 +58,29 @@ def _copy(node: Any, path: tuple[str, ...], params: ParamSet) -> Any:
                 # a figure is named by its own path (``…holdings.tanks``), other fields by theirs
                 where = path if isinstance(node, Figure) else (*path, name)
                 values[name] = params.leaf(".".join(where), value, numeric[name])
+            elif isinstance(value, _PLAIN):
+                values[name] = value
             else:
                 values[name] = _copy(value, (*path, name), params)
-        return type(node).model_construct(_fields_set=set(node.model_fields_set), **values)
+        return _construct(node, values)
     if isinstance(node, dict):
-        return {key: _copy(value, (*path, str(key)), params) for key, value in node.items()}
+        return {key: value if isinstance(value, _PLAIN) else
+                _copy(value, (*path, str(key)), params) for key, value in node.items()}
     if isinstance(node, list):
-        return [_copy(value, (*path, str(i)), params) for i, value in enumerate(node)]
+        return [value if isinstance(value, _PLAIN) else _copy(value, (*path, str(i)), params)
+                for i, value in enumerate(node)]
     return node
+
+
+def _construct(node: BaseModel, values: dict[str, Any]) -> BaseModel:
+    """A copy of a validated model with some field values replaced, without validating again
+    (what ``model_construct`` does, without its per-field bookkeeping)."""
+    new = object.__new__(type(node))
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_fields_set__", set(node.model_fields_set))
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def model_checks(spec: ScenarioSpec) -> None:
