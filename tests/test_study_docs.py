@@ -23,7 +23,7 @@ def test_every_row_column_is_documented():
     fixed = [name for name, _ in (*HEAD_COLUMNS, *TAIL_COLUMNS)]
     families = ["party_deviation.P", "achieved.P.n", "deviation.P.n",
                 "normalised_deviation.P.n", "NC.P.c", "TC.P.c", "TSC.P.a.c", "TD.P.c",
-                "binding", "shadow_price.R"]
+                "binding", "price_up.R`, `price_down.R"]
     for name in [*fixed, *families]:
         assert f"| `{name}` |" in DOC, f"column {name} is not in the row schema table"
 
@@ -35,9 +35,10 @@ def test_the_documented_families_are_the_layouts():
     names = [name for name, _ in layout.columns()]
     assert names == ["key", "mode", "status", "reason", "objective", "party_deviation.P",
                      "achieved.P.n", "deviation.P.n", "normalised_deviation.P.n", "NC.P.c",
-                     "binding", "shadow_price.R", "concession_total", "concession", "conflict",
-                     "solver", "solver_version", "cfe_opt_version", "base_sha256",
-                     "model_version", "run.evaluator", "run.rebuilt", "run.seconds"]
+                     "binding", "price_up.R", "price_down.R", "concession_total", "concession",
+                     "conflict", "solver", "solver_version", "cfe_opt_version", "base_sha256",
+                     "model_version", "run.evaluator", "run.rebuilt", "run.cold_check",
+                     "run.seconds"]
 
 
 def test_the_bundled_example_study_is_valid():

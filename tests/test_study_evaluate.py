@@ -64,10 +64,13 @@ def test_position_rows_by_hand(tree):
         assert row["TD.POL.tanks"] == 153  # NATO's basic deployment, at its allowance
         assert row["binding"] == ["temporary_deployment.POL.tanks"]
         # a tank less of allowance leaves NATO's basic-deployment position (target 153,
-        # scale 153) one tank short: the objective moves by 1/153 per unit of the number
-        assert row["shadow_price.temporary_deployment.POL.tanks"] == pytest.approx(-1 / 153,
-                                                                                    rel=1e-6)
-        assert row["shadow_price.freeze.poland_freeze.POL.tanks"] == 0
+        # scale 153) one tank short: the objective moves by 1/153 per unit of the number;
+        # a tank more buys nothing (the position is met): a breakpoint, up 0 and down −1/153
+        assert row["price_down.temporary_deployment.POL.tanks"] == pytest.approx(-1 / 153,
+                                                                                  rel=1e-6)
+        assert row["price_up.temporary_deployment.POL.tanks"] == 0
+        assert row["price_up.freeze.poland_freeze.POL.tanks"] == 0
+        assert row["price_down.freeze.poland_freeze.POL.tanks"] == 0
         assert row["concession_total"] is None and row["conflict"] is None
         assert row["reason"] is None
         assert row["base_sha256"] == study.base.sha256
@@ -120,8 +123,9 @@ def test_a_structural_change_leaves_its_columns_empty(tree):
                       mode="weighted")
     [row] = ReferenceEvaluator(study).evaluate([variant])
     assert row["status"] == "optimal"
-    assert row["shadow_price.freeze.poland_freeze.POL.tanks"] is None
-    assert row["shadow_price.temporary_deployment.POL.tanks"] is not None
+    assert row["price_up.freeze.poland_freeze.POL.tanks"] is None
+    assert row["price_down.freeze.poland_freeze.POL.tanks"] is None
+    assert row["price_up.temporary_deployment.POL.tanks"] is not None
 
 
 def test_rows_fit_the_schema_exactly(tree):

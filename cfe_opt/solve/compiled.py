@@ -100,6 +100,43 @@ class CompiledModel:
         out.solver_version = self.solver_version
         return out
 
+    def unit_prices(self, mode: ObjectiveMode, objective: float, names: list[str]
+                    ) -> dict[str, tuple[float | None, float | None]]:
+        """For each named row: the change in the defining stage's optimum ``objective`` (as a
+        run of ``mode`` gave it) per unit of the row's number, when the number is raised by one
+        and when it is lowered by one — (up, down), each Δobjective/Δnumber, re-solved warm.
+
+        The LP's shadow price lies between the two (at a degenerate optimum it can be any value
+        between, depending on the basis the solver ends on); the two are properties of the
+        scenario alone. They are equal, and equal the shadow price, unless the price changes
+        within a unit (a breakpoint: the limit is exactly where it starts or stops costing).
+        None where the re-solve is not optimal (lowering a floor past what is feasible).
+        """
+        steps = self._plans[mode]
+        cost = steps.costs[0]
+        prepared = cost.prepared(self.model)
+        vector = cost.vector(self.model)
+        out: dict[str, tuple[float | None, float | None]] = {}
+        for name in names:
+            row = self.model.rows.get(name)
+            if row is None:
+                out[name] = (None, None)
+                continue
+            i = row.index
+            low, up = self.model.row_lower[i], self.model.row_upper[i]
+            slopes: list[float | None] = []
+            for step in (1.0, -1.0):
+                self.engine.set_row_bounds(i, low + step, up + step)  # ±inf stay infinite
+                try:
+                    status = self.engine.solve_prepared(prepared, duals=False)
+                    moved = (float(vector @ self.engine.x) if status is SolveStatus.OPTIMAL
+                             else None)
+                finally:
+                    self.engine.set_row_bounds(i, low, up)
+                slopes.append(None if moved is None else (moved - objective) / step)
+            out[name] = (slopes[0], slopes[1])
+        return out
+
     def minimise(self, expr: Lin, maximise: bool = False, presolve: bool = True
                  ) -> tuple[SolveStatus, float | None]:
         """Minimise (or maximise) one expression over the model as it stands."""

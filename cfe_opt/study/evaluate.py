@@ -91,13 +91,18 @@ def failure_row(variant: Variant, layout: RowLayout, meta: RowMeta, status: str,
 
 
 def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Result,
-                conflict: pd.DataFrame | None = None) -> dict[str, Any]:
+                conflict: pd.DataFrame | None = None,
+                prices: dict[str, tuple[float | None, float | None]] | None = None
+                ) -> dict[str, Any]:
     """The row of a solved variant, read from the result tables.
 
     Optimal: objective, each party's deviation (Σ of its positions' weighted normalised
     deviations, in scenario order, then to 9 significant digits), each position's achieved
     value, deviation in its own units and normalised deviation, the kept ceilings, the
-    binding hard limits (sorted by name) and the kept shadow prices. Infeasible: the smallest
+    binding hard limits (sorted by name) and the kept limits' ``prices`` (the objective's change
+    per unit with the number raised and lowered by one, ``CompiledModel.unit_prices``: an LP
+    dual depends on the solver's final basis where the optimum is degenerate, these do not).
+    Infeasible: the smallest
     total concession (Σ |change| over the limits that must move), the moves, and the hard
     limits of the conflict set (name, owner, kind), in the conflict set's order.
     """
@@ -130,9 +135,11 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
         constraints = result.constraints
         hard = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]]
         row["binding"] = sorted(str(n) for n in hard.index)
-        for name in layout.prices:
-            if name in constraints.index:
-                row[f"shadow_price.{name}"] = _nan_none(constraints.at[name, "shadow_price"])
+        if prices is not None:
+            for name, (up, down) in prices.items():
+                row[f"price_up.{name}"] = None if up is None else _nan_none(clean_ratio(up))
+                row[f"price_down.{name}"] = None if down is None else _nan_none(
+                    clean_ratio(down))
     elif status == "infeasible":
         row["reason"] = _one_line(_infeasible_reason(result, conflict))
         concession = result.concession
@@ -166,7 +173,7 @@ def _ceiling(allocation: pd.DataFrame, family: str, keys: list[str], total: str)
         return None  # the variant has no such ceiling (a structural change removed it)
 
 
-def _infeasible_reason(result: Result, conflict: pd.DataFrame | None) -> str:
+def _infeasible_reason(result: Result | None, conflict: pd.DataFrame | None) -> str:
     text = "no package meets every hard limit"
     if conflict is not None:
         hard = [f"{n} ({r['owner']})" for n, r in conflict.iterrows() if r["kind"] in HARD_KINDS]
@@ -199,6 +206,7 @@ class ReferenceEvaluator:
         from cfe_opt.analysis.conflict import conflict_set
         from cfe_opt.api import solve
         from cfe_opt.scenario import with_changes
+        from cfe_opt.solve import CompiledModel
 
         start = time.perf_counter()
         solver = self.study.spec.solver
@@ -211,10 +219,18 @@ class ReferenceEvaluator:
             row = failure_row(variant, self.layout, self.meta, "invalid", reason)
         else:
             try:
-                result = solve(scenario, objective=variant.mode, solver=solver)  # type: ignore[arg-type]
-                conflict = (conflict_set(scenario, solver=solver)
+                compiled = CompiledModel(scenario, solver=solver)
+                result = solve(compiled, objective=variant.mode)  # type: ignore[arg-type]
+                # the deletion filter gives one set whatever the solver started from, so
+                # every evaluator's row agrees (HiGHS's own IIS depends on its path)
+                conflict = (conflict_set(scenario, solver=solver, method="filter")
                             if result.status.value == "infeasible" else None)
-                row = outcome_row(variant, self.layout, self.meta, result, conflict)
+                prices = (compiled.unit_prices(variant.mode, result.run.objective,  # type: ignore[arg-type]
+                                               list(self.layout.prices))
+                          if result.optimal and result.run is not None
+                          and result.run.objective is not None and self.layout.prices
+                          else None)
+                row = outcome_row(variant, self.layout, self.meta, result, conflict, prices)
             except Exception as exc:  # the study goes on: the failure is this variant's row
                 row = failure_row(variant, self.layout, self.meta, "error",
                                   f"{type(exc).__name__}: {exc}")

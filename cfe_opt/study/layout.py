@@ -2,7 +2,7 @@
 
 Columns are named ``family.key…`` with the scenario's own names (which never hold a dot), so
 they are unambiguous: ``party_deviation.RUS``, ``achieved.RUS.flank_acv``,
-``TSC.RUS.flank.acv``, ``shadow_price.limit.sufficiency_usa.tanks``. Every column is
+``TSC.RUS.flank.acv``, ``price_up.limit.sufficiency_usa.tanks``. Every column is
 documented in ``docs/studies.md``. The compiled evaluator uses the same layout, so both give
 rows of one schema.
 """
@@ -31,7 +31,8 @@ CONCESSION_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string
                                       ("change", pa.float64())]))
 CONFLICT_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string()),
                                     ("kind", pa.string())]))
-RUN_COLUMNS = ("run.evaluator", "run.rebuilt", "run.seconds")  # not canonical: how, not what
+RUN_COLUMNS = ("run.evaluator", "run.rebuilt", "run.cold_check",
+               "run.seconds")  # not canonical: how a row was computed, not what it is
 HEAD_COLUMNS = (("key", pa.string()), ("mode", pa.string()), ("status", pa.string()),
                 ("reason", pa.string()), ("objective", pa.float64()))
 TAIL_COLUMNS = (("concession_total", pa.float64()), ("concession", CONCESSION_TYPE),
@@ -39,7 +40,7 @@ TAIL_COLUMNS = (("concession_total", pa.float64()), ("concession", CONCESSION_TY
                 ("solver_version", pa.string()), ("cfe_opt_version", pa.string()),
                 ("base_sha256", pa.string()), ("model_version", pa.string()),
                 ("run.evaluator", pa.string()), ("run.rebuilt", pa.bool_()),
-                ("run.seconds", pa.float64()))
+                ("run.cold_check", pa.bool_()), ("run.seconds", pa.float64()))
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class RowLayout:
                     (f"normalised_deviation.{p}.{n}", pa.float64())]
         out += [(name, pa.float64()) for name, _ in self.ceilings]
         out.append(("binding", pa.list_(pa.string())))
-        out += [(f"shadow_price.{r}", pa.float64()) for r in self.prices]
+        for r in self.prices:
+            out += [(f"price_up.{r}", pa.float64()), (f"price_down.{r}", pa.float64())]
         out += list(TAIL_COLUMNS)
         return out
 

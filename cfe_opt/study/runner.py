@@ -31,6 +31,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from cfe_opt.study.compiled import CompiledEvaluator
 from cfe_opt.study.design import Design
 from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
 from cfe_opt.study.layout import FAILED, STATUSES
@@ -45,8 +46,9 @@ MAX_CHUNK = 5000
 COMPACT_EVERY = 256  # chunk files written between compactions
 
 # Evaluators by name; the compiled evaluator registers itself here beside the reference.
-EVALUATORS: dict[str, Callable[[Study], Any]] = {"reference": ReferenceEvaluator}
-DEFAULT_EVALUATOR = "reference"
+EVALUATORS: dict[str, Callable[[Study], Any]] = {"compiled": CompiledEvaluator,
+                                                 "reference": ReferenceEvaluator}
+DEFAULT_EVALUATOR = "compiled"
 
 
 def frame_of(study: Study) -> dict[str, Any]:
@@ -223,6 +225,8 @@ class RunSummary:
     computed: int
     by_status: Counter = field(default_factory=Counter)  # this run's rows
     rebuilt: int = 0
+    cold_checked: int = 0  # variants also solved cold, to check the warm answer
+    cold_disagreed: int = 0
     seconds: float = 0.0
     files: int = 0
     interrupted: bool = False
@@ -242,7 +246,9 @@ class RunSummary:
                 f"{self.seconds:,.1f} s ({rate:,.1f}/s): {counts or 'none'}; "
                 f"{self.already_done + self.computed:,}/{self.variants:,} variants in "
                 f"{self.out} ({self.files:,} row files); {self.rebuilt:,} needed a model "
-                "rebuild" + ("; run again to resume" if self.interrupted else ""))
+                "rebuild" + (f"; {self.cold_checked:,} re-solved cold, "
+                             f"{self.cold_disagreed:,} disagreeing" if self.cold_checked
+                             else "") + ("; run again to resume" if self.interrupted else ""))
 
 
 def default_workers() -> int:
@@ -424,6 +430,9 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
             summary.computed += len(rows)
             summary.by_status.update(statuses)
             summary.rebuilt += sum(bool(r.get("run.rebuilt")) for r in rows)
+            checks = [r.get("run.cold_check") for r in rows if r.get("run.cold_check") is not None]
+            summary.cold_checked += len(checks)
+            summary.cold_disagreed += sum(1 for c in checks if not c)
             seconds_per_variant.extend(float(r.get("run.seconds") or 0.0) for r in rows)
             progress.update(statuses)
             if written % COMPACT_EVERY == 0:
