@@ -42,9 +42,9 @@ def stages(mode: ObjectiveMode, model: Model) -> list[Stage]:
         raise ValueError(f"unknown objective mode {mode!r}")
     if model.index.spec.settings.tie_break == "status_quo":
         main += [Stage("tie_break_holdings", status_quo_holdings, False),
-                 Stage("tie_break_ceilings", status_quo_ceilings, False),
-                 Stage("tie_break_unique", unique_package, False)]
-    return main
+                 Stage("tie_break_ceilings", status_quo_ceilings, False)]
+    # always last, whatever the tie-break setting: one fixed package among the equally good
+    return [*main, Stage("tie_break_unique", unique_package, False)]
 
 
 def weighted_sum(model: Model) -> Lin:
@@ -117,9 +117,11 @@ def generic_weight(name: str) -> float:
 def unique_package(model: Model) -> Lin:
     """Σ g_v · v over the package's figures, g_v = ``generic_weight`` of v's name: among
     packages equally good in every earlier stage, one fixed choice. A linear function in
-    general position has a single minimiser over the (bounded) set of optimal packages, so the
-    answer does not depend on where the solver started (a warm start after another variant, or
-    a fresh build) — only on the scenario."""
+    general position has a single minimiser over the set of optimal packages, so the answer
+    does not depend on where the solver started (a warm start after another variant, or a
+    fresh build) — only on the scenario. It is bounded below even without the status-quo
+    stages: every figure is ≥ 0 but a reduction R = H⁰ − H, and raising H raises NC ≥ H with
+    g_H + g_NC ≥ 2 > g_R."""
     terms = {}
     for family in PACKAGE_FAMILIES:
         for col in model.variables.get(family, {}).values():

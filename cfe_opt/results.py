@@ -207,7 +207,7 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     """One position's row of the positions table, before cleaning (see ``positions_table``);
     a study row reads the same record, so both show the same numbers."""
     number = model.number
-    achieved = sum(number(coef) * _value(model, x, key) for key, coef in t.form.items())
+    achieved = sum(number(coef) * float(x[col]) for col, coef in t.columns)
     target = number(t.position.target)
     scale_under, scale_over = number(t.scale_under), number(t.scale_over)
     weight = number(t.weight)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cfe_opt.model.linear import Lin, lin_sum
-from cfe_opt.model.params import Num, ParamSet, Recorder, evaluate
+from cfe_opt.model.params import Num, ParamSet, Recorder, compile_num, evaluate
 from cfe_opt.scenario import Scenario, ScenarioIndex
 
 Sense = Literal["<=", ">=", "=="]
@@ -114,11 +114,19 @@ class Model:
     changed_entries: set[int] = field(default_factory=set)
     # the elastic model: hard row → [(violation column, sign)] (cfe_opt.concession)
     elastic_cols: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    _compiled: dict[int, tuple[Num, Any]] = field(default_factory=dict, repr=False)
 
     # ---- numbers ------------------------------------------------------------------------------
     def number(self, x: Any) -> float:
         """A (tracked or plain) number's value at the current parameter values."""
-        return evaluate(x, self.theta) if isinstance(x, Num) else float(x)
+        if not isinstance(x, Num):
+            return float(x)
+        if x.op == "lin":
+            return evaluate(x, self.theta)
+        found = self._compiled.get(id(x))
+        if found is None or found[0] is not x:  # (the Num is kept, so its id stays its own)
+            found = self._compiled[id(x)] = (x, compile_num(x))
+        return found[1](self.theta)
 
     @property
     def num_cols(self) -> int:

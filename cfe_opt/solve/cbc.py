@@ -149,23 +149,23 @@ class CbcEngine:
         m.changed_rows.clear()
 
 
-    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Move bounds for the length of a run (columns, then rows at ``num_cols + row``): here
-        in the model itself, which every solve exports. The same call with the old bounds
-        undoes it."""
+    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
+                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        """Move bounds for the length of a run: here in the model itself, which every solve
+        exports. The same call with the old bounds undoes it."""
         m = self.model
-        n = m.num_cols
-        for k, low, up in zip(where, lower, upper, strict=True):
-            if k < n:
-                m.col_lower[k], m.col_upper[k] = float(low), float(up)
-            else:
-                m.row_lower[k - n], m.row_upper[k - n] = float(low), float(up)
+        for j, low, up in zip(cols, col_lower, col_upper, strict=True):
+            m.col_lower[j], m.col_upper[j] = float(low), float(up)
+        for i, low, up in zip(rows, row_lower, row_upper, strict=True):
+            m.row_lower[i], m.row_upper[i] = float(low), float(up)
         self.sync()
 
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         self.model.row_lower[row], self.model.row_upper[row] = lower, upper
 
     def values_and_duals(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.x is not None and self.activity is not None
+        assert self.col_dual is not None and self.row_dual is not None
         return (np.concatenate((self.x, self.activity)),
                 np.concatenate((self.col_dual, self.row_dual)))
 

@@ -9,6 +9,7 @@ as they are, so every solve after the first starts from the previous basis (warm
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ _STATUS = {
     highspy.HighsModelStatus.kUnknown: SolveStatus.NOT_SOLVED,
     highspy.HighsModelStatus.kModelEmpty: SolveStatus.OPTIMAL,
 }
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
 
 
 @contextlib.contextmanager
@@ -89,6 +91,15 @@ def prepare_cost(cost: np.ndarray) -> tuple[np.ndarray, float, float]:
     return (cost / scale if scale != 1.0 else cost.copy()), scale, tolerance
 
 
+def _ok(status: object, what: str) -> None:
+    """A change HiGHS refused (a repeated index, a bad bound) must not pass unnoticed: the
+    next solve would be of another LP."""
+    if status != highspy.HighsStatus.kOk and status != highspy.HighsStatus.kWarning:
+        from cfe_opt.errors import SolverError
+
+        raise SolverError(f"HiGHS refused {what} ({status})")
+
+
 def _option_value(h: highspy.Highs, name: str) -> object:
     value = h.getOptionValue(name)
     return value[1] if isinstance(value, tuple) else value
@@ -119,6 +130,8 @@ class HighsEngine:
         self.cost = np.zeros(0)
         self.col_lower = self.col_upper = self.row_lower = self.row_upper = np.zeros(0)
         self._face: tuple[np.ndarray, ...] | None = None
+        self._values: np.ndarray | None = None
+        self._duals: np.ndarray | None = None
         self._all = np.zeros(0, dtype=np.int32)  # every column index, for a full cost vector
         self._options: dict[str, object] = {}
         self.model_status: object = None
@@ -140,18 +153,22 @@ class HighsEngine:
         if e1 > e0 or c1 > c0 or r1 > r0:
             self._grow(c0, c1, r0, r1, e0, e1)
         for e in (e for e in m.changed_entries if e < e0):
-            h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e])
+            _ok(h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e]), "changeCoeff")
         cols = [j for j in m.changed_cols if j < c0]
         if cols:
-            h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
-                               _f64([m.col_upper[j] for j in cols]))
+            _ok(h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
+                                   _f64([m.col_upper[j] for j in cols])), "changeColsBounds")
         rows_changed = [i for i in m.changed_rows if i < r0]
         if rows_changed:
-            h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
-                               _f64([m.row_lower[i] for i in rows_changed]),
-                               _f64([m.row_upper[i] for i in rows_changed]))
+            _ok(h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
+                                   _f64([m.row_lower[i] for i in rows_changed]),
+                                   _f64([m.row_upper[i] for i in rows_changed])),
+                "changeRowsBounds")
         self._mirror_bounds(c0, c1, cols, r0, r1, rows_changed)
-        self._face = None
+        if self._face is not None and c1 == c0 and r1 == r0 and not cols:
+            self._refresh_face(rows_changed)
+        else:
+            self._face = None
         m.changed_entries.clear()
         m.changed_cols.clear()
         m.changed_rows.clear()
@@ -168,22 +185,23 @@ class HighsEngine:
             order = np.argsort(ecol[pick], kind="stable")
             cols, rows, values = ecol[pick][order] - c0, erow[pick][order], evalue[pick][order]
             starts = np.searchsorted(cols, np.arange(c1 - c0)).astype(np.int32)
-            h.addCols(c1 - c0, np.zeros(c1 - c0), _f64(m.col_lower[c0:c1]),
-                      _f64(m.col_upper[c0:c1]), len(values), starts, rows, values)
+            _ok(h.addCols(c1 - c0, np.zeros(c1 - c0), _f64(m.col_lower[c0:c1]),
+                          _f64(m.col_upper[c0:c1]), len(values), starts, rows, values), "addCols")
             self.cost = np.concatenate([self.cost, np.zeros(c1 - c0)])
             whole = [j for j in range(c0, c1) if m.col_integer[j]]
             if whole:
-                h.changeColsIntegrality(len(whole), _i32(whole),
-                                        np.ones(len(whole), dtype=np.uint8))
+                _ok(h.changeColsIntegrality(len(whole), _i32(whole),
+                                            np.ones(len(whole), dtype=np.uint8)),
+                    "changeColsIntegrality")
         if r1 > r0:
             pick = ~old_rows
             order = np.argsort(erow[pick], kind="stable")
             rows, cols, values = erow[pick][order] - r0, ecol[pick][order], evalue[pick][order]
             starts = np.searchsorted(rows, np.arange(r1 - r0)).astype(np.int32)
-            h.addRows(r1 - r0, _f64(m.row_lower[r0:r1]), _f64(m.row_upper[r0:r1]),
-                      len(values), starts, cols, values)
+            _ok(h.addRows(r1 - r0, _f64(m.row_lower[r0:r1]), _f64(m.row_upper[r0:r1]),
+                          len(values), starts, cols, values), "addRows")
         for k in np.flatnonzero(old_rows & (ecol < c0)):  # a new entry in an old row and column
-            h.changeCoeff(int(erow[k]), int(ecol[k]), float(evalue[k]))
+            _ok(h.changeCoeff(int(erow[k]), int(ecol[k]), float(evalue[k])), "changeCoeff")
 
     def _mirror_bounds(self, c0: int, c1: int, cols: list[int], r0: int, r1: int,
                        rows: list[int]) -> None:
@@ -200,32 +218,26 @@ class HighsEngine:
         for i in rows:
             self.row_lower[i], self.row_upper[i] = m.row_lower[i], m.row_upper[i]
 
-    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
+                   rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
         """Move bounds in HiGHS only, for the length of a run (the model keeps its own): the
-        optimal faces of earlier stages. ``where`` indexes columns, then rows (``num_cols +
-        row``). The same call with the old bounds undoes it."""
-        if not len(where):
-            return
+        optimal faces of earlier stages (``cols``, ``rows``: int32 indexes). The same call with
+        the old bounds undoes it."""
         self.sync()
-        n = self.cols
-        split = int(np.searchsorted(where, n))
-        if split:
-            self.h.changeColsBounds(split, where[:split].astype(np.int32), lower[:split],
-                                    upper[:split])
-        if split < len(where):
-            self.h.changeRowsBounds(len(where) - split, (where[split:] - n).astype(np.int32),
-                                    lower[split:], upper[split:])
+        if len(cols):
+            _ok(self.h.changeColsBounds(len(cols), cols, col_lower, col_upper), "changeColsBounds")
+        if len(rows):
+            _ok(self.h.changeRowsBounds(len(rows), rows, row_lower, row_upper), "changeRowsBounds")
 
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         """One row's bounds in HiGHS only, for the length of a run (a stage's hold)."""
         self.sync()
-        self.h.changeRowBounds(row, lower, upper)
+        _ok(self.h.changeRowBounds(row, lower, upper), "changeRowBounds")
 
     def values_and_duals(self) -> tuple[np.ndarray, np.ndarray]:
         """The last solution's column values then row activities, and their duals."""
-        assert self.x is not None and self.col_dual is not None and self.row_dual is not None
-        return (np.concatenate((self.x, self.activity)),
-                np.concatenate((self.col_dual, self.row_dual)))
+        assert self._values is not None and self._duals is not None
+        return self._values, self._duals
 
     def face_bounds(self) -> tuple[np.ndarray, ...]:
         """The model's bounds, columns then rows, with how close a value must be to count as
@@ -241,6 +253,17 @@ class HighsEngine:
             near_up = np.where(np.isfinite(up), near, -1.0)
             self._face = (low, up, near_low, near_up, low < up)
         return self._face
+
+    def _refresh_face(self, rows: list[int]) -> None:
+        """Update the face arrays for rows whose bounds changed (a variant's numbers)."""
+        assert self._face is not None
+        low, up, near_low, near_up, free = self._face
+        for i in rows:
+            k = self.cols + i
+            lo, hi = self.row_lower[i], self.row_upper[i]
+            low[k], up[k], free[k] = lo, hi, lo < hi
+            near_low[k] = FACE_AT * max(1.0, abs(lo)) if math.isfinite(lo) else -1.0
+            near_up[k] = FACE_AT * max(1.0, abs(hi)) if math.isfinite(hi) else -1.0
 
     def _option(self, name: str, value: object) -> None:
         if self._options.get(name) != value:
@@ -268,7 +291,7 @@ class HighsEngine:
         if wanted is not self.cost:
             if len(self._all) != len(wanted):
                 self._all = np.arange(len(wanted), dtype=np.int32)
-            h.changeColsCost(len(wanted), self._all, wanted)
+            _ok(h.changeColsCost(len(wanted), self._all, wanted), "changeColsCost")
             self.cost = wanted
         self._option("presolve", "choose" if presolve else "off")
         self._option("time_limit", float(time_limit) if time_limit else INF)
@@ -279,15 +302,20 @@ class HighsEngine:
             h.clearSolver()
         h.run()
         self.model_status = h.getModelStatus()
-        status = _STATUS.get(self.model_status, SolveStatus.ERROR)
+        status = (SolveStatus.OPTIMAL if self.model_status == _OPTIMAL
+                  else _STATUS.get(self.model_status, SolveStatus.ERROR))
         self.x = self.activity = self.row_dual = self.col_dual = None
+        self._values = self._duals = None
         if status is SolveStatus.OPTIMAL:
             solution = h.getSolution()
-            self.x = np.array(solution.col_value, dtype=np.float64)
-            self.activity = np.array(solution.row_value, dtype=np.float64)
+            n = len(solution.col_value)
+            # columns then rows in one array (the face reads them so), the parts as views
+            self._values = np.array(solution.col_value + solution.row_value, dtype=np.float64)
+            self.x, self.activity = self._values[:n], self._values[n:]
             if duals and solution.dual_valid and not self.model.integer:
-                self.row_dual = np.array(solution.row_dual, dtype=np.float64) * scale
-                self.col_dual = np.array(solution.col_dual, dtype=np.float64) * scale
+                self._duals = np.array(solution.col_dual + solution.row_dual,
+                                       dtype=np.float64) * scale
+                self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
         return status
 
     def ranging(self) -> tuple[np.ndarray, np.ndarray] | None:

@@ -23,6 +23,7 @@ from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin
 from cfe_opt.model.params import Num, compile_num
 from cfe_opt.objectives import ObjectiveMode, Stage, stages
+from cfe_opt.solve.highs import prepare_cost
 from cfe_opt.solve.status import FACE_TOL, SolveRun, SolveStatus, StageResult
 
 HOLD_LADDER = (1e-11, 1e-9, 1e-7, 1e-5)
@@ -80,8 +81,6 @@ class CostVector:
 
     def prepared(self, model: Model) -> tuple[np.ndarray, float, float]:
         """The costs scaled for the engine, with their scale and dual tolerance."""
-        from cfe_opt.solve.highs import prepare_cost
-
         cost = self.vector(model)
         if self._prepared is None:
             self._prepared = prepare_cost(cost)
@@ -90,15 +89,36 @@ class CostVector:
 
 @dataclass
 class Face:
-    """The bounds one stage's optimal face fixed in the engine (columns, then rows, in one
-    index: ``num_cols + row`` for a row), with what they were."""
+    """The bounds one stage's optimal face fixed in the engine, with what they were: columns
+    (``cols``) and rows (``rows``), each with their old lower and upper bounds."""
 
-    where: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
+    cols: np.ndarray  # int32
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    rows: np.ndarray  # int32
+    row_lower: np.ndarray
+    row_upper: np.ndarray
 
     def release(self, engine: Any) -> None:
-        engine.set_bounds_at(self.where, self.lower, self.upper)
+        engine.set_bounds(self.cols, self.col_lower, self.col_upper, self.rows,
+                          self.row_lower, self.row_upper)
+
+
+def release(engine: Any, faces: list[Face]) -> None:
+    """Undo several faces at once, in one call for columns and one for rows. A bound two
+    faces fixed appears once (HiGHS refuses repeated indexes), with the oldest value: the
+    first face's."""
+    if not faces:
+        return
+    parts = []
+    for index, lower, upper in (("cols", "col_lower", "col_upper"),
+                                ("rows", "row_lower", "row_upper")):
+        where = np.concatenate([getattr(f, index) for f in faces])
+        low = np.concatenate([getattr(f, lower) for f in faces])
+        up = np.concatenate([getattr(f, upper) for f in faces])
+        where, first = np.unique(where, return_index=True)  # first: the earliest face's
+        parts += [where.astype(np.int32), low[first], up[first]]
+    engine.set_bounds(*parts)
 
 
 def keep_to_optimal_face(model: Model, engine: Any) -> Face:
@@ -111,15 +131,19 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     engine only (``Face.release`` puts them back); the model is unchanged.
     """
     if engine.x is None or engine.col_dual is None or engine.row_dual is None:
-        return Face(_NONE, _EMPTY, _EMPTY)
+        return Face(_NONE, _EMPTY, _EMPTY, _NONE, _EMPTY, _EMPTY)
     value, dual = engine.values_and_duals()
     low, up, near_low, near_up, free = engine.face_bounds()
     at_low = (dual > FACE_TOL) & (np.abs(value - low) <= near_low) & free
     at_up = (dual < -FACE_TOL) & (np.abs(value - up) <= near_up) & free
     where = np.flatnonzero(at_low | at_up)
     fixed = np.where(at_low[where], low[where], up[where])
-    face = Face(where, low[where], up[where])
-    engine.set_bounds_at(where, fixed, fixed)
+    n = len(engine.x)
+    split = int(np.searchsorted(where, n))
+    cols, rows = where[:split].astype(np.int32), (where[split:] - n).astype(np.int32)
+    face = Face(cols, low[where[:split]], up[where[:split]], rows, low[where[split:]],
+                up[where[split:]])
+    engine.set_bounds(cols, fixed[:split], fixed[:split], rows, fixed[split:], fixed[split:])
     return face
 
 
@@ -143,7 +167,7 @@ def free_hold(engine: Any, row: int) -> None:
     engine.set_row_bounds(row, -math.inf, math.inf)
 
 
-_NONE = np.zeros(0, dtype=np.int64)
+_NONE = np.zeros(0, dtype=np.int32)
 _EMPTY = np.zeros(0)
 
 
@@ -208,6 +232,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[engine.name].name)
     held: list[tuple[int, float]] = []
     faces: list[Face] = []
+    last_good: tuple[np.ndarray, np.ndarray] | None = None
     rung = 0
     start_all = time.perf_counter()
     try:
@@ -224,8 +249,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             if status is SolveStatus.INFEASIBLE and faces:
                 # the earlier optima were held too exactly for the solver: release the faces
                 # (the hold rows remain), then loosen the holds rung by rung
-                for face in reversed(faces):
-                    face.release(engine)
+                release(engine, faces)
                 faces.clear()
                 status = solve_stage(engine, prepared, time_limit, retry_presolve=True,
                                      duals=duals)
@@ -240,8 +264,15 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             out.stages.append(StageResult(stage.name, stage.main, status, value, seconds,
                                           HOLD_LADDER[rung] if held else 0.0))
             if status is not SolveStatus.OPTIMAL:
+                if i == last and not stage.main and last_good is not None:
+                    # the last tie-break only picks among packages already optimal in every
+                    # stage before it; should the solver fail on it, keep the one in hand
+                    out.status, (out.x, out.activity) = SolveStatus.OPTIMAL, last_good
+                    break
                 out.status = status
                 break
+            if i == last - 1:
+                last_good = (engine.x.copy(), engine.activity.copy())
             trusted = SOLVERS[engine.name].duals and not model.integer
             if stage.main and out.objective is None:
                 out.objective = value
@@ -259,8 +290,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             out.x = engine.x.copy()
             out.activity = engine.activity.copy()
     finally:
-        for face in reversed(faces):
-            face.release(engine)
+        release(engine, faces)
         for row, _ in held:
             free_hold(engine, row)
     out.solve_seconds = time.perf_counter() - start_all

@@ -51,10 +51,15 @@ CONFLICT_METHOD = "filter"  # a deletion filter: the same set warm or cold (see 
 class Reader:
     """Where a row's numbers are in one compiled model (located once, read per variant)."""
 
-    def __init__(self, model: Model, layout: RowLayout) -> None:
+    def __init__(self, model: Model, layout: RowLayout, engine: Any = None) -> None:
         self.model = model
+        self.engine = engine
         self.layout = layout
-        self.kept = set(layout.positions)
+        kept = set(layout.positions)
+        self.positions = [(t, (f"achieved.{t.party}.{t.name}", f"deviation.{t.party}.{t.name}",
+                               f"normalised_deviation.{t.party}.{t.name}")
+                           if (t.party, t.name) in kept else None) for t in model.positions]
+        self.template = {name: None for name, _ in layout.columns()}
         self.ceilings = []
         for column, (family, *keys) in layout.ceilings:
             col = model.variables.get(family, {}).get(tuple(keys))
@@ -73,15 +78,14 @@ class Reader:
         assert x is not None and out.activity is not None
         row["objective"] = _number(clean_ratio(out.objective))
         by_party: dict[str, float] = {}
-        for t in model.positions:
+        for t, columns in self.positions:
             record = position_record(model, t, x)
             weighted = clean_ratio(record["weighted_deviation"])
             by_party[t.party] = by_party.get(t.party, 0.0) + weighted
-            if (t.party, t.name) in self.kept:
-                row[f"achieved.{t.party}.{t.name}"] = _number(clean(record["achieved"]))
-                row[f"deviation.{t.party}.{t.name}"] = _number(clean(record["deviation"]))
-                row[f"normalised_deviation.{t.party}.{t.name}"] = _number(
-                    clean_ratio(record["normalised_deviation"]))
+            if columns is not None:
+                row[columns[0]] = _number(clean(record["achieved"]))
+                row[columns[1]] = _number(clean(record["deviation"]))
+                row[columns[2]] = _number(clean_ratio(record["normalised_deviation"]))
         for party in self.layout.parties:
             if party in by_party:
                 row[f"party_deviation.{party}"] = clean_ratio(by_party[party])
@@ -105,8 +109,13 @@ class Reader:
         if not len(self.hard_index):
             return []
         lhs = activity[self.hard_index]
-        lower = np.asarray(model.row_lower)[self.hard_index]
-        upper = np.asarray(model.row_upper)[self.hard_index]
+        mirror = getattr(self.engine, "row_lower", None)  # HiGHS keeps the bounds as arrays
+        if mirror is not None and len(mirror) == model.num_rows:
+            lower = mirror[self.hard_index]
+            upper = self.engine.row_upper[self.hard_index]
+        else:
+            lower = np.asarray(model.row_lower)[self.hard_index]
+            upper = np.asarray(model.row_upper)[self.hard_index]
         rhs = np.where(self.hard_le, upper, lower)
         slack = np.where(self.hard_le, rhs - lhs, lhs - rhs)
         with np.errstate(invalid="ignore"):
@@ -130,7 +139,7 @@ class CompiledEvaluator:
         self.solver = study.spec.solver
         self.cold_share = cold_share
         self.compiled = CompiledModel(study.base, solver=self.solver, variants=True)
-        self.reader = Reader(self.compiled.model, self.layout)
+        self.reader = Reader(self.compiled.model, self.layout, self.compiled.engine)
         self.meta = RowMeta(solver=SOLVERS[self.solver].name,
                             solver_version=self.compiled.solver_version,
                             cfe_opt_version=package_version("cfe-opt"),
@@ -191,7 +200,7 @@ class CompiledEvaluator:
             except (ScenarioError, ScenarioErrors):
                 return None, None, numbers, True
             model = CompiledModel(scenario, solver=self.solver, variants=True)
-            found = (model, Reader(model.model, self.layout))
+            found = (model, Reader(model.model, self.layout, model.engine))
             if len(self._structures) >= MAX_STRUCTURES:
                 self._structures.pop(next(iter(self._structures)))
             self._structures[key] = found
@@ -208,12 +217,12 @@ class CompiledEvaluator:
                                for p in problems)
             return failure_row(variant, self.layout, self.meta, "invalid", reason)
         fresh = CompiledModel(scenario, solver=self.solver)
-        return self._solve(variant, fresh, Reader(fresh.model, self.layout))
+        return self._solve(variant, fresh, Reader(fresh.model, self.layout, fresh.engine))
 
     def _solve(self, variant: Variant, compiled: CompiledModel, reader: Reader
                ) -> dict[str, Any]:
         out = compiled.solve(variant.mode)  # type: ignore[arg-type]
-        row = _blank(variant, self.layout, self.meta)
+        row = _blank(variant, self.layout, self.meta, reader.template)
         row["solver_version"] = out.solver_version or self.meta.solver_version
         if out.optimal:
             row["status"] = "optimal"

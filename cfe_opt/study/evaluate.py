@@ -72,8 +72,12 @@ def _one_line(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
 
 
-def _blank(variant: Variant, layout: RowLayout, meta: RowMeta) -> dict[str, Any]:
-    row: dict[str, Any] = {name: None for name, _ in layout.columns()}
+def _blank(variant: Variant, layout: RowLayout, meta: RowMeta,
+           template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A row with every column empty but the variant's own; ``template`` (the layout's
+    columns, all None) saves building the column list for every row."""
+    row: dict[str, Any] = (dict(template) if template is not None
+                           else {name: None for name, _ in layout.columns()})
     row.update({"key": variant.key, "mode": variant.mode, "binding": None,
                 "solver": meta.solver, "solver_version": meta.solver_version,
                 "cfe_opt_version": meta.cfe_opt_version, "base_sha256": meta.base_sha256,

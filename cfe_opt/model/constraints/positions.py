@@ -29,6 +29,7 @@ class PositionTerm:
     scale_under: Any  # s⁻ (a tracked number)
     scale_over: Any  # s⁺
     weight: Any  # party weight × position weight
+    columns: tuple[tuple[int, Any], ...] = ()  # the form as (column, coefficient)
 
     def normalised(self) -> Lin:
         """U/s⁻ + V/s⁺: the deviation in units of the position's scale."""
@@ -92,4 +93,5 @@ def add_position_deviations(model: Model) -> None:
             model.positions.append(PositionTerm(
                 party=q, name=n, position=position, form=form, under=under, over=over,
                 scale_under=low, scale_over=high,
-                weight=party.weight * position.weight))
+                weight=party.weight * position.weight,
+                columns=tuple((model.col(key), coef) for key, coef in form.items())))
