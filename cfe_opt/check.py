@@ -525,8 +525,8 @@ def read_solution(directory: Path, scenario: Scenario | None = None
                                 "header", line=1)
         missing = [c for c in (*keys, *values) if c not in header]
         if missing:
-            raise ScenarioError(shown, "", f"missing column(s) {', '.join(missing)} (is this a "
-                                f"{name} written by 'cfe-opt solve'?)", line=1)
+            raise ScenarioError(shown, "", f"missing column(s) {', '.join(missing)} (is this the "
+                                f"{name} 'cfe-opt solve' writes?)", line=1)
         if len(rows) == 1:
             raise ScenarioError(shown, "", "has a header but no rows")
         numbers = [c for c in header if c not in keys]

@@ -171,9 +171,9 @@ def _path_arg(what: str):  # type: ignore[no-untyped-def]
 
     def convert(text: str) -> Path:
         if not text.strip():
-            raise argparse.ArgumentTypeError(f"{what}: an empty path")
+            raise argparse.ArgumentTypeError("an empty path")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-            raise argparse.ArgumentTypeError(f"{what}: control characters in a path")
+            raise argparse.ArgumentTypeError("control characters in a path")
         return Path(text)
 
     convert.__name__ = what
@@ -206,7 +206,9 @@ def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown(parser, args, extra)
     if args.command is None:
         parser.error("give a command: " + ", ".join(_subparsers(parser)))
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -234,6 +236,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cfe-opt: internal error: {type(exc).__name__}: {exc} (set CFE_OPT_DEBUG=1 "
               "for a traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _unknown(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]
+             ) -> NoReturn:
+    """Refuse arguments the command does not take, suggesting the option an abbreviation or a
+    typo was meant for (options are never abbreviated)."""
+    import difflib
+
+    sub = _subparsers(parser).get(args.command) if args.command else None
+    target = sub or parser
+    options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+    token = next((t for t in extra if t.startswith("-")), extra[0])
+    name = token.split("=", 1)[0]
+    if name.startswith("--"):
+        starts = [o for o in options if o.startswith(name)]
+        close = starts or difflib.get_close_matches(name, options, n=1)
+        hint = f"; did you mean {close[0]}? (options are never abbreviated)" if close else ""
+        target.error(f"unknown option {name}{hint}")
+    target.error(f"unexpected argument{'s' if len(extra) > 1 else ''}: {' '.join(extra)}")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -16,7 +16,7 @@ from typing import TypeVar
 Node = TypeVar("Node", bound=Hashable)
 Item = TypeVar("Item", bound=Hashable)
 
-MAX_BFS_COMPONENT = 500  # above this, only the nodes of one cycle get their own cycle named
+MAX_EACH_NAMED = 10  # in a larger cycle, only its first node (in the given order) is named
 
 
 def strongly_connected(nodes: Sequence[Node], children: Callable[[Node], Iterable[Node]]
@@ -70,30 +70,23 @@ _END = object()
 
 def cycles(nodes: Sequence[Node], children: Callable[[Node], Iterable[Node]]
            ) -> dict[Node, list[Node]]:
-    """For nodes that lie on a cycle, a shortest cycle through each: ``[n, …, n]``.
+    """Nodes that lie on a cycle, each with a shortest cycle through it: ``[n, …, n]``.
 
-    In a component of more than MAX_BFS_COMPONENT nodes only the nodes of one cycle are given
-    (one cycle is enough to show what must be broken; searching from each node would be
-    quadratic).
-    """
+    In a strongly connected component of up to MAX_EACH_NAMED nodes each node is given; in a
+    larger one only its first node in ``nodes`` order (one cycle shows what must be broken, and
+    a line for each of thousands of nodes would bury it)."""
+    order = {node: i for i, node in enumerate(nodes)}
     found: dict[Node, list[Node]] = {}
     for component in strongly_connected(nodes, children):
-        members = set(component)
         if len(component) == 1:
             node = component[0]
             if node in set(children(node)):
                 found[node] = [node, node]
             continue
-        starts = component if len(component) <= MAX_BFS_COMPONENT else component[:1]
-        for start in starts:
-            if start in found:
-                continue
-            path = _shortest_cycle(start, children, members)
-            if len(component) > MAX_BFS_COMPONENT:  # name the rotation for each node on it
-                for i, node in enumerate(path[:-1]):
-                    found.setdefault(node, [*path[i:-1], *path[:i], node])
-            else:
-                found[start] = path
+        members = set(component)
+        starts = sorted(component, key=order.__getitem__)
+        for start in starts if len(component) <= MAX_EACH_NAMED else starts[:1]:
+            found[start] = _shortest_cycle(start, children, members)
     return found
 
 
