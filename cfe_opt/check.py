@@ -70,8 +70,11 @@ class _Solution:
                  equipment: pd.DataFrame) -> None:
         self.index = index
         alloc = allocation.reset_index()
-        self.national = alloc[alloc["area"] == TOTAL].set_index(["party", "category"])
-        self.areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
+        national = alloc[alloc["area"] == TOTAL].set_index(["party", "category"])
+        areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
+        # a row given twice is a violation of its own (_tables); read the first
+        self.national = national[~national.index.duplicated()]
+        self.areas = areas[~areas.index.duplicated()]
         self.equipment = equipment.reset_index()
         self.missing: list[str] = []
         self.rows = [(r.owner, r.party, r.area, r.category, r.status, float(r.after))
@@ -96,7 +99,7 @@ class _Solution:
         """A value the solution must give: a missing one is recorded (and counts as 0)."""
         try:
             value = float(frame.at[key, column])
-        except KeyError:
+        except (KeyError, ValueError, TypeError):  # no such row, or not a number
             value = math.nan
         if math.isnan(value):
             self.missing.append(what)

@@ -110,7 +110,7 @@ def _check_ancestors(parent: Path, label: str) -> None:
     while True:
         try:
             info = probe.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # missing, or under a file: go up
             probe = probe.parent
             continue
         except OSError as exc:
@@ -126,7 +126,7 @@ def _check_ancestors(parent: Path, label: str) -> None:
 def _check_replaceable(folder: Path, label: str) -> None:
     try:
         info = folder.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:
         raise OutputError(f"{label}: cannot use {folder} ({_reason(exc)})") from None
