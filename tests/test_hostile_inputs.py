@@ -652,9 +652,9 @@ def _extreme(tmp_path: Path, party_weight: object = 1, weight: object = 1,
     pytest.param(1, 1000000000, "scale: 1", "1e+09", id="weight-at-its-cap"),
     pytest.param(1000000000, 1000000000, "scale: 1", "1e+18", id="both-weights-at-cap"),
     pytest.param(1, 1, "scale: 1e9", "1e-09", id="scale-at-its-cap"),
-    pytest.param(1, 1, "scale: 1e7", "1e-07", id="at-the-lower-bound"),
+    pytest.param(1, 1, "scale: 1e8", "1e-08", id="at-the-lower-bound"),
     pytest.param(1, 10000001, "scale: 1", "1e+07", id="just-over-the-upper-bound"),
-    pytest.param(1, 0.000001, "scale: 10", "1e-07", id="tiny-position-weight"),
+    pytest.param(1, 0.0000001, "scale: 10", "1e-08", id="tiny-position-weight"),
 ])
 def test_weights_the_lp_cannot_resolve_are_refused(tmp_path, capsys, party_weight, weight, scale,
                                                    k):
@@ -664,7 +664,7 @@ def test_weights_the_lp_cannot_resolve_are_refused(tmp_path, capsys, party_weigh
                                              else [])], capsys)
         assert code == 2  # refused at validation, never an internal error (exit 4)
         one_error(err, f"{path}:10: parties.AAA.positions.P: the weight per unit of excess "
-                  f"is {k}", "cannot resolve weights per unit at or below 1e-07 or above 1e+07")
+                  f"is {k}", "cannot resolve weights per unit at or below 1e-08 or above 1e+07")
     assert not (tmp_path / "o").exists()
 
 
@@ -678,11 +678,13 @@ def test_weights_just_inside_the_bounds_solve_correctly(tmp_path):
     assert result.optimal and verify(scenario, result).ok
     assert result.positions.loc[("AAA", "P"), "achieved"] == pytest.approx(500)
     assert result.positions.loc[("AAA", "Q"), "deviation"] == pytest.approx(400)
-    # k = 2e-7 for P against Q's 1/900: Q wins, the ceiling stays at 900
-    scenario = load_scenario(_extreme(tmp_path, scale="scale: 5e6"))
+    # k = 2e-8 for P against Q's 1/900: Q wins, the ceiling stays at 900 (the status quo,
+    # 1,000, is where the tie-break would pull it if P's cost were lost in the tolerances)
+    scenario = load_scenario(_extreme(tmp_path, scale="scale: 5e7"))
     result = solve(scenario)
     assert result.optimal and verify(scenario, result).ok
     assert result.positions.loc[("AAA", "Q"), "achieved"] == pytest.approx(900)
+    assert result.positions.loc[("AAA", "P"), "achieved"] == pytest.approx(900)
 
 
 @pytest.mark.parametrize(("limit", "phrase"), [

@@ -7,6 +7,7 @@ one-line error naming the file, the field path and the reason, and raises them t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND
 from cfe_opt.errors import ScenarioErrors
@@ -541,11 +542,15 @@ def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
 # HiGHS works to absolute tolerances of about 1e-7 (primal and dual feasibility) and treats
 # matrix entries below 1e-9 as zero. A position's weight per unit of deviation,
 #   k = party weight × position weight / scale   (each side's scale: see position_scales),
-# is the objective's coefficient of that deviation: at or below 1e-7 a whole unit of deviation
-# changes the objective by no more than the solver's tolerance (the answer may drift by it),
-# and above 1e7 the objective dwarfs everything else (at 1e19 HiGHS refuses the model). So both
-# are refused at validation, with the reason, rather than solved wrongly.
-MIN_UNIT_WEIGHT = 1e-7
+# is the objective's coefficient of that deviation. Where k·Δ, the objective's change for a
+# deviation of Δ units, falls to the solvers' tolerances, the tie-break stages may move the
+# package by Δ unnoticed: measured with the default tie-break, k = 1e-9 let a ceiling drift by
+# 100 tanks away from the optimum, while k ≥ 3e-9 held it (the engine scales costs in the main
+# stage, so a lone tiny weight such as 7.5e-8 is honoured). The bound 1e-8 keeps every
+# deviation of 10 units or more above 1e-7. Above 1e7 the objective dwarfs everything else
+# (ordinary weights fall below the held optima's relative slack; near 1e18 the model cannot
+# be solved at all). Both are refused at validation, with the reason, rather than solved wrongly.
+MIN_UNIT_WEIGHT = 1e-8
 MAX_UNIT_WEIGHT = 1e7
 # A coefficient inside a quantity, or a reciprocity ratio, becomes a matrix entry: 0 or a size
 # between these bounds.
@@ -553,19 +558,20 @@ MIN_COEFFICIENT = 1e-6
 MAX_COEFFICIENT = 1e6
 
 
-def position_scales(position: Position) -> tuple[float, float]:
+def position_scales(position: Position) -> tuple[Any, Any]:
     """(s⁻, s⁺), the scale of a shortfall and of an excess: ``scale`` if given; else the
     distance from the target to the acceptable range's edge on that side; else max(|T|, 1).
-    (The same rule as the model's ``position_scales``, stated here for validation.)"""
+    (The model's ``position_scales`` rule, stated here for validation. No ``float()``: on a
+    tracked scenario the numbers stay tracked, and the comparisons below become guards.)"""
     if position.scale is not None:
-        return float(position.scale), float(position.scale)
-    fallback = max(abs(float(position.target)), 1.0)
+        return position.scale, position.scale
+    fallback = max(abs(position.target), 1.0)
     low = high = fallback
     if position.range is not None:
         if position.range.min is not None and position.range.min < position.target:
-            low = float(position.target - position.range.min)
+            low = position.target - position.range.min
         if position.range.max is not None and position.range.max > position.target:
-            high = float(position.range.max - position.target)
+            high = position.range.max - position.target
     return low, high
 
 
@@ -573,7 +579,7 @@ def _numerics(spec: ScenarioSpec) -> Iterator[Problem]:
     for code, party in spec.parties.items():
         for name, position in party.positions.items():
             path = ("parties", code, "positions", name)
-            weight = float(party.weight) * float(position.weight)
+            weight = party.weight * position.weight
             low, high = position_scales(position)
             sides = {"at_least": [("shortfall", low)], "at_most": [("excess", high)],
                      "exactly": [("shortfall", low), ("excess", high)]}[position.direction]
@@ -584,11 +590,11 @@ def _numerics(spec: ScenarioSpec) -> Iterator[Problem]:
                 fix = ("a larger scale or smaller weights" if k > MAX_UNIT_WEIGHT
                        else "a smaller scale or larger weights")
                 yield path, (
-                    f"the weight per unit of {side} is {k:.3g} (party weight "
+                    f"the weight per unit of {side} is {float(k):.3g} (party weight "
                     f"{float(party.weight):g} × weight {float(position.weight):g} / scale "
-                    f"{scale:.3g}); the LP solver (HiGHS, tolerances about 1e-7) cannot resolve "
-                    f"weights per unit at or below {MIN_UNIT_WEIGHT:g} or above "
-                    f"{MAX_UNIT_WEIGHT:g}: choose {fix}")
+                    f"{float(scale):.3g}); the LP solver (HiGHS, tolerances about 1e-7) cannot "
+                    f"resolve weights per unit at or below {MIN_UNIT_WEIGHT:g} or above "
+                    f"{MAX_UNIT_WEIGHT:g} (the answer could drift unnoticed): choose {fix}")
                 break
             yield from _coefficients(position.quantity, (*path, "quantity"))
     for path, _name, limit, _owner, _kind in hard_limits(spec):
@@ -597,22 +603,23 @@ def _numerics(spec: ScenarioSpec) -> Iterator[Problem]:
         elif isinstance(limit, ReciprocityLimit):
             yield from _coefficients(limit.subject, (*path, "subject"))
             yield from _coefficients(limit.reference, (*path, "reference"))
-            yield from _matrix_entry(float(limit.ratio), (*path, "ratio"), "ratio")
+            yield from _matrix_entry(limit.ratio, (*path, "ratio"), "ratio")
 
 
 def _coefficients(quantity: Quantity, path: tuple[str | int, ...]) -> Iterator[Problem]:
     inline = len(quantity.terms) == 1
     for i, term in enumerate(quantity.terms):
         where = (*path, "coefficient") if inline else (*path, "terms", i, "coefficient")
-        yield from _matrix_entry(float(term.coefficient), where, "coefficient")
+        yield from _matrix_entry(term.coefficient, where, "coefficient")
 
 
-def _matrix_entry(value: float, path: tuple[str | int, ...], what: str) -> Iterator[Problem]:
+def _matrix_entry(value: Any, path: tuple[str | int, ...], what: str) -> Iterator[Problem]:
     if value == 0 or MIN_COEFFICIENT <= abs(value) <= MAX_COEFFICIENT:
         return
-    yield path, (f"{what} {value:.3g} is outside what the LP solver can represent reliably: "
-                 f"give 0 or a size between {MIN_COEFFICIENT:g} and {MAX_COEFFICIENT:g} (HiGHS "
-                 "drops matrix entries below 1e-9 and works to tolerances of about 1e-7)")
+    yield path, (f"{what} {float(value):.3g} is outside what the LP solver can represent "
+                 f"reliably: give 0 or a size between {MIN_COEFFICIENT:g} and "
+                 f"{MAX_COEFFICIENT:g} (HiGHS drops matrix entries below 1e-9 and works to "
+                 "tolerances of about 1e-7)")
 
 
 _NOTHING = ("selects nothing in this scenario (no party, area or category it names has such a "
