@@ -40,8 +40,8 @@ def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     Default: ``out/<scenario file stem>/<command>``, with ``-<8 hex digits>`` (a digest of the
     parameters) when any parameter differs from its default: a different question gets its own
     folder, the same question replaces its earlier answer."""
-    if not hasattr(args, "out"):
-        return
+    if not (hasattr(args, "out") and hasattr(args, "scenario")):
+        return  # writes nothing, or (a study) keeps a store of its own
     from cfe_opt.outputs import output_folder, set_name
 
     parameters = command_parameters(args)
