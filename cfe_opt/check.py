@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cfe_opt.categories import GROUND, STATUSES
-from cfe_opt.errors import CfeOptError
+from cfe_opt.errors import CfeOptError, ScenarioError, ScenarioErrors
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
@@ -70,8 +70,11 @@ class _Solution:
                  equipment: pd.DataFrame) -> None:
         self.index = index
         alloc = allocation.reset_index()
-        self.national = alloc[alloc["area"] == TOTAL].set_index(["party", "category"])
-        self.areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
+        national = alloc[alloc["area"] == TOTAL].set_index(["party", "category"])
+        areas = alloc[alloc["area"] != TOTAL].set_index(["party", "area", "category"])
+        # a row given twice is a violation of its own (_tables); read the first
+        self.national = national[~national.index.duplicated()]
+        self.areas = areas[~areas.index.duplicated()]
         self.equipment = equipment.reset_index()
         self.missing: list[str] = []
         self.rows = [(r.owner, r.party, r.area, r.category, r.status, float(r.after))
@@ -96,7 +99,7 @@ class _Solution:
         """A value the solution must give: a missing one is recorded (and counts as 0)."""
         try:
             value = float(frame.at[key, column])
-        except KeyError:
+        except (KeyError, ValueError, TypeError):  # no such row, or not a number
             value = math.nan
         if math.isnan(value):
             self.missing.append(what)
@@ -155,6 +158,13 @@ def _tables(index: ScenarioIndex, sol: _Solution, allocation: pd.DataFrame,
         for key in twice:
             report.violations.append(Violation(name, "-", f"row {key} appears twice",
                                                math.nan, "=", math.nan))
+    places = {(p, a) for p in index.parties for (_, a) in index.territory[p]}
+    for party, area, category in allocation.index:
+        if party not in index.parties or category not in index.categories or (
+                area != TOTAL and ((party, area) not in places or category not in GROUND)):
+            report.violations.append(Violation(  # a row not read would pass unchecked
+                "allocation", str(party), f"row {party} {area} {category}: not a party, area "
+                "and category of the scenario", math.nan, "=", math.nan))
     for owner, party, area, category, status, after in sol.rows:
         report.checked += 1
         if status not in STATUSES or owner not in index.party_categories or (
@@ -472,23 +482,219 @@ def _equal_treatment(index: ScenarioIndex, sol: _Solution, report: CheckReport, 
                       factor * v_r, scale=factor)
 
 
-def read_solution(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read ``allocation.csv`` and ``equipment.csv`` written by ``cfe-opt solve``."""
-    try:
-        allocation = pd.read_csv(directory / "allocation.csv", keep_default_na=False,
-                                 na_values=[""]).set_index(["party", "area", "category"])
-        equipment = pd.read_csv(directory / "equipment.csv", keep_default_na=False,
-                                na_values=[""]).set_index(
-            ["owner", "party", "area", "category", "status"])
-    except (OSError, KeyError, ValueError, pd.errors.ParserError) as exc:
-        raise CfeOptError(f"{directory}: cannot read the solution tables ({exc})") from None
-    for name, frame in (("allocation.csv", allocation), ("equipment.csv", equipment)):
-        for column in frame.columns:
-            if column in ("owner", "party", "area", "category", "status"):
+# ---- reading a written solution ---------------------------------------------------------------
+MAX_TABLE_BYTES = 256 * 1024 * 1024
+MAX_REPORTED = 20  # problems listed per table before "… and N more"
+
+_TABLES = {
+    "allocation.csv": (("party", "area", "category"),
+                       ("national_ceiling", "territorial_ceiling", "temporary_deployment",
+                        "holdings_after", "reduction")),
+    "equipment.csv": (("owner", "party", "area", "category", "status"), ("after",)),
+}
+
+
+def read_solution(directory: Path, scenario: Scenario | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ``allocation.csv`` and ``equipment.csv`` written by ``cfe-opt solve``, strictly.
+
+    Each file must be UTF-8 CSV text ending in a line break, with a header holding the key
+    columns and the value columns the checker reads, every row as many fields as the header, no
+    key twice, and every value a finite number or empty. Given the ``scenario``, every row must
+    name its parties, areas, categories and statuses, and every value the checker needs must be
+    there. Any problem is bad input (``ScenarioErrors``, exit 2), one line each naming the file,
+    the line and the column — never a check that silently skips what it cannot read."""
+    import csv
+    import io
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        reason = "does not exist" if not directory.exists() else "is not a folder"
+        raise ScenarioError(str(directory), "", f"--solution: {reason} (give the folder "
+                            "'cfe-opt solve' wrote, holding allocation.csv and equipment.csv)")
+    frames = []
+    for name, (keys, values) in _TABLES.items():
+        path = directory / name
+        shown = str(path)
+        text = _table_text(path, shown)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        problems: list[ScenarioError] = []
+        header = rows[0] if rows else []
+        if not header:
+            raise ScenarioError(shown, "", "no header row")
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise ScenarioError(shown, "", f"column(s) {', '.join(twice)} appear twice in the "
+                                "header", line=1)
+        missing = [c for c in (*keys, *values) if c not in header]
+        if missing:
+            raise ScenarioError(shown, "", f"missing column(s) {', '.join(missing)} (is this the "
+                                f"{name} 'cfe-opt solve' writes?)", line=1)
+        if len(rows) == 1:
+            raise ScenarioError(shown, "", "has a header but no rows")
+        numbers = [c for c in header if c not in keys]
+        records: list[dict[str, object]] = []
+        first_line: dict[tuple[str, ...], int] = {}
+        for line, row in enumerate(rows[1:], start=2):
+            if len(row) != len(header):
+                problems.append(ScenarioError(shown, "", f"{len(row)} fields, the header has "
+                                              f"{len(header)} (a truncated or damaged file?)",
+                                              line=line))
                 continue
-            try:
-                frame[column] = pd.to_numeric(frame[column])
-            except (ValueError, TypeError):
-                raise CfeOptError(f"{directory / name}: column {column}: not all numbers"
-                                  ) from None
-    return allocation, equipment
+            record: dict[str, object] = dict(zip(header, row, strict=True))
+            key = tuple(str(record[k]) for k in keys)
+            empty = [k for k in keys if not record[k]]
+            if empty:
+                problems.append(ScenarioError(shown, empty[0], "empty key field", line=line))
+                continue
+            if key in first_line:
+                problems.append(ScenarioError(shown, "", f"the row ({', '.join(key)}) appears "
+                                              f"twice (lines {first_line[key]} and {line})",
+                                              line=line))
+                continue
+            first_line[key] = line
+            for column in numbers:
+                cell = str(record[column]).strip()
+                if cell == "":
+                    record[column] = math.nan
+                    continue
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = math.nan
+                    problems.append(ScenarioError(shown, column, f"{cell[:40]!r} is not a "
+                                                  "number", line=line))
+                else:
+                    if not math.isfinite(value):  # inf, 1e400, nan: no package has them
+                        problems.append(ScenarioError(
+                            shown, column, f"{cell[:40]!r} is not a finite number (an empty "
+                            "field means no value)", line=line))
+                record[column] = value
+            records.append({**record, "_line": line})
+        if scenario is not None and not problems:
+            problems.extend(_unrecognised_rows(scenario.index, name, shown, records))
+        if problems:
+            raise ScenarioErrors(_capped(problems, shown))
+        frame = pd.DataFrame(records, columns=[*header, "_line"])
+        for column in numbers:
+            frame[column] = pd.to_numeric(frame[column])
+        frames.append(frame.set_index(list(keys)))
+    allocation, equipment = frames
+    if scenario is not None:
+        problems = _missing_values(scenario.index, allocation, equipment, directory)
+        if problems:
+            raise ScenarioErrors(_capped(problems, str(directory)))
+    return allocation.drop(columns="_line"), equipment.drop(columns="_line")
+
+
+def _table_text(path: Path, shown: str) -> str:
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ScenarioError(shown, "", f"cannot read file ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(shown, "", "not a regular file")
+        if info.st_size > MAX_TABLE_BYTES:
+            raise ScenarioError(shown, "", f"file is {info.st_size:,} bytes; the limit is "
+                                f"{MAX_TABLE_BYTES:,}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(MAX_TABLE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(shown, "", f"cannot read file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if not data:
+        raise ScenarioError(shown, "", "file is empty")
+    if b"\x00" in data:
+        raise ScenarioError(shown, "", "binary data (NUL bytes): not a CSV table")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(shown, "", "not UTF-8 text: not a CSV table", line=line) from None
+    if not text.endswith("\n"):
+        raise ScenarioError(shown, "", "the last line has no line break (a truncated file?)",
+                            line=text.count("\n") + 1)
+    return text
+
+
+def _capped(problems: list[ScenarioError], shown: str) -> list[ScenarioError]:
+    if len(problems) <= MAX_REPORTED:
+        return problems
+    return [*problems[:MAX_REPORTED],
+            ScenarioError(shown, "", f"… and {len(problems) - MAX_REPORTED} more problems")]
+
+
+def _unrecognised_rows(index: ScenarioIndex, name: str, shown: str,
+                       records: list[dict[str, object]]) -> list[ScenarioError]:
+    """Rows naming a party, area, category or status the scenario does not have."""
+    problems = []
+    places = {(p, a) for p in index.parties for (_, a) in index.territory[p]}
+    for record in records:
+        line = int(record["_line"])  # type: ignore[call-overload]
+        reason = _row_problem(index, name, record, places)
+        if reason:
+            problems.append(ScenarioError(shown, reason[0], reason[1], line=line))
+    return problems
+
+
+def _row_problem(index: ScenarioIndex, name: str, record: dict[str, object],
+                 places: set[tuple[str, str]]) -> tuple[str, str] | None:
+    party, area, category = str(record["party"]), str(record["area"]), str(record["category"])
+    if name == "equipment.csv":
+        owner, status = str(record["owner"]), str(record["status"])
+        if owner not in index.parties:
+            return "owner", f"'{owner}' is not a party of the scenario"
+        if status not in STATUSES:
+            return "status", f"'{status}' is not a status ({', '.join(STATUSES)})"
+    if party not in index.parties:
+        return "party", f"'{party}' is not a party of the scenario"
+    if category not in index.categories:
+        return "category", (f"'{category}' is not a category of the scenario "
+                            f"({', '.join(index.categories)})")
+    if name == "allocation.csv" and area == TOTAL:
+        if not index.holds(party, category) and (party, category) not in (
+                index.territorial_pairs):
+            return "category", f"{party}'s {category} is not modelled in the scenario"
+        return None
+    if (party, area) not in places:
+        known = ", ".join(a for (_, a) in index.territory[party]) or "none"
+        return "area", f"'{area}' is not an area of {party} (its areas: {known})"
+    if category not in index.ground:
+        return "category", f"'{category}' is not a ground category (rows by area are ground)"
+    return None
+
+
+def _missing_values(index: ScenarioIndex, allocation: pd.DataFrame, equipment: pd.DataFrame,
+                    directory: Path) -> list[ScenarioError]:
+    """Rows and values the checker needs that the tables do not give."""
+    problems = []
+    alloc_file, eq_file = str(directory / "allocation.csv"), str(directory / "equipment.csv")
+
+    def need(frame: pd.DataFrame, key: tuple, column: str, shown: str, what: str) -> None:
+        if key not in frame.index:
+            problems.append(ScenarioError(shown, "", f"no row for {what} (the table is "
+                                          "incomplete)"))
+            return
+        value = frame.at[key, column]
+        if isinstance(value, float) and math.isnan(value):
+            line = int(frame.at[key, "_line"])
+            problems.append(ScenarioError(shown, column, f"no value for {what}", line=line))
+
+    for p in index.parties:
+        for c in index.party_categories[p]:
+            for column in ("holdings_after", "reduction", "national_ceiling"):
+                need(allocation, (p, TOTAL, c), column, alloc_file, f"{p} {TOTAL} {c}")
+    for p, c in index.territorial_pairs:
+        need(allocation, (p, TOTAL, c), "territorial_ceiling", alloc_file, f"{p} {TOTAL} {c}")
+    for p, a in index.subceiling_areas:
+        for c in index.ground:
+            need(allocation, (p, a, c), "territorial_ceiling", alloc_file, f"{p} {a} {c}")
+    for key in index.equipment_keys():
+        need(equipment, key, "after", eq_file, " ".join(key))
+    return problems

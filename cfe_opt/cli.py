@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from cfe_opt import commands
 from cfe_opt.commands import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK
@@ -20,8 +21,21 @@ from cfe_opt.objectives import OBJECTIVE_MODES
 from cfe_opt.report import package_version
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``cfe-opt solve: error: … (see …--help)``, exit 2)
+    and no abbreviated long options (``--obj`` is not taken for ``--objective``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_one_line(message)} (see "
+                                  f"'{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cfe-opt",
         description="Search conventional-force reduction options: scenario → LP → packages.")
     parser.add_argument("--version", action="version", version=f"cfe-opt {package_version()}")
@@ -29,15 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser("solve", help="find the package closest to every position",
                                 description="Solve a scenario and write its result tables.")
-    solve.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    _scenario(solve)
     solve.add_argument("--objective", choices=OBJECTIVE_MODES, default="weighted",
                        help="how deviations from positions are traded off (default: weighted)")
     solve.add_argument("--solver", choices=("highs", "cbc"), default="highs",
                        help="LP solver (default: highs, in-process)")
     solve.add_argument("--integer", action="store_true",
                        help="whole-number ceilings and holdings (MILP; no shadow prices)")
-    solve.add_argument("--out", type=Path, default=None,
-                       help="folder for the result files (default: out/<scenario name>)")
+    _out(solve)
     solve.add_argument("--write-model", action="store_true",
                        help="also write the last stage's LP as model.mps")
     solve.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
@@ -45,11 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
-    validate.add_argument("scenario", type=Path)
+    _scenario(validate)
 
     check = commands.add_parser("check", help="check a written solution against every limit")
-    check.add_argument("scenario", type=Path)
-    check.add_argument("--solution", type=Path, required=True,
+    _scenario(check)
+    check.add_argument("--solution", type=_path_arg("--solution"), required=True,
                        help="folder holding allocation.csv and equipment.csv")
 
     diagnose = commands.add_parser(
@@ -121,10 +134,50 @@ def build_parser() -> argparse.ArgumentParser:
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
 
+    scenarios = commands.add_parser(
+        "scenarios", help="the scenarios that ship with cfe-opt: list them, copy them",
+        description="The bundled scenarios (the 1998–99 talks) and their data folder ship with "
+                    "the package. 'list' shows them; 'copy DIR' copies them into DIR, to run, "
+                    "extend or edit there (nothing is overwritten).")
+    actions = scenarios.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the bundled scenarios")
+    copy = actions.add_parser("copy", help="copy the bundled scenarios and data/ into DIR")
+    copy.add_argument("directory", type=_path_arg("DIR"), metavar="DIR",
+                      help="folder to copy into (created if missing; no file is overwritten)")
+
     from cfe_opt.study.commands import add_parser as add_study_parser
 
     add_study_parser(commands)
     return parser
+
+
+def _scenario(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=_path_arg("scenario"), help="scenario file (YAML)")
+    parser.add_argument("--models-root", type=_path_arg("--models-root"), default=None,
+                        metavar="DIR",
+                        help="the folder tree a scenario may extend files in (default: the "
+                             "nearest ancestor folder named models, else the scenario's own "
+                             "folder)")
+
+
+def _out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="folder for this command's outputs, replaced as a set (default: "
+                             "out/<scenario>/<command>[-<digest of its parameters>])")
+
+
+def _path_arg(what: str):  # type: ignore[no-untyped-def]
+    """A path given on the command line: not empty (Path('') would be the current folder)."""
+
+    def convert(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError("an empty path")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise argparse.ArgumentTypeError("control characters in a path")
+        return Path(text)
+
+    convert.__name__ = what
+    return convert
 
 
 def _one_line(text: str) -> str:
@@ -142,23 +195,25 @@ def _seconds(text: str) -> float:
 
 
 def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:
-    parser.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    _scenario(parser)
     if objective:
         parser.add_argument("--objective", choices=OBJECTIVE_MODES, default="weighted",
                             help="objective mode (default: weighted)")
     parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
                         help="LP solver (default: highs)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for tables and figures (default: out/<scenario name>)")
+    _out(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown(parser, args, extra)
     if args.command is None:
-        parser.print_help()
-        return EXIT_BAD_INPUT
+        parser.error("give a command: " + ", ".join(_subparsers(parser)))
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        commands.plan_outputs(args, _defaults(parser, args.command))
         return getattr(commands, args.command)(args)
     except InfeasibleError as exc:
         print(f"cfe-opt: {_one_line(str(exc))}", file=sys.stderr)
@@ -181,6 +236,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cfe-opt: internal error: {type(exc).__name__}: {exc} (set CFE_OPT_DEBUG=1 "
               "for a traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _unknown(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]
+             ) -> NoReturn:
+    """Refuse arguments the command does not take, suggesting the option an abbreviation or a
+    typo was meant for (options are never abbreviated)."""
+    import difflib
+
+    sub = _subparsers(parser).get(args.command) if args.command else None
+    target = sub or parser
+    options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+    token = next((t for t in extra if t.startswith("-")), extra[0])
+    name = token.split("=", 1)[0]
+    if name.startswith("--"):
+        starts = [o for o in options if o.startswith(name)]
+        close = starts or difflib.get_close_matches(name, options, n=1)
+        hint = f"; did you mean {close[0]}? (options are never abbreviated)" if close else ""
+        target.error(f"unknown option {name}{hint}")
+    target.error(f"unexpected argument{'s' if len(extra) > 1 else ''}: {' '.join(extra)}")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _defaults(parser: argparse.ArgumentParser, command: str) -> dict[str, object]:
+    """The default of every option of ``command`` (to name its output set)."""
+    sub = _subparsers(parser)[command]
+    return {a.dest: a.default for a in sub._actions if a.dest != "help"}
 
 
 if __name__ == "__main__":

@@ -9,25 +9,114 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
-def solve(args: argparse.Namespace) -> int:
-    from cfe_opt.api import solve, verify
-    from cfe_opt.report import text_summary, write_outputs
+# ---- inputs and outputs shared by the commands ------------------------------------------------
+def _load(args: argparse.Namespace) -> Any:
+    """The command's scenario, with its models tree (--models-root) if given."""
     from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    return load_scenario(args.scenario, models_root=getattr(args, "models_root", None))
+
+
+# options that say where things are or how much to print, not what is computed
+_NOT_PARAMETERS = frozenset({"command", "scenario", "out", "quiet", "models_root", "argv",
+                             "output_folder", "action"})
+
+
+def command_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The command's own parameters (what it computes), as plain data for run.json."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(vars(args).items())
+            if k not in _NOT_PARAMETERS}
+
+
+def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
+    """For a command that writes files (one with --out): the folder of its output set, checked
+    now, before anything is computed (a bad --out costs nothing and touches nothing).
+
+    Default: ``out/<scenario file stem>/<command>``, with ``-<8 hex digits>`` (a digest of the
+    parameters) when any parameter differs from its default: a different question gets its own
+    folder, the same question replaces its earlier answer."""
+    if not (hasattr(args, "out") and hasattr(args, "scenario")):
+        return  # writes nothing, or (a study) keeps a store of its own
+    from cfe_opt.outputs import output_folder, set_name
+
+    parameters = command_parameters(args)
+    name = set_name(args.command, parameters, {k: v for k, v in defaults.items()
+                                               if k in parameters})
+    stem = Path(args.scenario).stem.strip() or "scenario"
+    args.output_folder = output_folder(args.out, Path("out") / stem / name)
+
+
+def _scenario_record(scenario: Any) -> dict[str, Any]:
+    import hashlib
+
+    digests = {}
+    for name in scenario.files:
+        try:
+            digests[name] = hashlib.sha256(Path(name).read_bytes()).hexdigest()
+        except OSError:
+            digests[name] = None
+    return {"file": scenario.display, "name": scenario.name, "files": list(scenario.files),
+            "sha256": scenario.sha256, "file_sha256": digests}
+
+
+def _write_set(args: argparse.Namespace, scenario: Any, outputs: dict[str, object],
+               resolved: dict[str, Any] | None = None,
+               outcome: dict[str, Any] | None = None) -> str:
+    """Write the outputs as one set with its run.json (the parameters as given, what the
+    command ``resolved`` them to, its ``outcome``); the line saying what was written."""
+    import pandas as pd
+
+    from cfe_opt.io import write_csv, write_figure
+    from cfe_opt.outputs import new_record, publish
+
+    files: dict[str, Any] = {}
+    for name, item in outputs.items():
+        if isinstance(item, bytes) or callable(item):
+            files[name] = item
+        elif isinstance(item, pd.DataFrame):
+            files[name] = lambda path, frame=item: write_csv(frame, path)
+        else:
+            files[name] = lambda path, figure=item: write_figure(figure, path)
+    record = new_record(args.command, getattr(args, "argv", []), command_parameters(args),
+                        _scenario_record(scenario))
+    record["resolved"] = resolved or {}
+    record["outcome"] = outcome or {}
+    published = publish(args.output_folder, files, record)
+    line = f"Wrote {', '.join(published.files)} to {_shown(published.folder)}/"
+    if published.replaced is not None:
+        old = published.replaced
+        line += (f" (replacing the set of '{old.get('command', '?')}' written "
+                 f"{old.get('written', '?')})")
+    return line
+
+
+def _shown(folder: Path) -> str:
+    try:
+        return str(folder.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(folder)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def solve(args: argparse.Namespace) -> int:
+    from cfe_opt.api import solve, verify
+    from cfe_opt.report import solve_files, text_summary
+
+    scenario = _load(args)
     result = solve(scenario, objective=args.objective, solver=args.solver,
                    integer=args.integer, time_limit=args.time_limit)
     report = verify(scenario, result) if result.optimal else None
-    out = args.out if args.out is not None else Path("out") / args.scenario.stem
-    written = write_outputs(result, report, scenario.files, out, write_model=args.write_model)
+    files = solve_files(result, report, scenario.files, write_model=args.write_model)
+    wrote = _write_set(args, scenario, files, outcome={"status": result.status.value})
     text = text_summary(result, report, scenario.files)
     status_line = next(line for line in text.splitlines() if line.startswith("Status"))
     print(status_line if args.quiet else text)
-    print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
+    print(f"\n{wrote}")
     if not result.optimal:
         if result.status.value == "infeasible":
             print("cfe-opt: no feasible option: the hard limits above cannot all hold "
@@ -45,9 +134,7 @@ def solve(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from cfe_opt.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     index = scenario.index
     limits = len(scenario.spec.limits) + sum(len(p.red_lines)
                                              for p in scenario.spec.parties.values())
@@ -61,36 +148,23 @@ def validate(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     from cfe_opt.check import check, read_solution
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    allocation, equipment = read_solution(args.solution)
+    scenario = _load(args)
+    allocation, equipment = read_solution(args.solution, scenario)
     report = check(scenario, allocation, equipment)
     print(report.summary())
     return EXIT_OK if report.ok else EXIT_INFEASIBLE
 
 
-
-
-def _out(args: argparse.Namespace) -> Path:
-    return args.out if args.out is not None else Path("out") / args.scenario.stem
-
-
-def _publish(args: argparse.Namespace, text: str, outputs: dict[str, object]) -> None:
-    """Write each table (CSV) and figure (PNG) by file name, atomically, then print the text
-    and what was written where."""
-    import pandas as pd
-
-    from cfe_opt.io import write_csv, write_figure
-
-    out = _out(args)
-    for name, item in outputs.items():
-        if isinstance(item, pd.DataFrame):
-            write_csv(item, out / name)
-        else:
-            write_figure(item, out / name)
+def _publish(args: argparse.Namespace, scenario: Any, text: str, outputs: dict[str, object],
+             resolved: dict[str, Any] | None = None,
+             outcome: dict[str, Any] | None = None) -> None:
+    """Write the tables (CSV) and figures (PNG), by file name, as the command's output set with
+    its run.json (``resolved``: what the command made of its parameters, e.g. the parties of
+    each side; ``outcome``: e.g. feasible or not), then print the text and what was written."""
+    wrote = _write_set(args, scenario, outputs, resolved, outcome)
     print(text)
-    print(f"\nWrote {', '.join(outputs)} to {out}/")
+    print(f"\n{wrote}")
 
 
 def _weights(pairs: list[str]) -> dict[str, float]:
@@ -114,9 +188,8 @@ def diagnose(args: argparse.Namespace) -> int:
     from cfe_opt.concession import smallest_concession
     from cfe_opt.errors import CfeOptError
     from cfe_opt.report import text_diagnosis
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     weights = _weights(args.weight)
     unknown = sorted(set(weights) - set(scenario.index.parties))
     if unknown:
@@ -125,13 +198,15 @@ def diagnose(args: argparse.Namespace) -> int:
         raise CfeOptError("--method highs needs --solver highs (CBC computes no IIS; "
                           "use --method filter)")
     conflict = conflict_set(scenario, solver=args.solver, method=args.method)
-    if conflict.empty:
-        print(f"{scenario.display}: feasible — every hard limit can hold together "
-              "(see 'cfe-opt prices' for what each costs)")
+    if conflict.empty:  # the set says so: no conflict table of an earlier run stays behind
+        _publish(args, scenario, f"{scenario.display}: feasible — every hard limit can hold "
+                 "together (see 'cfe-opt prices' for what each costs)", {},
+                 outcome={"feasible": True})
         return EXIT_OK
     concession = smallest_concession(scenario, weights=weights, solver_name=args.solver)
-    _publish(args, text_diagnosis(scenario, conflict, concession),
-             {"conflict.csv": conflict, "concession.csv": concession})
+    _publish(args, scenario, text_diagnosis(scenario, conflict, concession),
+             {"conflict.csv": conflict, "concession.csv": concession},
+             outcome={"feasible": False})
     return EXIT_INFEASIBLE
 
 
@@ -139,12 +214,11 @@ def prices(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
     from cfe_opt.plots.sensitivity import plot_tornado
     from cfe_opt.report import text_prices
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     table = shadow_prices(scenario, objective=args.objective, solver=args.solver)
     costs = limit_costs(scenario, table, objective=args.objective, solver=args.solver)
-    _publish(args, text_prices(scenario, table, costs),
+    _publish(args, scenario, text_prices(scenario, table, costs),
              {"shadow_prices.csv": table, "limit_costs.csv": costs,
               "shadow_prices.png": plot_tornado(table).figure})
     return EXIT_OK
@@ -155,13 +229,13 @@ def sweep(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sweep import sweep as run_sweep
     from cfe_opt.plots.sweep import plot_sweep
     from cfe_opt.report import text_sweep
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     field, values = parse_vary(args.vary)
     table = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
-    _publish(args, text_sweep(table),
-             {"sweep.csv": table, "sweep.png": plot_sweep(table).figure})
+    _publish(args, scenario, text_sweep(table),
+             {"sweep.csv": table, "sweep.png": plot_sweep(table).figure},
+             {"field": field, "values": [float(v) for v in values]})
     return EXIT_OK
 
 
@@ -169,47 +243,93 @@ def frontier(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.frontier import mode_points, pareto_frontier
     from cfe_opt.plots.frontier import plot_frontier
     from cfe_opt.report import text_frontier
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
+    parties_a, parties_b = _two_sides(scenario, args.side_a, args.side_b)
     table = pareto_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
     modes = mode_points(scenario, args.side_a, args.side_b, solver=args.solver)
-    _publish(args, text_frontier(table, modes),
+    _publish(args, scenario, text_frontier(table, modes),
              {"frontier.csv": table, "frontier_modes.csv": modes,
-              "frontier.png": plot_frontier(table, modes).figure})
+              "frontier.png": plot_frontier(table, modes).figure},
+             {"side_a_parties": list(parties_a), "side_b_parties": list(parties_b)})
     return EXIT_OK
 
 
-def _quantity_arg(text: str) -> object:
-    """PARTY.position stays text; anything else is read as an inline YAML mapping (safely)."""
+def _two_sides(scenario: Any, side_a: str, side_b: str) -> tuple[tuple[str, ...], ...]:
+    """The parties of each side; two sides that are the same, or share a party, are refused
+    (a party cannot trade against itself)."""
+    from cfe_opt.analysis.frontier import side_label, side_parties
+    from cfe_opt.errors import CfeOptError
+
+    parties_a = side_parties(scenario, side_a, "side A")
+    parties_b = side_parties(scenario, side_b, "side B")
+    shown = f"side A ({side_label(side_a)}) and side B ({side_label(side_b)})"
+    if set(parties_a) == set(parties_b):
+        raise CfeOptError(f"{scenario.display}: {shown} are the same parties "
+                          f"({', '.join(parties_a)}); a frontier needs two different sides")
+    both = [p for p in parties_a if p in parties_b]
+    if both:
+        raise CfeOptError(f"{scenario.display}: {shown} overlap: {', '.join(both)} on both "
+                          "sides; each party may be on one side only")
+    return parties_a, parties_b
+
+
+def _quantity_arg(text: str, which: str) -> object:
+    """PARTY.position stays text; anything else is read as an inline YAML mapping, by the same
+    strict reader as scenario files (no tags, no aliases, YAML 1.2 scalars)."""
     import re
 
-    import yaml
-
-    from cfe_opt.errors import CfeOptError
+    from cfe_opt.errors import CfeOptError, ScenarioError
+    from cfe_opt.scenario.yaml_safe import parse_yaml
 
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*", text.strip()):
         return text.strip()
+    if not text.strip():
+        raise CfeOptError(f"{which}: empty; give PARTY.position or a mapping such as "
+                          "'{of: holdings, parties: [RUS], categories: [tanks]}'")
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CfeOptError(f"quantity {text!r}: not PARTY.position and not a YAML mapping "
-                          f"({' '.join(str(exc).split())})") from None
+        value = parse_yaml(text, which).data
+    except ScenarioError as exc:
+        raise CfeOptError(f"{which} {text!r}: not PARTY.position and not a YAML mapping "
+                          f"({exc.reason})") from None
     if not isinstance(value, dict):
-        raise CfeOptError(f"quantity {text!r}: give PARTY.position or a mapping such as "
+        raise CfeOptError(f"{which} {text!r}: give PARTY.position or a mapping such as "
                           "'{of: holdings, parties: [RUS], categories: [tanks]}'")
     return value
+
+
+def _two_quantities(scenario: Any, qx: object, qy: object) -> None:
+    """Two axes that are the same quantity (or one a multiple of the other) would make the
+    polygon a line: refused, naming both."""
+    from cfe_opt.analysis.zopa import resolve_quantity
+    from cfe_opt.errors import CfeOptError
+    from cfe_opt.scenario.quantities import linear_form
+
+    (quantity_x, label_x), (quantity_y, label_y) = (resolve_quantity(scenario, q)
+                                                    for q in (qx, qy))
+    fx = {k: c for k, c in linear_form(scenario.index, quantity_x).items() if c != 0}
+    fy = {k: c for k, c in linear_form(scenario.index, quantity_y).items() if c != 0}
+    if not fx or not fy or set(fx) != set(fy):
+        return
+    key = next(iter(fx))
+    k = fy[key] / fx[key]
+    if all(abs(fy[v] - k * c) <= 1e-12 * max(1.0, abs(fy[v])) for v, c in fx.items()):
+        what = "the same quantity" if abs(k - 1) <= 1e-12 else f"proportional ({k:g}×)"
+        raise CfeOptError(f"{scenario.display}: the two quantities ({label_x}; {label_y}) are "
+                          f"{what}: their feasible region is a line, not a polygon; give one "
+                          "quantity for its range, or two different ones")
 
 
 def zopa(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
     from cfe_opt.plots.zopa import plot_range, plot_region
     from cfe_opt.report import text_zopa
-    from cfe_opt.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    qx = _quantity_arg(args.quantity)
-    qy = _quantity_arg(args.quantity_y) if args.quantity_y else None
+    qx = _quantity_arg(args.quantity, "quantity")
+    qy = _quantity_arg(args.quantity_y, "quantity_y") if args.quantity_y is not None else None
+    scenario = _load(args)
+    if qy is not None:
+        _two_quantities(scenario, qx, qy)
     ranges = [quantity_range(scenario, qx, solver=args.solver)]
     if qy is not None:
         ranges.append(quantity_range(scenario, qy, solver=args.solver))
@@ -224,17 +344,41 @@ def zopa(args: argparse.Namespace) -> int:
     outputs: dict[str, object] = {"zopa.csv": table, "zopa_preferred.csv": preferred}
     if region is not None:
         outputs["zopa_region.csv"] = region
-    elif (_out(args) / "zopa_region.csv").exists():
-        (_out(args) / "zopa_region.csv").unlink()  # an earlier two-quantity run's polygon
     outputs["zopa.png"] = figure
-    _publish(args, text_zopa(table, preferred, region), outputs)
+    _publish(args, scenario, text_zopa(table, preferred, region), outputs,
+             {"quantities": [q for q in (qx, qy) if q is not None]})
     return EXIT_OK
 
 
 def _parties_arg(text: str | None) -> list[str] | None:
-    if not text:
+    if text is None:
         return None
-    return [p for p in text.replace(",", "+").split("+") if p]
+    from cfe_opt.errors import CfeOptError
+
+    parties = [p.strip() for p in text.replace(",", "+").split("+") if p.strip()]
+    if not parties:
+        raise CfeOptError(f"--parties {text!r}: names no party")
+    return parties
+
+
+def _distinct_parties(scenario: Any, refs: list[str] | None) -> None:
+    """Each party bargains once: a party named twice, directly or through groups, is refused."""
+    from cfe_opt.errors import CfeOptError
+
+    if refs is None:
+        return
+    index = scenario.index
+    named: dict[str, str] = {}
+    for ref in refs:
+        if ref not in index.parties and ref not in index.group_members:
+            continue  # the analysis names unknown references
+        for party in index.parties_of([ref]):
+            if party in named:
+                how = (f"'{named[party]}' and '{ref}'" if named[party] != ref
+                       else f"'{ref}' twice")
+                raise CfeOptError(f"{scenario.display}: --parties: {party} is named by {how}; "
+                                  "each party bargains once")
+            named[party] = ref
 
 
 def bargain(args: argparse.Namespace) -> int:
@@ -242,15 +386,18 @@ def bargain(args: argparse.Namespace) -> int:
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.bargaining import plot_bargaining
     from cfe_opt.report import text_bargaining
-    from cfe_opt.scenario import load_scenario
 
-    if not args.nash_tolerance > 0:
+    if not (0 < args.nash_tolerance < float("inf")):
         raise CfeOptError("--nash-tolerance must be a positive number")
-    scenario = load_scenario(args.scenario)
-    table = bargaining_solutions(scenario, parties=_parties_arg(args.parties),
+    parties = _parties_arg(args.parties)
+    scenario = _load(args)
+    _distinct_parties(scenario, parties)
+    table = bargaining_solutions(scenario, parties=parties,
                                  nash_tolerance=args.nash_tolerance, solver=args.solver)
-    _publish(args, text_bargaining(table),
-             {"bargaining.csv": table, "bargaining.png": plot_bargaining(table).figure})
+    _publish(args, scenario, text_bargaining(table),
+             {"bargaining.csv": table, "bargaining.png": plot_bargaining(table).figure},
+             {"bargaining_parties": list(dict.fromkeys(
+                 table.index.get_level_values("party")))})
     return EXIT_OK
 
 
@@ -259,14 +406,13 @@ def alternatives(args: argparse.Namespace) -> int:
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.alternatives import plot_alternatives
     from cfe_opt.report import text_alternatives
-    from cfe_opt.scenario import load_scenario
 
     if args.k < 1 or not (0 <= args.share < float("inf")):
         raise CfeOptError("-k must be at least 1 and --share a number of at least 0")
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
                                       objective=args.objective, solver=args.solver)
-    _publish(args, text_alternatives(found),
+    _publish(args, scenario, text_alternatives(found),
              {"alternatives.csv": found.summary, "alternatives_positions.csv": found.positions,
               "alternatives_allocation.csv": found.allocation,
               "alternatives.png": plot_alternatives(found).figure})
@@ -277,3 +423,26 @@ def study(args: argparse.Namespace) -> int:
     from cfe_opt.study.commands import run_command
 
     return run_command(args)
+
+
+def scenarios(args: argparse.Namespace) -> int:
+    from cfe_opt.bundled_scenarios import bundled_files, bundled_root, copy_bundled, list_bundled
+
+    if args.action == "list":
+        found = list_bundled()
+        root = bundled_root()
+        print(f"Bundled scenarios ({len(found)}, in {root}):")
+        width = max(len(s.file) for s in found)
+        for s in found:
+            based = f" (extends {s.extends})" if s.extends else ""
+            print(f"  {s.file:<{width}}  {s.name}{based}")
+            if s.description:
+                print(f"  {'':<{width}}  {s.description}")
+        print(f"\nCopy them (with data/, their sources) to a folder of your own: "
+              f"cfe-opt scenarios copy DIR ({len(bundled_files(root))} files)")
+        return EXIT_OK
+    written = copy_bundled(args.directory)
+    count = sum(1 for p in written if p.suffix == ".yaml" and p.parent == written[0].parent)
+    print(f"Copied {count} scenarios and their data/ folder ({len(written)} files) to "
+          f"{args.directory}/; e.g. cfe-opt solve {args.directory / 'talks_1998.yaml'}")
+    return EXIT_OK

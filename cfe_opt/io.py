@@ -47,8 +47,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     write_atomic(path, csv_text(frame))
 
 
+def json_text(data: Any) -> str:
+    """Data as indented JSON text; NaN and infinities as null."""
+    return json.dumps(_json_safe(data), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_json(data: Any, path: Path) -> None:
-    write_atomic(path, json.dumps(_json_safe(data), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json_text(data))
 
 
 def _json_safe(value: Any) -> Any:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import math
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from cfe_opt.check import CheckReport
 from cfe_opt.concession import describe
-from cfe_opt.io import write_atomic, write_csv, write_json
+from cfe_opt.io import csv_text, json_text
+from cfe_opt.outputs import Content
 from cfe_opt.results import Result, clean_ratio
 
 CHANGE_TOL = 1e-6
-SOLVE_OUTPUTS = ("summary.json", "allocation.csv", "equipment.csv", "positions.csv",
-                 "constraints.csv", "concession.csv", "model.mps")
 
 
 def package_version() -> str:
@@ -54,28 +52,19 @@ def summary_record(result: Result, check: CheckReport | None, files: tuple[str, 
     }
 
 
-def write_outputs(result: Result, check: CheckReport | None, files: tuple[str, ...],
-                  out: Path, write_model: bool = False) -> list[Path]:
-    """Write summary.json and the tables (and, if asked, the last stage's LP as model.mps)."""
-    written = []
+def solve_files(result: Result, check: CheckReport | None, files: tuple[str, ...],
+                write_model: bool = False) -> dict[str, Content]:
+    """The files of a solve's output set, by name: the tables, summary.json, and if asked the
+    last stage's LP as model.mps (each as bytes or as a function writing it at a path)."""
+    out: dict[str, Content] = {}
     for name, frame in result.tables().items():
-        path = out / f"{name}.csv"
-        write_csv(frame, path)
-        written.append(path)
+        out[f"{name}.csv"] = csv_text(frame).encode("utf-8")
     if write_model and result.model is not None and result.run is not None:
         from cfe_opt.solve.cbc import mps_text
 
-        path = out / "model.mps"
-        write_atomic(path, mps_text(result.model, result.run.cost))
-        written.append(path)
-    path = out / "summary.json"
-    write_json(summary_record(result, check, files), path)
-    written.append(path)
-    for name in SOLVE_OUTPUTS:  # a table an earlier run left behind would be read as this one's
-        stale = out / name
-        if stale not in written and stale.exists():
-            stale.unlink()
-    return written
+        out["model.mps"] = mps_text(result.model, result.run.cost).encode("utf-8")
+    out["summary.json"] = json_text(summary_record(result, check, files)).encode("utf-8")
+    return out
 
 
 def _fmt(value: Any) -> str:

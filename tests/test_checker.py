@@ -51,16 +51,17 @@ def test_unknown_status_is_caught(tmp_path, capsys):
     equipment = pd.read_csv(out / "equipment.csv")
     equipment.loc[equipment["status"] == "storage", "status"] = "reserve"
     equipment.to_csv(out / "equipment.csv", index=False)
-    assert main(["check", str(path), "--solution", str(out)]) == 1
-    assert "not a modelled owner, ground category and status" in capsys.readouterr().out
+    # a corrupted table is bad input (issue 8): exit 2, naming the file, line and field
+    assert main(["check", str(path), "--solution", str(out)]) == 2
+    assert "equipment.csv:3: status: 'reserve' is not a status" in capsys.readouterr().err
 
 
 def test_duplicate_rows_are_caught(tmp_path, capsys):
     path, out = _tables(tmp_path, capsys)
     equipment = pd.read_csv(out / "equipment.csv")
     pd.concat([equipment, equipment.iloc[[0]]]).to_csv(out / "equipment.csv", index=False)
-    assert main(["check", str(path), "--solution", str(out)]) == 1
-    assert "appears twice" in capsys.readouterr().out
+    assert main(["check", str(path), "--solution", str(out)]) == 2
+    assert "appears twice (lines 2 and 4)" in capsys.readouterr().err
 
 
 def test_non_numeric_tables_are_bad_input(tmp_path, capsys):
@@ -71,7 +72,7 @@ def test_non_numeric_tables_are_bad_input(tmp_path, capsys):
     equipment.to_csv(out / "equipment.csv", index=False)
     assert main(["check", str(path), "--solution", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "equipment.csv: column after: not all numbers" in err
+    assert "equipment.csv:2: after: 'abc' is not a number" in err
     assert len(err.strip().splitlines()) == 1
 
 

@@ -117,11 +117,12 @@ class NoAliases(yaml.SafeDumper):
 def test_diagnose_command(tmp_path, capsys, models_dir):
     path = models_dir / "deadlock.yaml"
     path.write_text(yaml.dump(flank(), Dumper=NoAliases))
-    code = main(["diagnose", str(path), "--out", str(tmp_path), "--weight", "RUS=2"])
+    code = main(["diagnose", str(path), "--out", str(tmp_path / "out"), "--weight", "RUS=2"])
     out = capsys.readouterr().out
     assert code == 1
     assert "cannot all hold together" in out and "RUS red line" in out
-    assert (tmp_path / "conflict.csv").is_file() and (tmp_path / "concession.csv").is_file()
+    assert (tmp_path / "out" / "conflict.csv").is_file()
+    assert (tmp_path / "out" / "concession.csv").is_file()
     code = main(["diagnose", str(path), "--weight", "XYZ=2"])
     assert code == 2 and "XYZ is not a party" in capsys.readouterr().err
     code = main(["diagnose", str(path), "--weight", "RUS=-1"])

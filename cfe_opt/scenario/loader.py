@@ -2,16 +2,20 @@
 
 ``extends: other.yaml`` (a path relative to the extending file) starts from that scenario and
 overrides it: mappings merge key by key, any other value (a number, a list) replaces the base's,
-and ``null`` removes a key. Extended files must lie inside the models tree: the nearest
-ancestor folder named ``models`` of the first file, or that file's own folder if there is none.
+and ``null`` removes a key. Extended files must lie inside the models tree: the folder given as
+``models_root`` (the CLI's ``--models-root``), else the nearest ancestor folder named ``models``
+of the first file, else that file's own folder (with its subfolders). Paths are compared after
+resolving symbolic links, so a link cannot lead out of the tree.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,17 @@ from cfe_opt.scenario.schema import ScenarioSpec
 from cfe_opt.scenario.yaml_safe import Path_, format_path, read_yaml
 
 MAX_EXTENDS_DEPTH = 16
+
+# Fields that hold text wherever they appear: a plain scalar there keeps the characters written
+# (``name: 1999``, ``description: no``, ``note: 1e3``), instead of becoming a number or boolean.
+TEXT_FIELDS = frozenset({"name", "description", "source", "note", "confidence"})
+
+
+def is_text_field(path: Path_) -> bool:
+    """Whether the scenario field at ``path`` is free text (see TEXT_FIELDS; ``sources.ID``)."""
+    if len(path) == 2 and path[0] == "sources":
+        return True
+    return bool(path) and isinstance(path[-1], str) and path[-1] in TEXT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -63,31 +78,52 @@ class RawScenario:
 
 def models_root(path: Path) -> Path:
     """The nearest ancestor folder named ``models``, else the file's own folder."""
-    resolved = path.resolve()
+    resolved = _resolve(path, display_name(path), "")
     for parent in resolved.parents:
         if parent.name == "models":
             return parent
     return resolved.parent
 
 
+def _resolve(path: Path, display: str, field_name: str, line: int | None = None,
+             shown: str | None = None) -> Path:
+    """``path.resolve()``, with a symbolic-link loop or an unreadable path as a one-line error."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a link loop (3.11, 3.12)
+        loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+        reason = "symbolic link loop" if loop else (getattr(exc, "strerror", None) or str(exc))
+        what = f"'{shown}' cannot be read" if shown is not None else "cannot read file"
+        raise ScenarioError(display, field_name, f"{what} ({reason})", line=line) from None
+
+
 def display_name(path: Path) -> str:
     """The path as the user would recognise it: relative to the working folder if inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 
 def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
     """Read a scenario file and everything it extends, merged, with each field's origin."""
     path = Path(path)
-    root = (root or models_root(path)).resolve()
+    display = display_name(path)
+    if root is not None:
+        given = root
+        root = _resolve(Path(root), display, "")
+        if not root.is_dir():
+            raise ScenarioError(display, "", f"--models-root {given}: not a folder")
+        if not _resolve(path, display, "").is_relative_to(root):
+            raise ScenarioError(display, "", f"the scenario lies outside the models tree "
+                                f"{display_name(root)} (--models-root)")
+    else:
+        root = models_root(path)
     chain: list[tuple[Path, Any]] = []
     seen: list[Path] = []
     current = path
-    display = display_name(path)
     while True:
-        resolved = current.resolve()
+        resolved = _resolve(current, display, "")
         if resolved in seen:
             cycle = " → ".join(display_name(p) for p in [*seen, resolved])
             raise ScenarioError(display, "extends", f"extends forms a cycle: {cycle}")
@@ -95,7 +131,7 @@ def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
             raise ScenarioError(display, "extends", f"more than {MAX_EXTENDS_DEPTH} levels "
                                 "of extends")
         seen.append(resolved)
-        doc = read_yaml(current, display)
+        doc = read_yaml(current, display, keep_text=is_text_field)
         if not isinstance(doc.data, dict):
             raise ScenarioError(display, "", "a scenario file must be a mapping of fields")
         chain.append((current, doc))
@@ -112,10 +148,10 @@ def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
         if target_path.is_absolute():
             raise ScenarioError(display, "extends", f"'{target}' is an absolute path; give a "
                                 "path relative to this file", line=line)
+        nxt = _resolve(current.parent / target_path, display, "extends", line, shown=target)
         try:
-            nxt = (current.parent / target_path).resolve()
             inside = nxt.is_relative_to(root)
-            is_dir, is_file = nxt.is_dir(), nxt.is_file()
+            mode = nxt.stat().st_mode if nxt.exists() else None
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise ScenarioError(display, "extends", f"'{target}' cannot be read ({reason})",
@@ -123,11 +159,14 @@ def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
         if not inside:
             raise ScenarioError(display, "extends", f"'{target}' resolves outside the models "
                                 f"tree ({display_name(root)})", line=line)
-        if is_dir:
+        if mode is not None and stat.S_ISDIR(mode):
             raise ScenarioError(display, "extends", f"'{target}' is a folder, not a scenario "
                                 "file", line=line)
-        if not is_file:
+        if mode is None:
             raise ScenarioError(display, "extends", f"'{target}' does not exist", line=line)
+        if not stat.S_ISREG(mode):
+            raise ScenarioError(display, "extends", f"'{target}' is not a regular file (a FIFO "
+                                "or device); a scenario is a YAML text file", line=line)
         if nxt in seen:
             cycle = " → ".join(display_name(p) for p in [*seen, nxt])
             raise ScenarioError(display, "extends", f"extends forms a cycle: {cycle}", line=line)

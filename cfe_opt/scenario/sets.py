@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND, STATUSES, Category, Status
+from cfe_opt.scenario.graph import resolve_members
 from cfe_opt.scenario.schema import ScenarioSpec
 
 MAIN = "main"
@@ -124,7 +125,7 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
     """Resolve the (already cross-checked) scenario into sets."""
     parties = tuple(spec.parties)
     categories = tuple(c for c in spec.categories)
-    group_members = {name: _expand_group(spec, name, ()) for name in spec.groups}
+    group_members = _expand_groups(spec)
 
     territory: dict[str, tuple[Location, ...]] = {}
     for code, party in spec.parties.items():
@@ -145,8 +146,9 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
         owner_locations[code] = (*territory[code], *abroad)
 
     zone_locations: dict[str, tuple[Location, ...]] = {}
+    expanded = _expand_zones(spec, territory, group_members)
     for name in spec.zones:
-        locs = _expand_zone(spec, name, (), territory, group_members)
+        locs = expanded[name]
         zone_locations[name] = tuple(
             loc for p in parties for loc in territory[p] if loc in locs
         )
@@ -276,33 +278,41 @@ def _parties_of(spec: ScenarioSpec, refs: Iterable[str],
     return tuple(p for p in spec.parties if p in wanted)
 
 
-def _expand_group(spec: ScenarioSpec, name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
-    members: list[str] = []
-    for ref in spec.groups[name].members:
-        if ref in spec.groups and ref not in stack:
-            members.extend(_expand_group(spec, ref, (*stack, name)))
-        elif ref in spec.parties:
-            members.append(ref)
-    return tuple(p for p in spec.parties if p in set(members))
+def _expand_groups(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
+    """Each group's parties, through nested groups, in scenario order (one pass: linear)."""
+    def subgroups(name: str) -> list[str]:
+        return [ref for ref in spec.groups[name].members if ref in spec.groups]
+
+    def parties(name: str) -> list[str]:
+        return [ref for ref in spec.groups[name].members
+                if ref in spec.parties and ref not in spec.groups]
+
+    resolved = resolve_members(list(spec.groups), subgroups, parties)
+    return {name: tuple(p for p in spec.parties if p in resolved[name]) for name in spec.groups}
 
 
-def _expand_zone(spec: ScenarioSpec, name: str, stack: tuple[str, ...],
-                 territory: dict[str, tuple[Location, ...]],
-                 group_members: dict[str, tuple[str, ...]]) -> set[Location]:
-    locs: set[Location] = set()
-    for ref in spec.zones[name].members:
-        if ref in spec.zones:
-            if ref not in stack:
-                locs |= _expand_zone(spec, ref, (*stack, name), territory, group_members)
-        elif ref in group_members:
-            for p in group_members[ref]:
-                locs.update(territory[p])
-        elif "." in ref:
-            p, a = ref.split(".", 1)
-            locs.add((p, a))
-        else:
-            locs.update(territory.get(ref, ()))
-    return locs
+def _expand_zones(spec: ScenarioSpec, territory: dict[str, tuple[Location, ...]],
+                  group_members: dict[str, tuple[str, ...]]) -> dict[str, frozenset[Location]]:
+    """Each zone's locations, through nested zones (one pass: linear in the zone graph)."""
+    def subzones(name: str) -> list[str]:
+        return [ref for ref in spec.zones[name].members if ref in spec.zones]
+
+    def locations(name: str) -> list[Location]:
+        locs: list[Location] = []
+        for ref in spec.zones[name].members:
+            if ref in spec.zones:
+                continue
+            if ref in group_members:
+                for p in group_members[ref]:
+                    locs.extend(territory[p])
+            elif "." in ref:
+                p, a = ref.split(".", 1)
+                locs.append((p, a))
+            else:
+                locs.extend(territory.get(ref, ()))
+        return locs
+
+    return resolve_members(list(spec.zones), subzones, locations)
 
 
 def _equipment_before(spec: ScenarioSpec, party_categories: dict[str, tuple[Category, ...]]

@@ -7,14 +7,17 @@ one-line error naming the file, the field path and the reason, and raises them t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cfe_opt.categories import AIR, CATEGORY_ALIASES, GROUND
 from cfe_opt.errors import ScenarioErrors
+from cfe_opt.scenario.graph import cycles, resolve_members, show_cycle
 from cfe_opt.scenario.loader import SourceMap
 from cfe_opt.scenario.quantities import linear_form, status_quo_value
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
     FreezeLimit,
+    Position,
     Quantity,
     ReciprocityLimit,
     ScenarioSpec,
@@ -34,7 +37,8 @@ def check_references(spec: ScenarioSpec, source_map: SourceMap) -> None:
     # A name used twice makes every later reference ambiguous: report the clash alone.
     problems: list[Problem] = list(_names(spec))
     if not problems:
-        for check in (_groups, _zones, _parties, _temporary_deployments, _limits, _positions):
+        for check in (_groups, _zones, _parties, _temporary_deployments, _limits, _positions,
+                      _numerics):
             problems.extend(check(spec))
     if problems:
         raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])
@@ -57,10 +61,33 @@ def _names(spec: ScenarioSpec) -> Iterator[Problem]:
                 yield (("parties", code, "areas", area),
                        f"'{area}' is reserved ({MAIN}: the rest of a party's territory; "
                        f"{TOTAL_AREA}: the whole state in the result tables)")
+    yield from _case_clashes(spec)
     for name in spec.limits:
         if name in spec.parties:
             yield ("limits", name), (f"'{name}' is a party code; a limit may not share it (the "
                                      "party's red lines are named after it)")
+
+
+def _case_clashes(spec: ScenarioSpec) -> Iterator[Problem]:
+    """Names that differ only in case (``RUS`` and ``Rus``) are ambiguous to a reader, and one
+    typed for the other would silently name the wrong party: refused. Parties, groups and zones
+    share one namespace; each party's areas form another."""
+    seen: dict[str, tuple[str, str]] = {}
+    for kind, names in (("parties", spec.parties), ("groups", spec.groups),
+                        ("zones", spec.zones)):
+        for name in names:
+            first = seen.setdefault(name.casefold(), (kind, name))
+            if first[1] != name:
+                yield (kind, name), (f"'{name}' and '{first[1]}' ({first[0]}.{first[1]}) differ "
+                                     "only in case; names must differ in more than case")
+    for code, party in spec.parties.items():
+        areas: dict[str, str] = {}
+        for area in party.areas:
+            first_area = areas.setdefault(area.casefold(), area)
+            if first_area != area:
+                yield (("parties", code, "areas", area),
+                       f"'{area}' and '{first_area}' differ only in case; area names must "
+                       "differ in more than case")
 
 
 def _groups(spec: ScenarioSpec) -> Iterator[Problem]:
@@ -68,9 +95,12 @@ def _groups(spec: ScenarioSpec) -> Iterator[Problem]:
         for i, ref in enumerate(group.members):
             if ref not in spec.parties and ref not in spec.groups:
                 yield ("groups", name, "members", i), f"'{ref}' is not a party or group"
-        cycle = _cycle(name, lambda g: [m for m in spec.groups[g].members if m in spec.groups])
-        if cycle:
-            yield ("groups", name, "members"), f"groups contain each other: {cycle}"
+    found = cycles(list(spec.groups),
+                   lambda g: [m for m in spec.groups[g].members if m in spec.groups])
+    for name in spec.groups:
+        if name in found:
+            yield ("groups", name, "members"), (f"groups contain each other: "
+                                                f"{show_cycle(found[name])}")
 
 
 def _zones(spec: ScenarioSpec) -> Iterator[Problem]:
@@ -79,21 +109,12 @@ def _zones(spec: ScenarioSpec) -> Iterator[Problem]:
             reason = _location_problem(spec, ref, allow_zone=True)
             if reason:
                 yield ("zones", name, "members", i), reason
-        cycle = _cycle(name, lambda z: [m for m in spec.zones[z].members if m in spec.zones])
-        if cycle:
-            yield ("zones", name, "members"), f"zones contain each other: {cycle}"
-
-
-def _cycle(start: str, children) -> str | None:  # type: ignore[no-untyped-def]
-    stack = [(start, (start,))]
-    while stack:
-        node, trail = stack.pop()
-        for child in children(node):
-            if child == start:
-                return " → ".join((*trail, child))
-            if child not in trail:
-                stack.append((child, (*trail, child)))
-    return None
+    found = cycles(list(spec.zones),
+                   lambda z: [m for m in spec.zones[z].members if m in spec.zones])
+    for name in spec.zones:
+        if name in found:
+            yield ("zones", name, "members"), (f"zones contain each other: "
+                                               f"{show_cycle(found[name])}")
 
 
 def _location_problem(spec: ScenarioSpec, ref: str, allow_zone: bool) -> str | None:
@@ -261,21 +282,25 @@ def _temporary_deployments(spec: ScenarioSpec) -> Iterator[Problem]:
 
 
 def _members(spec: ScenarioSpec, ref: str) -> list[str]:
+    """The parties of a party or group, through nested groups, in scenario order."""
     if ref in spec.parties:
         return [ref]
-    out: list[str] = []
-    stack, visited = [ref], set()
-    while stack:
-        g = stack.pop()
-        if g in visited:
-            continue
-        visited.add(g)
-        for m in spec.groups[g].members:
-            if m in spec.groups:
-                stack.append(m)
-            elif m in spec.parties:
-                out.append(m)
-    return [p for p in spec.parties if p in set(out)]
+    return list(_group_parties(spec).get(ref, ()))
+
+
+_LAST_EXPANSION: list[tuple[ScenarioSpec, dict[str, tuple[str, ...]]]] = []
+
+
+def _group_parties(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:
+    """Every group's parties, resolved once per scenario (a check asks for them many times)."""
+    if _LAST_EXPANSION and _LAST_EXPANSION[0][0] is spec:
+        return _LAST_EXPANSION[0][1]
+    resolved = resolve_members(
+        list(spec.groups), lambda g: [m for m in spec.groups[g].members if m in spec.groups],
+        lambda g: [m for m in spec.groups[g].members if m in spec.parties])
+    members = {g: tuple(p for p in spec.parties if p in found) for g, found in resolved.items()}
+    _LAST_EXPANSION[:] = [(spec, members)]
+    return members
 
 
 # ---- quantities, limits, positions ------------------------------------------------------------
@@ -511,6 +536,90 @@ def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
         for name, position in party.positions.items():
             yield from quantity_problems(spec, position.quantity,
                                  ("parties", code, "positions", name, "quantity"))
+
+
+# ---- numbers the LP solver can represent ------------------------------------------------------
+# HiGHS works to absolute tolerances of about 1e-7 (primal and dual feasibility) and treats
+# matrix entries below 1e-9 as zero. A position's weight per unit of deviation,
+#   k = party weight × position weight / scale   (each side's scale: see position_scales),
+# is the objective's coefficient of that deviation. Where k·Δ, the objective's change for a
+# deviation of Δ units, falls to the solvers' tolerances, the tie-break stages may move the
+# package by Δ unnoticed: measured with the default tie-break, k = 1e-9 let a ceiling drift by
+# 100 tanks away from the optimum, while k ≥ 3e-9 held it (the engine scales costs in the main
+# stage, so a lone tiny weight such as 7.5e-8 is honoured). The bound 1e-8 keeps every
+# deviation of 10 units or more above 1e-7. Above 1e7 the objective dwarfs everything else
+# (ordinary weights fall below the held optima's relative slack; near 1e18 the model cannot
+# be solved at all). Both are refused at validation, with the reason, rather than solved wrongly.
+MIN_UNIT_WEIGHT = 1e-8
+MAX_UNIT_WEIGHT = 1e7
+# A coefficient inside a quantity, or a reciprocity ratio, becomes a matrix entry: 0 or a size
+# between these bounds.
+MIN_COEFFICIENT = 1e-6
+MAX_COEFFICIENT = 1e6
+
+
+def position_scales(position: Position) -> tuple[Any, Any]:
+    """(s⁻, s⁺), the scale of a shortfall and of an excess: ``scale`` if given; else the
+    distance from the target to the acceptable range's edge on that side; else max(|T|, 1).
+    (The model's ``position_scales`` rule, stated here for validation. No ``float()``: on a
+    tracked scenario the numbers stay tracked, and the comparisons below become guards.)"""
+    if position.scale is not None:
+        return position.scale, position.scale
+    fallback = max(abs(position.target), 1.0)
+    low = high = fallback
+    if position.range is not None:
+        if position.range.min is not None and position.range.min < position.target:
+            low = position.target - position.range.min
+        if position.range.max is not None and position.range.max > position.target:
+            high = position.range.max - position.target
+    return low, high
+
+
+def _numerics(spec: ScenarioSpec) -> Iterator[Problem]:
+    for code, party in spec.parties.items():
+        for name, position in party.positions.items():
+            path = ("parties", code, "positions", name)
+            weight = party.weight * position.weight
+            low, high = position_scales(position)
+            sides = {"at_least": [("shortfall", low)], "at_most": [("excess", high)],
+                     "exactly": [("shortfall", low), ("excess", high)]}[position.direction]
+            for side, scale in sides:
+                k = weight / scale
+                if MIN_UNIT_WEIGHT < k <= MAX_UNIT_WEIGHT:
+                    continue
+                fix = ("a larger scale or smaller weights" if k > MAX_UNIT_WEIGHT
+                       else "a smaller scale or larger weights")
+                yield path, (
+                    f"the weight per unit of {side} is {float(k):.3g} (party weight "
+                    f"{float(party.weight):g} × weight {float(position.weight):g} / scale "
+                    f"{float(scale):.3g}); the LP solver (HiGHS, tolerances about 1e-7) cannot "
+                    f"resolve weights per unit at or below {MIN_UNIT_WEIGHT:g} or above "
+                    f"{MAX_UNIT_WEIGHT:g} (the answer could drift unnoticed): choose {fix}")
+                break
+            yield from _coefficients(position.quantity, (*path, "quantity"))
+    for path, _name, limit, _owner, _kind in hard_limits(spec):
+        if isinstance(limit, SumLimit):
+            yield from _coefficients(limit.quantity, (*path, "quantity"))
+        elif isinstance(limit, ReciprocityLimit):
+            yield from _coefficients(limit.subject, (*path, "subject"))
+            yield from _coefficients(limit.reference, (*path, "reference"))
+            yield from _matrix_entry(limit.ratio, (*path, "ratio"), "ratio")
+
+
+def _coefficients(quantity: Quantity, path: tuple[str | int, ...]) -> Iterator[Problem]:
+    inline = len(quantity.terms) == 1
+    for i, term in enumerate(quantity.terms):
+        where = (*path, "coefficient") if inline else (*path, "terms", i, "coefficient")
+        yield from _matrix_entry(term.coefficient, where, "coefficient")
+
+
+def _matrix_entry(value: Any, path: tuple[str | int, ...], what: str) -> Iterator[Problem]:
+    if value == 0 or MIN_COEFFICIENT <= abs(value) <= MAX_COEFFICIENT:
+        return
+    yield path, (f"{what} {float(value):.3g} is outside what the LP solver can represent "
+                 f"reliably: give 0 or a size between {MIN_COEFFICIENT:g} and "
+                 f"{MAX_COEFFICIENT:g} (HiGHS drops matrix entries below 1e-9 and works to "
+                 "tolerances of about 1e-7)")
 
 
 _NOTHING = ("selects nothing in this scenario (no party, area or category it names has such a "
