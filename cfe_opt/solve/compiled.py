@@ -91,14 +91,33 @@ class CompiledModel:
     def solve(self, mode: ObjectiveMode = "weighted", time_limit: float | None = None,
               ranging: bool = False) -> SolveRun:
         """The objective mode's stages, from the previous basis."""
-        steps = self._plans.get(mode)
-        if steps is None:
-            with recording(self.model.recorder):
-                steps = self._plans[mode] = plan(self.model, mode)
+        steps = self.stage_plan(mode)
         out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
                   steps=steps)
         out.solver_version = self.solver_version
         return out
+
+    def stage_plan(self, mode: ObjectiveMode) -> StagePlan:
+        """The mode's stages (objectives as cost vectors, hold rows), built once."""
+        steps = self._plans.get(mode)
+        if steps is None:
+            with recording(self.model.recorder):
+                steps = self._plans[mode] = plan(self.model, mode)
+        return steps
+
+    def rows_moved_by(self, path: str) -> list[str]:
+        """The rows whose number or coefficients a tracked field sets (objective costs are not
+        rows: a weight in the weighted mode moves only its stage's hold row)."""
+        slot = self.model.params.slot_of.get(path)
+        if slot is None:
+            raise KeyError(path)
+        self._index()
+        model = self.model
+        names = []
+        for kind, where, _fn in self._by_slot.get(slot, ()):
+            row = model.row_list[where if kind == "rhs" else model.entry_row[where]]
+            names.append(row.name)
+        return sorted(set(names))
 
     def unit_prices(self, mode: ObjectiveMode, objective: float, names: list[str]
                     ) -> dict[str, tuple[float | None, float | None]]:

@@ -190,3 +190,46 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
     summary.attrs["package"] = package.label
     summary.attrs["within"] = within
     return Robustness(points=points.set_index("point"), summary=summary)
+
+
+def robustness_of_weightings(scenario: Any, package: Package,
+                             samples: list[dict[str, float]], mode: str = "weighted",
+                             within: float = 0.05) -> Robustness:
+    """``robustness`` without a study: under each sampled weighting (field path → value,
+    weights only), does ``package`` stay optimal, within x% of the optimum, within each party's
+    ranges? The optima come from the base's optimal basis where it stays optimal (one matrix
+    product for every sample, ``cfe_opt.study.basis``) and from a warm re-solve of the others;
+    ``summary.attrs`` says how many needed one."""
+    from cfe_opt.study.basis import sampled_optima
+
+    if not within >= 0 or math.isinf(within):
+        raise CfeOptError("within must be a number of at least 0 (0.05: within 5%)")
+    found = sampled_optima(scenario, samples, mode)
+    parties = list(dict.fromkeys(p for p, _ in package.achieved))
+    records = []
+    for k, changes in enumerate(samples):
+        optimum = float(found.optima[k])
+        if math.isnan(optimum):
+            continue
+        positions = _positions_of(scenario.spec, scenario.data, changes)
+        value, _ = package_objective(package, positions, mode)
+        regret = value - optimum
+        slack = OPTIMAL_RTOL * max(1.0, abs(optimum)) + OPTIMAL_ATOL
+        record = {"sample": k, "mode": mode, "optimum": optimum, "package_objective": value,
+                  "regret": max(regret, 0.0), "optimal": regret <= slack,
+                  "within": value <= optimum * (1 + within) + slack,
+                  "from_basis": bool(found.from_basis[k])}
+        for party in parties:
+            record[f"in_range.{party}"] = all(
+                _in_range(p, package.achieved[key]) for key, (p, _) in positions.items()
+                if key[0] == party)
+        records.append(record)
+    points = pd.DataFrame(records)
+    measures = {"optimal": "stays optimal", "within": f"within {within:.0%} of the optimum"}
+    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in parties})
+    summary = pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
+                             "points": len(points), "share": float(points[m].mean())}
+                            for m, d in measures.items()]).set_index("measure")
+    summary.attrs.update(package=package.label, within=within, samples=len(samples),
+                         from_basis=int(found.from_basis.sum()), resolved=found.resolved)
+    return Robustness(points=points.set_index("sample"), summary=summary)
