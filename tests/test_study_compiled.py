@@ -156,3 +156,28 @@ def test_numbers_only_are_never_rebuilt_and_an_invalid_value_is_refused(tmp_path
     assert all("parties.NATO_OTHERS.holdings.tanks" in r["reason"] for r in invalid)
     assert not any(r["run.rebuilt"] for r in rows if r["status"] != "invalid")
     assert get_field(load_scenario(base).data, target) == 2000
+
+
+def test_detail_tables_only_when_asked(tmp_path):
+    """keep.detail: the whole package per variant, the same from both evaluators, queryable
+    with UNNEST; without it the columns are not there."""
+    from cfe_opt.study import open as open_store
+    from cfe_opt.study.runner import run_study
+
+    study = {"name": "detail", "base": str(MODELS / "talks_1998.yaml"),
+             "axes": {"t": {"field": "parties.RUS.positions.flank_acv.target",
+                            "values": [1500, 2400]}},
+             "keep": {"ceilings": "none", "detail": True}}
+    path = tmp_path / "detail.yaml"
+    path.write_text(yaml.safe_dump(study), encoding="utf-8")
+    _, rows = compare(path)
+    flank = [r for row in rows for r in row["detail.allocation"]
+             if (r["party"], r["area"], r["category"]) == ("RUS", "flank", "acv")]
+    assert [r["territorial_ceiling"] for r in flank] == [1380, 1380]  # weighted: Turkey's cap
+    run_study(path, tmp_path / "store", workers=1)
+    got = open_store(tmp_path / "store").sql(
+        'SELECT p.achieved FROM (SELECT UNNEST("detail.positions") AS p FROM variants) '
+        "WHERE p.party = 'RUS' AND p.position = 'flank_acv' ORDER BY 1")
+    assert list(got["achieved"]) == [1380.0, 1380.0]
+    plain = load_study(ROOT / "studies" / "talks_1998_flank.yaml")
+    assert "detail.allocation" not in plain.layout.schema().names

@@ -28,7 +28,13 @@ import numpy as np
 
 from cfe_opt.errors import ScenarioError, ScenarioErrors
 from cfe_opt.model.core import HARD_KINDS, Model
-from cfe_opt.results import clean, clean_ratio, position_record
+from cfe_opt.results import (
+    allocation_table,
+    clean,
+    clean_ratio,
+    position_record,
+    positions_table,
+)
 from cfe_opt.scenario import Scenario, with_changes
 from cfe_opt.solve import SOLVERS, CompiledModel, SolveRun
 from cfe_opt.study.evaluate import (
@@ -39,7 +45,7 @@ from cfe_opt.study.evaluate import (
     failure_row,
     package_version,
 )
-from cfe_opt.study.layout import RowLayout
+from cfe_opt.study.layout import RowLayout, detail_columns
 from cfe_opt.study.load import Study
 from cfe_opt.study.variant import Variant
 
@@ -92,6 +98,8 @@ class Reader:
         for column, col in self.ceilings:
             row[column] = None if col is None else _number(clean(float(x[col])))
         row["binding"] = self.binding(out.activity)
+        if self.layout.detail:  # only when asked: the tables themselves
+            row.update(detail_columns(allocation_table(model, x), positions_table(model, x)))
 
     def prices_of(self, row: dict[str, Any], compiled: CompiledModel, mode: str,
                   out: SolveRun) -> None:

@@ -307,6 +307,8 @@ class Keep(Strict):
     # shadow prices of these hard limits: row names or patterns (limit.sufficiency_usa.*)
     shadow_prices: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.*?\[\]]+$",
                                                          max_length=300)]] = []
+    # the variant's whole package as well: allocation and positions tables as list columns
+    detail: StrictBool = False
 
 
 class StudySpec(Strict):

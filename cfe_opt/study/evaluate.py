@@ -139,6 +139,10 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
         constraints = result.constraints
         hard = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]]
         row["binding"] = sorted(str(n) for n in hard.index)
+        if layout.detail:
+            from cfe_opt.study.layout import detail_columns
+
+            row.update(detail_columns(allocation, positions))
         if prices is not None:
             for name, (up, down) in prices.items():
                 row[f"price_up.{name}"] = None if up is None else _nan_none(clean_ratio(up))

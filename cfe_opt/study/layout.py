@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -31,6 +32,18 @@ CONCESSION_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string
                                       ("change", pa.float64())]))
 CONFLICT_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string()),
                                     ("kind", pa.string())]))
+# the package itself, when ``keep.detail``: the allocation and positions tables as lists
+DETAIL_ALLOCATION = ("national_ceiling", "territorial_ceiling", "temporary_deployment",
+                     "holdings_after", "reduction", "on_territory_after", "active_after",
+                     "storage_after")
+DETAIL_POSITIONS = ("target", "achieved", "deviation", "normalised_deviation",
+                    "weighted_deviation")
+ALLOCATION_TYPE = pa.list_(pa.struct(
+    [("party", pa.string()), ("area", pa.string()), ("category", pa.string())]
+    + [(c, pa.float64()) for c in DETAIL_ALLOCATION]))
+POSITIONS_TYPE = pa.list_(pa.struct(
+    [("party", pa.string()), ("position", pa.string())]
+    + [(c, pa.float64()) for c in DETAIL_POSITIONS]))
 RUN_COLUMNS = ("run.evaluator", "run.rebuilt", "run.cold_check",
                "run.seconds")  # not canonical: how a row was computed, not what it is
 HEAD_COLUMNS = (("key", pa.string()), ("mode", pa.string()), ("status", pa.string()),
@@ -51,6 +64,7 @@ class RowLayout:
     positions: tuple[tuple[str, str], ...]  # (party, position), in scenario order
     ceilings: tuple[tuple[str, tuple[str, ...]], ...]  # (column, (family, *keys))
     prices: tuple[str, ...]  # row names whose shadow prices are kept
+    detail: bool = False  # the whole package as list columns (keep.detail)
 
     def columns(self) -> list[tuple[str, pa.DataType]]:
         out = list(HEAD_COLUMNS)
@@ -62,6 +76,8 @@ class RowLayout:
         out.append(("binding", pa.list_(pa.string())))
         for r in self.prices:
             out += [(f"price_up.{r}", pa.float64()), (f"price_down.{r}", pa.float64())]
+        if self.detail:
+            out += [("detail.allocation", ALLOCATION_TYPE), ("detail.positions", POSITIONS_TYPE)]
         out += list(TAIL_COLUMNS)
         return out
 
@@ -84,7 +100,7 @@ def base_rows(base: Scenario) -> tuple[list[str], list[tuple[str, tuple[str, ...
 
 
 def make_layout(base: Scenario, keep_ceilings: str | list[str],
-                price_patterns: list[str]) -> RowLayout:
+                price_patterns: list[str], detail: bool = False) -> RowLayout:
     """The layout for a base scenario and a study's ``keep`` (patterns already checked)."""
     hard, ceilings = base_rows(base)
     if keep_ceilings == "none":
@@ -95,7 +111,23 @@ def make_layout(base: Scenario, keep_ceilings: str | list[str],
     positions = tuple((p, n) for p, party in base.spec.parties.items() for n in party.positions)
     parties = tuple(dict.fromkeys(p for p, _ in positions))
     return RowLayout(parties=parties, positions=positions, ceilings=tuple(ceilings),
-                     prices=tuple(prices))
+                     prices=tuple(prices), detail=detail)
+
+
+def detail_columns(allocation: Any, positions: Any) -> dict[str, list[dict[str, Any]]]:
+    """The package's tables as the ``detail.*`` list columns (NaN as null)."""
+    def number(value: Any) -> float | None:
+        return None if value is None or value != value else float(value)
+
+    rows = []
+    for (party, area, category), rec in allocation.iterrows():
+        rows.append({"party": party, "area": area, "category": category,
+                     **{c: number(rec[c]) for c in DETAIL_ALLOCATION}})
+    kept = []
+    for (party, name), rec in positions.iterrows():
+        kept.append({"party": party, "position": name,
+                     **{c: number(rec[c]) for c in DETAIL_POSITIONS}})
+    return {"detail.allocation": rows, "detail.positions": kept}
 
 
 def _under(column: str, prefix: str) -> bool:

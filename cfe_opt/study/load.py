@@ -82,7 +82,7 @@ def load_study(path: str | Path) -> Study:
     checker.run()
     if checker.errors:
         raise ScenarioErrors(checker.errors)
-    layout = make_layout(base, spec.keep.ceilings, spec.keep.shadow_prices)
+    layout = make_layout(base, spec.keep.ceilings, spec.keep.shadow_prices, spec.keep.detail)
     return Study(file=sf, base=base, fields=checker.fields, base_values=checker.base_values,
                  layout=layout)
 
