@@ -181,6 +181,33 @@ def test_queries_through_duckdb(tree, capsys):
     assert "nonsense" in err[0]
 
 
+def test_a_query_reads_the_store_and_nothing_else(tree, capsys):
+    """A query may neither write (COPY, CREATE…) nor open other files, even the store's own
+    ones to overwrite, nor switch the guard off."""
+    study = write_study(tree, STUDY.format(size=2))
+    out = tree / "guarded"
+    run(study, out)
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    secret = tree / "secret.csv"
+    secret.write_text("a\n1\n", encoding="utf-8")
+    refused = {
+        f"COPY (SELECT 1) TO '{out / 'design.parquet'}'": "not COPY",
+        "CREATE TABLE t AS SELECT 1": "not CREATE",
+        "SET enable_external_access = true": "not SET",
+        "SELECT 1; SELECT 2": "one statement, not 2",
+        f"SELECT * FROM read_csv('{secret}')": "Permission Error",
+        f"ATTACH '{tree / 'x.db'}'": "not ATTACH",
+    }
+    for query, reason in refused.items():
+        assert main(["study", "query", str(out), query]) == 2, query
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and reason in err[0], (query, err)
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert not (tree / "x.db").exists()
+    assert main(["study", "query", str(out), "SELECT count(*) AS n FROM variants"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "4"]
+
+
 def test_the_notebook_api(tree):
     out = tree / "api"
     run(write_study(tree, STUDY.format(size=3)), out)

@@ -27,15 +27,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cfe_opt.study.layout import RUN_COLUMNS, STATUSES
-from cfe_opt.study.store import Store
+from cfe_opt.study.store import Store, StoreError
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(_sql_text(str(p)) for p in paths) + "]"
 
 
 @dataclass
@@ -94,6 +102,12 @@ class StudyResults:
                     "JOIN outcomes o ON d.key = o.key")
         self.columns = [c for c in design_columns] + [c for c in outcome_columns
                                                       if c not in ("key", "mode")]
+        # a query reads the store and nothing else, and writes nothing: the views' files are
+        # the only ones DuckDB may open, and the setting cannot be changed back
+        allowed = [str(self.design_path), *map(str, self.files)]
+        con.execute(f"SET allowed_paths = [{', '.join(_sql_text(p) for p in allowed)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
 
     def _empty_outcomes(self) -> pa.Table:
         columns = self.manifest.get("frame", {}).get("columns", [])
@@ -126,7 +140,17 @@ class StudyResults:
         return self.connection.table(view)
 
     def sql(self, query: str) -> Any:
-        """Run SQL over the views; a pandas DataFrame."""
+        """Run a read-only query (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN) over the views;
+        a pandas DataFrame. Anything else — COPY, CREATE, DROP, ATTACH, SET… — is refused."""
+        import duckdb
+
+        statements = duckdb.extract_statements(query)
+        if len(statements) != 1:
+            raise StoreError(f"query: give one statement, not {len(statements)}")
+        kind = statements[0].type
+        if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+            raise StoreError(f"query: only reading queries are run here (SELECT, WITH, "
+                             f"DESCRIBE, SUMMARIZE, EXPLAIN), not {kind.name}")
         return self.connection.sql(query).df()
 
     def df(self, columns: list[str] | None = None, where: str | None = None) -> Any:
