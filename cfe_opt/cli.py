@@ -17,8 +17,8 @@ from typing import NoReturn
 from cfe_opt import commands
 from cfe_opt.commands import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK
 from cfe_opt.errors import CfeOptError, InfeasibleError, ScenarioErrors
-from cfe_opt.objectives import OBJECTIVE_MODES
-from cfe_opt.report import package_version
+from cfe_opt.modes import OBJECTIVE_MODES
+from cfe_opt.version import package_version
 
 
 class Parser(argparse.ArgumentParser):

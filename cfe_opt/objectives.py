@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin, lin_sum
+from cfe_opt.modes import OBJECTIVE_MODES, ObjectiveMode
 from cfe_opt.scenario.quantities import status_quo
 
-ObjectiveMode = Literal["weighted", "minimax", "lexicographic"]
-OBJECTIVE_MODES: tuple[ObjectiveMode, ...] = ("weighted", "minimax", "lexicographic")
+__all__ = ["OBJECTIVE_MODES", "ObjectiveMode", "Stage", "stages"]
 
 
 @dataclass(frozen=True)

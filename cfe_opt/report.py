@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pandas as pd
@@ -13,15 +12,9 @@ from cfe_opt.concession import describe
 from cfe_opt.io import csv_text, json_text
 from cfe_opt.outputs import Content
 from cfe_opt.results import Result, clean_ratio
+from cfe_opt.version import package_version
 
 CHANGE_TOL = 1e-6
-
-
-def package_version() -> str:
-    try:
-        return version("cfe-opt")
-    except PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
 
 
 def summary_record(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> dict:

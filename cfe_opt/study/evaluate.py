@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pandas as pd
@@ -34,18 +33,12 @@ from cfe_opt.results import Result, clean
 from cfe_opt.study.layout import RowLayout
 from cfe_opt.study.load import Study
 from cfe_opt.study.variant import MODEL_VERSION, Variant, normalise, variant_key
+from cfe_opt.version import package_version
 
 __all__ = ["MODEL_VERSION", "ReferenceEvaluator", "RowMeta", "Variant", "failure_row",
            "normalise", "outcome_row", "variant_key"]
 
 MAX_REASON = 500  # characters of a reason kept in a row
-
-
-def package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @dataclass(frozen=True)
