@@ -6,13 +6,17 @@
     >>> result.positions        # who concedes what
     >>> verify(scenario, result).ok
 
-The names below are imported when first used (PEP 562), so ``cfe-opt validate`` loads the
-scenario layer only, not pandas, HiGHS or the analyses.
+The names below are imported when first used (PEP 562), so ``cfe-opt validate`` loads neither
+pandas, HiGHS nor the analyses. ``solve`` and ``check`` are the functions, though modules of
+those names exist too (``cfe_opt/solve/``, ``cfe_opt/check.py``): import from the modules with
+``from cfe_opt.solve import …``.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 _WHERE = {
@@ -30,6 +34,7 @@ _WHERE = {
     "solve": "cfe_opt.api",
     "verify": "cfe_opt.api",
 }
+_FUNCTIONS = ("solve", "check")  # names a submodule shares with a function
 
 __all__ = sorted(_WHERE)
 
@@ -45,3 +50,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_WHERE])
+
+
+class _Package(types.ModuleType):
+    """The package module: importing the submodule ``cfe_opt.solve`` (or ``cfe_opt.check``)
+    does not put the module where the function of that name belongs."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FUNCTIONS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
