@@ -72,7 +72,7 @@ def to_pulp(model: Model, cost: np.ndarray | None = None) -> Any:
     for row in model.row_list:
         i = row.index
         low, up = model.row_lower[i], model.row_upper[i]
-        expr = pulp.LpAffineExpression(by_row[i])
+        expr = pulp.lpSum(coef * var for var, coef in by_row[i])
         parts = []
         if not math.isinf(low) and low == up:
             parts.append((expr == low, row.name, 0))
@@ -87,8 +87,8 @@ def to_pulp(model: Model, cost: np.ndarray | None = None) -> Any:
             problem.addConstraint(constraint, name=name)
             constraints.setdefault(i, []).append((constraint, side))
     if cost is not None:
-        problem.setObjective(pulp.LpAffineExpression(
-            [(variables[j], float(cost[j])) for j in np.flatnonzero(cost)]))
+        problem.setObjective(pulp.lpSum(float(cost[j]) * variables[j]
+                                        for j in np.flatnonzero(cost)))
     return problem, variables, constraints
 
 
