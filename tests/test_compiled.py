@@ -269,3 +269,31 @@ def test_infeasible_variant_in_place_then_feasible_again():
     assert cm.apply({path: 1400}).in_place
     assert cm.solve("weighted").status is SolveStatus.INFEASIBLE
     assert np.isfinite(cm.model.row_upper).any()
+
+
+def test_an_unknown_status_is_retried_from_scratch_not_reported():
+    """HiGHS may stop with status "unknown" on a feasible LP (seen with presolve off): the
+    stage is solved again from scratch before anything is reported, so the answer is optimal
+    and the same as without the hiccup."""
+    import highspy
+
+    scenario = load_scenario(MODELS / "talks_1998.yaml")
+    plain = tables(CompiledModel(scenario), "weighted")
+    cm = CompiledModel(scenario)
+    engine = cm.engine
+    real = engine.h
+    calls = {"n": 0}
+
+    class Flaky:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def getModelStatus(self):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the second stage's first answer
+                return highspy.HighsModelStatus.kUnknown
+            return real.getModelStatus()
+
+    engine.h = Flaky()
+    assert tables(cm, "weighted") == plain
+    assert calls["n"] > 4  # the stage was solved again
