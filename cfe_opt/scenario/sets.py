@@ -11,6 +11,7 @@ and status (active or storage).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,7 +59,8 @@ class ScenarioIndex:
                 wanted.update(self.group_members[ref])
             else:
                 wanted.add(ref)
-        return tuple(p for p in self.parties if p in wanted)
+        order = self._party_order
+        return tuple(sorted((p for p in wanted if p in order), key=order.__getitem__))
 
     def locations_of(self, refs: Iterable[str]) -> tuple[Location, ...]:
         """Locations named as PARTY.area, PARTY (its whole territory), group or zone."""
@@ -74,11 +76,20 @@ class ScenarioIndex:
                 wanted.add((party, area))
             else:
                 wanted.update(self.territory.get(ref, ()))
-        return tuple(loc for loc in self.all_locations if loc in wanted)
+        order = self._location_order
+        return tuple(sorted((loc for loc in wanted if loc in order), key=order.__getitem__))
 
-    @property
+    @functools.cached_property
     def all_locations(self) -> tuple[Location, ...]:
         return tuple(loc for p in self.parties for loc in self.territory[p])
+
+    @functools.cached_property
+    def _party_order(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.parties)}
+
+    @functools.cached_property
+    def _location_order(self) -> dict[Location, int]:
+        return {loc: i for i, loc in enumerate(self.all_locations)}
 
     def categories_of(self, refs: Iterable[str] | None) -> tuple[Category, ...]:
         """Categories named directly or by alias (all, ground, air), within the scenario's."""
