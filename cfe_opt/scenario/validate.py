@@ -14,10 +14,10 @@ from cfe_opt.errors import ScenarioErrors
 from cfe_opt.scenario.graph import cycles, resolve_members, show_cycle
 from cfe_opt.scenario.loader import SourceMap
 from cfe_opt.scenario.quantities import linear_form, status_quo_value
+from cfe_opt.scenario.scales import position_scales
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
     FreezeLimit,
-    Position,
     Quantity,
     ReciprocityLimit,
     ScenarioSpec,
@@ -556,23 +556,6 @@ MAX_UNIT_WEIGHT = 1e7
 # between these bounds.
 MIN_COEFFICIENT = 1e-6
 MAX_COEFFICIENT = 1e6
-
-
-def position_scales(position: Position) -> tuple[Any, Any]:
-    """(s⁻, s⁺), the scale of a shortfall and of an excess: ``scale`` if given; else the
-    distance from the target to the acceptable range's edge on that side; else max(|T|, 1).
-    (The model's ``position_scales`` rule, stated here for validation. No ``float()``: on a
-    tracked scenario the numbers stay tracked, and the comparisons below become guards.)"""
-    if position.scale is not None:
-        return position.scale, position.scale
-    fallback = max(abs(position.target), 1.0)
-    low = high = fallback
-    if position.range is not None:
-        if position.range.min is not None and position.range.min < position.target:
-            low = position.target - position.range.min
-        if position.range.max is not None and position.range.max > position.target:
-            high = position.range.max - position.target
-    return low, high
 
 
 def _numerics(spec: ScenarioSpec) -> Iterator[Problem]:

@@ -87,6 +87,15 @@ def failure_row(variant: Variant, layout: RowLayout, meta: RowMeta, status: str,
     return row
 
 
+def invalid_row(variant: Variant, layout: RowLayout, meta: RowMeta,
+                error: ScenarioError | ScenarioErrors) -> dict[str, Any]:
+    """The row of a variant whose values the scenario's validation refuses: each problem as
+    ``field: reason``."""
+    problems = error.errors if isinstance(error, ScenarioErrors) else [error]
+    reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+    return failure_row(variant, layout, meta, "invalid", reason)
+
+
 def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Result,
                 conflict: pd.DataFrame | None = None,
                 prices: dict[str, tuple[float | None, float | None]] | None = None
@@ -214,10 +223,7 @@ class ReferenceEvaluator:
         try:
             scenario = with_changes(self.study.base, variant.changes)
         except (ScenarioError, ScenarioErrors) as exc:
-            problems = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
-            reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
-                               for p in problems)
-            row = failure_row(variant, self.layout, self.meta, "invalid", reason)
+            row = invalid_row(variant, self.layout, self.meta, exc)
         else:
             try:
                 compiled = CompiledModel(scenario, solver=solver)

@@ -13,6 +13,7 @@ from typing import Any
 from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin
 from cfe_opt.scenario.quantities import LinearForm, linear_form
+from cfe_opt.scenario.scales import position_scales
 from cfe_opt.scenario.schema import Position
 
 
@@ -43,26 +44,6 @@ class PositionTerm:
     def weighted(self) -> Lin:
         """w·(U/s⁻ + V/s⁺)."""
         return self.normalised() * self.weight
-
-
-def position_scales(position: Position) -> tuple[Any, Any]:
-    """(s⁻, s⁺): the scale of a shortfall and of an excess.
-
-    1. ``scale`` if given, both sides;
-    2. else the distance from the target to the acceptable range's edge on that side
-       (so a normalised deviation of 1 is the edge of what the party can accept);
-    3. else max(|T|, 1) (a relative deviation).
-    """
-    if position.scale is not None:
-        return position.scale, position.scale
-    fallback = max(abs(position.target), 1.0)
-    low = high = fallback
-    if position.range is not None:
-        if position.range.min is not None and position.range.min < position.target:
-            low = position.target - position.range.min
-        if position.range.max is not None and position.range.max > position.target:
-            high = position.range.max - position.target
-    return low, high
 
 
 def add_position_deviations(model: Model) -> None:
