@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from cfe_opt.categories import STATUSES
 from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.sets import MAIN
@@ -191,8 +190,6 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
             for (o, p, a, c, k) in index.equipment_keys()]
     frame = pd.DataFrame(rows, columns=["owner", "party", "area", "category", "status",
                                         "before", "after"])
-    frame["status"] = pd.Categorical(frame["status"], categories=list(STATUSES))
-    frame["status"] = frame["status"].astype(str)
     return _finish(frame, ["owner", "party", "area", "category", "status"])
 
 
@@ -285,10 +282,20 @@ def _num(model: Model, value: Any) -> float:
 
 
 def _finish(frame: pd.DataFrame, index: list[str], ratios: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Clean every float column (``clean``, or ``clean_ratio`` for ``ratios``) and index the
+    table, in one construction (a column at a time costs a copy each, which a what-if re-solve
+    cannot afford)."""
+    columns: dict[str, Any] = {}
     for column in frame.columns:
-        if frame[column].dtype.kind == "f":
-            frame[column] = frame[column].map(clean_ratio if column in ratios else clean)
-    return frame.set_index(index)
+        values = frame[column].array
+        if values.dtype.kind == "f":
+            fn = clean_ratio if column in ratios else clean
+            values = np.array([fn(v) for v in values.tolist()], dtype=float)
+        columns[column] = values
+    keys = [columns.pop(name) for name in index]
+    names = pd.MultiIndex.from_arrays(keys, names=index) if len(index) > 1 else pd.Index(
+        keys[0], name=index[0])
+    return pd.DataFrame(columns, index=names)
 
 
 def assumption_list(scenario: Scenario) -> list[str]:
