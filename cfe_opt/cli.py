@@ -134,6 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
 
+    report = commands.add_parser(
+        "report", help="a result folder or study store as one HTML, Markdown or Excel file",
+        description="Write a report of a result folder (e.g. out/talks_1998/solve) or a study "
+                    "store: the findings in sentences, tables, figures, the assumptions and "
+                    "the provenance. HTML is one self-contained file; the same input gives "
+                    "the same bytes.")
+    report.add_argument("source", type=_path_arg("RESULT_OR_STUDY_DIR"),
+                        metavar="RESULT_OR_STUDY_DIR",
+                        help="a folder a cfe-opt command wrote, or a study store")
+    report.add_argument("--format", choices=("html", "md", "xlsx"), default=None,
+                        help="html (default), md or xlsx; else from --out's suffix")
+    report.add_argument("--out", default=None, metavar="FILE",
+                        help="the report file (default: beside the folder, DIR.html)")
+    report.add_argument("--outcome", default=None,
+                        help="study stores: the outcome of interest, an SQL condition on "
+                             "'variants' (default: status = 'infeasible')")
+    report.add_argument("--package", default="base",
+                        help="study stores: the package whose robustness is measured (base "
+                             "or a variant's key)")
+    report.add_argument("--within", type=float, default=0.05,
+                        help="study stores: 'within x of the optimum' (default 0.05)")
+
     scenarios = commands.add_parser(
         "scenarios", help="the scenarios that ship with cfe-opt: list them, copy them",
         description="The bundled scenarios (the 1998–99 talks) and their data folder ship with "

@@ -419,6 +419,30 @@ def alternatives(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def report(args: argparse.Namespace) -> int:
+    import math
+
+    from cfe_opt.reports import build_document, render
+    from cfe_opt.reports.sources import ReportError
+    from cfe_opt.reports.target import report_target
+
+    if not (0 <= args.within < math.inf):
+        raise ReportError("--within must be a number of at least 0")
+    out, form = report_target(args.source, args.out, args.format)
+    options = {"package": args.package, "within": args.within}
+    if args.outcome is not None:
+        options["outcome"] = args.outcome
+    document = build_document(args.source, **options)
+    from cfe_opt.io import write_atomic
+
+    write_atomic(out, render(document, form, source=args.source.resolve().name))
+    print(f"{args.source}: {document.title} — report written to {out} ({form}, "
+          f"{out.stat().st_size:,} bytes)")
+    for line in document.narrative:
+        print(f"  - {line}")
+    return EXIT_OK
+
+
 def study(args: argparse.Namespace) -> int:
     from cfe_opt.study.commands import run_command
 

@@ -50,7 +50,6 @@ def build_report(results: StudyResults, outcome: str = DEFAULT_OUTCOME,
     from cfe_opt.plots.study import plot_deviation_distributions, plot_status_map
 
     report = Report()
-    study = results.study()
     status = results.status()
     report.lines.append(status.text())
     if status.done == 0:
@@ -77,9 +76,16 @@ def build_report(results: StudyResults, outcome: str = DEFAULT_OUTCOME,
         pair = axes_columns[:2]
         report.figures["status_map.png"] = plot_status_map(
             variants, pair[0], pair[1] if len(pair) > 1 else None)
-    _robustness(report, results, study, package, within)
+    try:
+        study = results.study()
+    except CfeOptError as exc:  # the study file is gone or changed: what needs it is left out
+        report.lines.append(f"Robustness and sensitivity: skipped — {exc}")
+        study = None
+    if study is not None:
+        _robustness(report, results, study, package, within)
     _discovery(report, results, outcome)
-    _sensitivity(report, results, study)
+    if study is not None:
+        _sensitivity(report, results, study)
     return report
 
 

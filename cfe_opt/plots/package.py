@@ -1,0 +1,115 @@
+"""The package figure: who concedes what, one bar per position, redrawn in place.
+
+Each position of the scenario is one horizontal bar, in scenario order and coloured by its
+party: the length is the position's normalised deviation (its deviation over its scale; 1 is the
+edge of its acceptable range where it states one), the label says it in the position's own terms
+(``620 short of 2,000 → 1,380``). ``PackageChart.update`` sets new lengths and labels on the
+same artists (the what-if panel redraws this way: no new axes, no new bars), so a re-solve costs
+one canvas draw.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+from cfe_opt.plots._common import axes
+
+# colour-blind safe (Okabe & Ito), one per party in the order the parties first appear
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+           "#332288", "#117733", "#44AA99", "#88CCEE", "#DDCC77", "#CC6677", "#AA4499")
+DEVIATION_TOL = 1e-6
+
+
+def _number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 10 else f"{value:.4g}"
+
+
+def deviation_label(row: Any) -> str:
+    """A position's outcome in its own terms: met, or how far short/over of its target."""
+    unit = f" {row['unit']}" if "unit" in row and isinstance(row["unit"], str) and row[
+        "unit"] else ""
+    deviation, target, achieved = float(row["deviation"]), float(row["target"]), float(
+        row["achieved"])
+    if deviation <= DEVIATION_TOL:
+        return f"met ({_number(achieved)}{unit})"
+    word = "short of" if achieved < target else "over"
+    return f"{_number(deviation)}{unit} {word} {_number(target)} → {_number(achieved)}"
+
+
+class PackageChart:
+    """The package figure on ``ax`` (a new figure when None), kept to be updated in place."""
+
+    def __init__(self, positions: pd.DataFrame, ax: Axes | None = None,
+                 title: str = "Who concedes what") -> None:
+        rows = positions.reset_index()
+        self.keys = list(zip(rows["party"], rows["position"], strict=True))
+        self.ax = axes(ax, size=(7.5, max(2.5, 0.32 * len(self.keys) + 1.3)))
+        parties = list(dict.fromkeys(rows["party"]))
+        colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(parties)}
+        heights = range(len(self.keys))[::-1]  # first position on top
+        self.bars = self.ax.barh(list(heights), [0.0] * len(self.keys),
+                                 color=[colours[p] for p, _ in self.keys], height=0.7)
+        self.ax.set_yticks(list(heights), [f"{p} · {n}" for p, n in self.keys], fontsize=8)
+        self.labels = [self.ax.text(0, h, "", va="center", fontsize=8) for h in heights]
+        self.ax.set_xlabel("normalised deviation (1 = the edge of the acceptable range)")
+        self.ax.axvline(0, color="#404040", linewidth=0.8)
+        self.heading = title
+        self.update(positions)
+
+    def update(self, positions: pd.DataFrame, subtitle: str = "") -> None:
+        """New lengths and labels for the same positions (a re-solved package)."""
+        frame = positions.reset_index().set_index(["party", "position"])
+        longest = 0.0
+        for key, bar, text in zip(self.keys, self.bars, self.labels, strict=True):
+            row = frame.loc[key]
+            value = float(row["normalised_deviation"])
+            value = 0.0 if math.isnan(value) else value
+            bar.set_width(value)
+            text.set_x(value)
+            text.set_text(f"  {deviation_label(row)}")
+            longest = max(longest, value)
+        self.ax.set_xlim(0, max(1.0, longest) * 1.6)
+        self.ax.set_title(self.heading + (f"\n{subtitle}" if subtitle else ""), loc="left",
+                          fontsize=10)
+
+    @property
+    def figure(self) -> Any:
+        return self.ax.figure
+
+
+def plot_package(positions: pd.DataFrame, ax: Axes | None = None,
+                 title: str = "Who concedes what") -> Axes:
+    """The package figure (see the module docstring); returns the axes."""
+    return PackageChart(positions, ax, title).ax
+
+
+def plot_binding_prices(constraints: pd.DataFrame, top: int = 12,
+                        ax: Axes | None = None) -> Axes:
+    """The binding hard limits (treaty rules, commitments, red lines) with a price: the change
+    in the objective per unit increase of each one's number, largest first."""
+    hard = constraints[constraints["kind"].isin(["treaty_rule", "commitment", "red_line"])
+                       & constraints["binding"].astype(bool)
+                       & (constraints["shadow_price"].abs() > 1e-12)]
+    hard = hard.reindex(hard["shadow_price"].abs().sort_values(ascending=False).index)[:top]
+    ax = axes(ax, size=(7.5, max(2.0, 0.4 * len(hard) + 1.2)))
+    if hard.empty:
+        ax.text(0.5, 0.5, "no binding hard limit has a price", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    heights = list(range(len(hard)))[::-1]
+    ax.barh(heights, hard["shadow_price"], color="#404040", height=0.6)
+    ax.set_yticks(heights, [f"{label[:50]} ({owner})" for label, owner in
+                            zip(hard["label"], hard["owner"], strict=True)], fontsize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("change in the objective per unit more of the limit's number")
+    ax.set_title("What the binding limits cost", loc="left", fontsize=10)
+    return ax
