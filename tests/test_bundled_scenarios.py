@@ -125,6 +125,7 @@ def test_an_installed_wheel_ships_the_scenarios(tmp_path):
     assert install.returncode == 0, install.stderr
     shipped = target / "cfe_opt" / "bundled"
     assert {str(p.relative_to(shipped)) for p in shipped.rglob("*") if p.is_file()} == SHIPPED
+    assert (target / "cfe_opt" / "reports" / "templates" / "report.html.j2").is_file()
     env = {**os.environ, "PYTHONPATH": str(target)}
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -43,6 +43,7 @@ def build_document(path: str | Path, **study_options: Any) -> Document:
 
 def render(document: Document, form: str, source: str) -> bytes:
     """The document as bytes in ``form`` (html, md or xlsx)."""
+    _needs({"html": "jinja2", "xlsx": "xlsxwriter"}.get(form))
     if form == "html":
         from cfe_opt.reports.html import render_html
 
@@ -56,6 +57,17 @@ def render(document: Document, form: str, source: str) -> bytes:
 
         return render_excel(document, source)
     raise ReportError(f"unknown report format '{form}' (choose html, md or xlsx)")
+
+
+def _needs(module: str | None) -> None:
+    """A format's library, or a one-line error saying how to install it."""
+    if module is None:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ReportError(f"this report format needs the Python package {module}, which is "
+                          "not installed: pip install 'cfe-opt[report]'")
 
 
 def write_report(path: str | Path, form: str, out: Path, **study_options: Any) -> Path:

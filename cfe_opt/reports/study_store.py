@@ -139,7 +139,8 @@ def box_condition(box: pd.DataFrame, numeric: set[str]) -> tuple[str, str]:
     for name, row in box.iterrows():
         low, high = float(row["min"]), float(row["max"])
         if name in numeric:
-            words.append(f"{name} from {fmt(low)} to {fmt(high)}")
+            words.append(f"{name} is {fmt(low)}" if low == high else
+                         f"{name} from {fmt(low)} to {fmt(high)}")
             sql.append(f"{_quote(name)} BETWEEN {low!r} AND {high!r}")
         elif "=" in str(name):
             axis, _, value = str(name).partition("=")
