@@ -34,10 +34,12 @@ def _number(value: float) -> str:
 
 def deviation_label(row: Any) -> str:
     """A position's outcome in its own terms: met, or how far short/over of its target."""
-    unit = f" {row['unit']}" if "unit" in row and isinstance(row["unit"], str) and row[
-        "unit"] else ""
+    unit = row.get("unit") if hasattr(row, "get") else None
+    unit = f" {unit}" if isinstance(unit, str) and unit else ""
     deviation, target, achieved = float(row["deviation"]), float(row["target"]), float(
         row["achieved"])
+    if math.isnan(achieved):
+        return "no package"
     if deviation <= DEVIATION_TOL:
         return f"met ({_number(achieved)}{unit})"
     word = "short of" if achieved < target else "over"
@@ -48,7 +50,9 @@ class PackageChart:
     """The package figure on ``ax`` (a new figure when None), kept to be updated in place."""
 
     def __init__(self, positions: pd.DataFrame, ax: Axes | None = None,
-                 title: str = "Who concedes what") -> None:
+                 title: str = "Who concedes what", keep_limits: bool = False) -> None:
+        self.keep_limits = keep_limits  # live use: widen the axis when needed, never narrow it
+        self.limit = 0.0
         rows = positions.reset_index()
         self.keys = list(zip(rows["party"], rows["position"], strict=True))
         self.ax = axes(ax, size=(7.5, max(2.5, 0.32 * len(self.keys) + 1.3)))
@@ -64,21 +68,37 @@ class PackageChart:
         self.heading = title
         self.update(positions)
 
-    def update(self, positions: pd.DataFrame, subtitle: str = "") -> None:
-        """New lengths and labels for the same positions (a re-solved package)."""
-        frame = positions.reset_index().set_index(["party", "position"])
+    def update(self, positions: pd.DataFrame, subtitle: str = "") -> bool:
+        """New lengths and labels for the same positions (a re-solved package); whether the
+        axis limits changed (then the whole figure must be drawn again, not only the bars)."""
+        flat = positions.reset_index()
+        columns = [c for c in ("normalised_deviation", "deviation", "target", "achieved",
+                               "unit") if c in flat.columns]
+        rows = {(p, n): dict(zip(columns, values, strict=True)) for p, n, *values in zip(
+            flat["party"], flat["position"], *(flat[c].tolist() for c in columns),
+            strict=True)}
         longest = 0.0
         for key, bar, text in zip(self.keys, self.bars, self.labels, strict=True):
-            row = frame.loc[key]
+            row = rows[key]
             value = float(row["normalised_deviation"])
             value = 0.0 if math.isnan(value) else value
             bar.set_width(value)
             text.set_x(value)
             text.set_text(f"  {deviation_label(row)}")
             longest = max(longest, value)
-        self.ax.set_xlim(0, max(1.0, longest) * 1.6)
+        needed = max(1.0, longest) * 1.6
+        moved = needed > self.limit or (needed < self.limit and not self.keep_limits)
+        if moved:
+            self.limit = needed
+            self.ax.set_xlim(0, needed)
         self.ax.set_title(self.heading + (f"\n{subtitle}" if subtitle else ""), loc="left",
                           fontsize=10)
+        return moved
+
+    @property
+    def moving(self) -> list[Any]:
+        """The artists an update changes: the bars, their labels and the title."""
+        return [*self.bars, *self.labels, self.ax.title]
 
     @property
     def figure(self) -> Any:
