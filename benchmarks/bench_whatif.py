@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200)
     args = parser.parse_args(argv)
 
+    from cfe_opt.errors import CfeOptError
     from cfe_opt.scenario import load_scenario
     from cfe_opt.whatif.session import WhatIf
     from cfe_opt.whatif.view import PackageView
@@ -65,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     session = WhatIf(scenario)
     view = PackageView(session)
     whole, cpu, solve, draw, compiled = [], [], [], [], []
+    refused = 0
     for i, (settings, mode) in enumerate(_changes(session, args.changes)):
         start, start_cpu = time.perf_counter(), time.process_time()
-        outcome, _png = view.change(settings, mode)
+        try:
+            outcome, _png = view.change(settings, mode)
+        except CfeOptError:  # a value the scenario refuses (a target outside its range)
+            refused += 1
+            continue
         seconds = time.perf_counter() - start
         used = time.process_time() - start_cpu
         if i < WARM_UP:
@@ -90,11 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         low = float(session.value(edge))
         for k in range(5):
             start = time.perf_counter()
-            view.change({edge: low * (0.9 + 0.02 * k)}, "weighted")
+            try:
+                view.change({edge: low * (0.9 + 0.02 * k)}, "weighted")
+            except CfeOptError:
+                continue
             compiled.append(time.perf_counter() - start)
     print(f"What-if panel on {scenario.display} ({len(session.positions())} positions, "
           f"{len(session.red_lines())} red lines), {args.changes} changes, "
-          f"{WARM_UP} warm-up left out")
+          f"{WARM_UP} warm-up left out, {refused} refused by the scenario's checks")
     print(f"  change (re-solve + redraw), in place: {_stats(whole)}")
     print(f"  the same, CPU time of this process:  {_stats(cpu)}")
     print(f"    re-solve (apply, solve warm, result tables): {_stats(solve)}")

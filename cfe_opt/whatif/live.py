@@ -139,8 +139,18 @@ class WhatIfPanel:
             self.update()
 
     def update(self) -> Any:
-        """Re-solve with the widgets' settings and show the new figure; the outcome."""
-        outcome, png = self.view.change(self.settings(), self.objective.value)
+        """Re-solve with the widgets' settings and show the new figure; the outcome (None when
+        the scenario refuses the settings: the status says why, the figure stays)."""
+        from html import escape
+
+        from cfe_opt.errors import CfeOptError
+
+        try:
+            outcome, png = self.view.change(self.settings(), self.objective.value)
+        except CfeOptError as exc:
+            self.status.value = (f"<span style='color:#D55E00'>refused: "
+                                 f"{escape(' '.join(str(exc).split()))}</span>")
+            return None
         self.image.value = png
         self.status.value = status_line(outcome)
         return outcome

@@ -67,21 +67,21 @@ class WhatIf:
         from cfe_opt.api import solve
 
         start = time.perf_counter()
-        if settings is not None:
-            self.settings = {k: v for k, v in settings.items()}
-        if objective is not None:
-            self.objective = objective
-        removed = {k: None for k, v in self.settings.items() if v is None}
-        numbers = {k: v for k, v in self.settings.items() if v is not None}
+        wanted = dict(settings) if settings is not None else dict(self.settings)
+        mode = objective if objective is not None else self.objective
+        removed = {k: None for k, v in wanted.items() if v is None}
+        numbers = {k: v for k, v in wanted.items() if v is not None}
         model, new = self._model(removed)
         applied = model.apply(numbers)
         in_place, reason = applied.in_place and not new, applied.reason
         if new and applied.in_place:
-            reason = f"compiled once for the model without {', '.join(sorted(removed))}"
-        if not in_place:  # a number this shape cannot take in place: compile it as it is
-            model = CompiledModel(with_changes(self.scenario, self.settings),
-                                  solver=self.solver, variants=True)
-        result = solve(model, objective=self.objective)
+            reason = (f"compiled once for the model without {', '.join(sorted(removed))}"
+                      if removed else "the scenario compiled (the session's first solve)")
+        if not applied.in_place:  # a number this shape cannot take in place: compile it
+            model = CompiledModel(with_changes(self.scenario, wanted), solver=self.solver,
+                                  variants=True)  # a value the scenario refuses raises here
+        result = solve(model, objective=mode)
+        self.settings, self.objective = wanted, mode  # only what was solved is the state
         self.last = Outcome(result=result, settings=dict(self.settings),
                             objective=self.objective, in_place=in_place, reason=reason,
                             seconds=time.perf_counter() - start)

@@ -1,0 +1,201 @@
+"""The what-if session, its figure and panel, and pins: every answer through the compiled warm
+model equals a fresh solve, and the two-party fixture's answers are derived by hand.
+
+tests/fixtures/report_two_party.yaml (see tests/test_reports.py): Russia's flank sub-ceiling v,
+Russia at least 2,000 (scale 300), Turkey at most 1,380 (scale 1,380, weight w), Turkey's cap
+1,800. Per unit of v Russia gains 1/300 and Turkey loses w/1,380:
+* w = 1: v = 1,800, objective 200/300 + 420/1,380 = 0.971014;
+* w = 5: Turkey's loss (0.003623) outweighs Russia's gain (0.003333): v = 1,380, objective
+  620/300 = 2.066667;
+* cap removed (w = 1): v rises to Russia's 2,000, objective 620/1,380 = 0.449275;
+* range min 1,800 (scale 200): v = 1,800, objective 200/200 + 420/1,380 = 1.304348;
+* a range for Turkey, at most 1,500 (scale 120): Turkey loses 1/120 per unit, more than
+  Russia's 1/300: v = 1,380, objective 620/300 = 2.066667.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cfe_opt.api import solve
+from cfe_opt.scenario import load_scenario, with_changes
+from cfe_opt.whatif.session import WhatIf
+from tests.report_support import REPO, TWO_PARTY
+
+RUS = "parties.RUS.positions.flank_acv"
+CAP = "parties.TUR.red_lines.flank_cap"
+
+
+@pytest.fixture
+def session():
+    return WhatIf(load_scenario(TWO_PARTY))
+
+
+def _achieved(result):
+    return result.positions.loc[("RUS", "flank_acv"), "achieved"]
+
+
+def test_session_gives_the_hand_derived_packages(session):
+    first = session.outcome({})
+    assert not first.in_place and first.reason == ("the scenario compiled (the session's first "
+                                                   "solve)")
+    assert first.result.objective == pytest.approx(200 / 300 + 420 / 1380, abs=1e-6)
+    heavy = session.outcome({"parties.TUR.weight": 5})
+    assert heavy.in_place and heavy.reason == ""
+    assert _achieved(heavy.result) == 1380
+    assert heavy.result.objective == pytest.approx(620 / 300, abs=1e-6)
+    uncapped = session.outcome({CAP: None})
+    assert not uncapped.in_place
+    assert uncapped.reason == f"compiled once for the model without {CAP}"
+    assert _achieved(uncapped.result) == 2000
+    assert uncapped.result.objective == pytest.approx(620 / 1380, abs=1e-6)
+    again = session.outcome({CAP: None, "parties.TUR.weight": 1.0})
+    assert again.in_place  # the shape's model is kept
+    narrow = session.outcome({f"{RUS}.range.min": 1800})
+    assert narrow.in_place
+    assert narrow.result.objective == pytest.approx(1 + 420 / 1380, abs=1e-6)
+    ranged = session.outcome({"parties.TUR.positions.flank_no_rise.range.max": 1500})
+    assert not ranged.in_place and "not a number the model tracks" in ranged.reason
+    assert _achieved(ranged.result) == 1380
+    assert ranged.result.objective == pytest.approx(620 / 300, abs=1e-6)
+    back = session.outcome({})  # fields not named return to the scenario's values
+    assert back.in_place and back.result.objective == first.result.objective
+    pd.testing.assert_frame_equal(back.result.positions, first.result.positions)
+
+
+def test_a_refused_value_leaves_the_session_as_it_was(session):
+    from cfe_opt.errors import CfeOptError
+
+    session.solve({"parties.TUR.weight": 5})
+    with pytest.raises(CfeOptError, match="target 600 is below the acceptable range's min"):
+        session.solve({f"{RUS}.target": 600})
+    assert session.settings == {"parties.TUR.weight": 5}
+    assert _achieved(session.solve()) == 1380  # the last good settings, solved again
+
+
+def test_set_changes_one_setting_and_keeps_the_others(session):
+    session.set("parties.TUR.weight", 5)
+    result = session.set(CAP, None)
+    assert session.settings == {"parties.TUR.weight": 5, CAP: None}
+    # no cap and Turkey weighted 5: v = 1,380 still (Turkey's loss outweighs Russia's gain)
+    assert _achieved(result) == 1380
+
+
+@pytest.mark.parametrize("settings, mode", [
+    ({"parties.RUS.positions.flank_acv.target": 2400}, "weighted"),
+    ({"parties.RUS.positions.flank_acv.target": 700, "parties.TUR.weight": 3}, "minimax"),
+    ({"parties.NOR.weight": 0.25, "parties.TUR.weight": 4}, "lexicographic"),
+    ({}, "minimax"),
+])
+def test_warm_answers_equal_a_fresh_solve_on_the_1998_scenario(settings, mode):
+    scenario = load_scenario(REPO / "models" / "talks_1998.yaml")
+    session = WhatIf(scenario)
+    session.solve({"parties.RUS.positions.flank_acv.target": 1500}, "weighted")  # move first
+    warm = session.solve(settings, mode)
+    cold = solve(with_changes(scenario, settings) if settings else scenario, objective=mode)
+    assert warm.objective == cold.objective
+    for name in ("positions", "allocation", "constraints"):
+        pd.testing.assert_frame_equal(getattr(warm, name), getattr(cold, name))
+
+
+def test_session_values_read_the_scenario_and_the_settings(session):
+    assert session.value("parties.TUR.weight") == 1  # a default the file leaves out
+    assert session.value(f"{RUS}.target") == 2000
+    session.set(f"{RUS}.target", 1900)
+    assert session.value(f"{RUS}.target") == 1900
+    assert session.positions() == [("RUS", "flank_acv"), ("TUR", "flank_no_rise")]
+    assert session.red_lines() == [("TUR", "flank_cap")]
+
+
+def _pixels(png):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_the_figure_redrawn_in_place_equals_one_drawn_afresh():
+    from cfe_opt.whatif.view import PackageView
+
+    scenario = load_scenario(REPO / "models" / "talks_1998.yaml")
+    live = PackageView(WhatIf(scenario), show_time=False)
+    for target in (900, 2600, 1400, 3000, 2000, 700):
+        _, png = live.change({f"{RUS}.target": target, "parties.TUR.weight": target / 1000})
+    fresh = PackageView(WhatIf(scenario), show_time=False)
+    _, expected = fresh.change({f"{RUS}.target": 700, "parties.TUR.weight": 0.7})
+    assert np.array_equal(_pixels(png), _pixels(expected))
+    assert not np.array_equal(_pixels(png), _pixels(PackageView(
+        WhatIf(scenario), show_time=False).png))  # and it did change
+
+
+def test_panel_widgets_drive_the_session(tmp_path):
+    from cfe_opt.whatif import panel
+
+    deadlock = tmp_path / "deadlock.yaml"
+    shutil.copy(REPO / "tests" / "fixtures" / "report_two_party_deadlock.yaml", deadlock)
+    live = panel(deadlock, position="RUS.flank_acv", pins=tmp_path / "pins.yaml",
+                 store=tmp_path / "store")
+    assert live.status.value == "weighted: no package meets every hard limit · compiled afresh"
+    assert set(live.red_lines) == {"RUS.flank_floor", "TUR.flank_cap", "TUR.flank_cap_too"}
+    before = live.image.value
+    live.red_lines["RUS.flank_floor"].value = False  # Russia's floor off: the two-party case
+    assert live.session.settings == {"parties.RUS.red_lines.flank_floor": None}
+    assert live.session.last.result.objective == pytest.approx(200 / 300 + 420 / 1380,
+                                                               abs=1e-6)
+    assert live.image.value != before
+    shown = live.image.value
+    live.target.value = 600  # below Russia's stated range: refused, said so, nothing changes
+    assert live.status.value.startswith("<span style='color:#D55E00'>refused: ")
+    assert "target 600 is below the acceptable range's min 1700" in live.status.value
+    assert live.image.value == shown and "parties.RUS.positions.flank_acv.target" not in (
+        live.session.settings)
+    live.target.value = 2000
+    live.position.value = "TUR.flank_no_rise"
+    assert live.target.value == 1380 and live.edge.disabled  # Turkey states no range
+    live.weight.value = 5.0
+    assert live.session.settings["parties.TUR.weight"] == 5
+    assert live.session.last.result.positions.loc[("RUS", "flank_acv"), "achieved"] == 1380
+    live.objective.value = "minimax"
+    assert live.status.value.startswith("minimax: objective ")
+    name = live.pin()
+    assert name == "pin_1" and "pinned as <b>pin_1</b>" in live.pinned.value
+    assert live.pin() == "pin_1"  # the same settings are one case
+    import cfe_opt.study
+
+    with cfe_opt.study.open(tmp_path / "store") as results:
+        rows = results.df(where="pinned = 'pin_1'")
+    assert len(rows) == 1 and rows["mode"].iloc[0] == "minimax"
+    assert rows["objective"].iloc[0] == pytest.approx(live.session.last.result.objective,
+                                                      rel=1e-9)
+
+
+def test_pins_refuse_a_study_that_is_not_theirs(tmp_path):
+    from cfe_opt.whatif.pins import PinError, pin
+
+    other = tmp_path / "other.yaml"
+    other.write_text("name: x\nbase: two.yaml\naxes:\n  w:\n    field: parties.TUR.weight\n"
+                     "    values: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(PinError, match="not a pins study"):
+        pin({"parties.TUR.weight": 2}, "weighted", TWO_PARTY, other)
+    pins = tmp_path / "pins.yaml"
+    assert pin({"parties.TUR.weight": 2}, "weighted", TWO_PARTY, pins, name="heavy") == "heavy"
+    with pytest.raises(PinError, match="a pin named 'heavy' exists"):
+        pin({"parties.TUR.weight": 3}, "weighted", TWO_PARTY, pins, name="heavy")
+
+
+def test_bench_whatif_runs(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_whatif",
+                                                  REPO / "benchmarks" / "bench_whatif.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--scenario", str(REPO / "tests/fixtures/report_two_party.yaml"),
+                        "--changes", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "change (re-solve + redraw), in place: median" in out
+    assert "change needing a compile (red line off, untracked number): median" in out
