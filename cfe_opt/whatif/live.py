@@ -149,7 +149,7 @@ class WhatIfPanel:
             outcome, png = self.view.change(self.settings(), self.objective.value)
         except CfeOptError as exc:
             self.status.value = (f"<span style='color:#D55E00'>refused: "
-                                 f"{escape(' '.join(str(exc).split()))}</span>")
+                                 f"{escape(' '.join(str(exc).split()), quote=False)}</span>")
             return None
         self.image.value = png
         self.status.value = status_line(outcome)
@@ -185,8 +185,10 @@ def _span(slider: Any, value: float) -> None:
     slider.step = max(1.0, 10 ** math.floor(math.log10(high / 100))) if high > 0 else 1.0
 
 
-def _round(value: float) -> float:
-    return float(round(value, 6))
+def _round(value: float) -> float | int:
+    """A slider's value as a setting: whole numbers as integers (a count stays a count)."""
+    value = round(float(value), 6)
+    return int(value) if value.is_integer() else value
 
 
 def panel(scenario: Any, position: str | None = None, objective: str = "weighted",
