@@ -51,15 +51,21 @@ sample:
 """
 
 
-def study_store(root: Path) -> Path:
+def study_store(root: Path, caps: tuple[int, int] | None = None, study_text: str = STUDY
+                ) -> Path:
     """A store of 16 variants: 2 cases × 2 floors × 4 draws; no package exactly where Turkey's
-    caps are red lines and Russia's floor is 1,900 (4 variants)."""
+    caps are red lines and Russia's floor is 1,900 (4 variants). ``caps`` sets Turkey's two
+    caps in the base (1,800 and 1,850 as the fixture has them)."""
     from cfe_opt.study.runner import run_study
 
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "tests" / "fixtures" / "report_study_base.yaml", root)
+    base = (REPO / "tests" / "fixtures" / "report_study_base.yaml").read_text(encoding="utf-8")
+    if caps is not None:
+        base = base.replace("value: 1800", f"value: {caps[0]}").replace(
+            "value: 1850", f"value: {caps[1]}")
+    (root / "report_study_base.yaml").write_text(base, encoding="utf-8")
     study = root / "study.yaml"
-    study.write_text(STUDY, encoding="utf-8")
+    study.write_text(study_text, encoding="utf-8")
     out = root / "store"
     run_study(study, out, workers=1, stream=_Null())
     return out

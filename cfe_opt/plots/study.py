@@ -167,3 +167,41 @@ def plot_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_title(f"Sensitivity ({table.attrs.get('method', '')})")
     ax.legend(fontsize=8)
     return ax
+
+
+DIFF_COLOURS = {"status": "#D55E00", "outcome": "#E69F00", "same": "#0072B2",
+                "only in A": "#7F7F7F", "only in B": "#BBBBBB"}
+
+
+def plot_study_diff(counts: dict, pairs: pd.DataFrame, label_a: str = "A",
+                    label_b: str = "B") -> Axes:
+    """Two stores compared: variants by change (left), and each variant optimal in both at its
+    objective in A against B (right; on the diagonal when unchanged). Returns the left axes."""
+    import matplotlib.pyplot as plt
+
+    changes = list(DIFF_COLOURS)
+    _figure, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.4), layout="constrained")
+    values = [int(counts.get(c, 0)) for c in changes]
+    left.barh(range(len(changes))[::-1], values, color=[DIFF_COLOURS[c] for c in changes])
+    left.set_yticks(range(len(changes))[::-1], changes)
+    for i, value in zip(range(len(changes))[::-1], values, strict=True):
+        left.text(value, i, f" {value:,}", va="center", fontsize=8)
+    left.set_xlim(0, max([*values, 1]) * 1.25)
+    left.set_xlabel("variants")
+    left.set_title("What changed", loc="left", fontsize=10)
+    if len(pairs):
+        xs = pairs["objective A"].to_numpy(dtype=float)
+        ys = pairs["objective B"].to_numpy(dtype=float)
+        right.scatter(xs, ys, s=10, color="#0072B2")
+        low = float(np.nanmin([xs.min(), ys.min()]))
+        high = float(np.nanmax([xs.max(), ys.max()]))
+        pad = (high - low) * 0.05 or 0.05
+        right.plot([low - pad, high + pad], [low - pad, high + pad], color="#404040",
+                   linewidth=0.8, linestyle="--")
+    else:
+        right.text(0.5, 0.5, "no variant optimal in both", ha="center", va="center",
+                   transform=right.transAxes, fontsize=9)
+    right.set_xlabel(f"objective in {label_a}")
+    right.set_ylabel(f"objective in {label_b}")
+    right.set_title("Objective, optimal in both", loc="left", fontsize=10)
+    return left

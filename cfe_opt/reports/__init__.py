@@ -36,6 +36,10 @@ def build_document(path: str | Path, **study_options: Any) -> Document:
         from cfe_opt.reports.solve_set import solve_document
 
         return solve_document(source)
+    if source.command == "study diff":
+        from cfe_opt.reports.diff_set import diff_document
+
+        return diff_document(source)
     from cfe_opt.reports.output_set import output_set_document
 
     return output_set_document(source)

@@ -73,15 +73,34 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                              "scenario's solution) or a variant's key")
     report.add_argument("--within", type=float, default=0.05,
                         help="'within x of the optimum' for robustness (default 0.05: 5%%)")
+    _add_diff(actions)
+
+
+def _add_diff(actions: argparse._SubParsersAction) -> None:
+    diff = actions.add_parser(
+        "diff", help="which variants changed status or outcome between two stores",
+        description="Compare two stores of one study design (e.g. before and after a model or "
+                    "data change): variants matched by sample, axis values and objective "
+                    "mode; those that changed status, or whose outcome moved beyond a "
+                    "tolerance, as a table (diff.csv), a summary (diff_summary.csv) and a "
+                    "figure (diff.png), written as one set with run.json (render it with "
+                    "cfe-opt report DIR).")
+    diff.add_argument("store_a", type=Path, metavar="STORE_A")
+    diff.add_argument("store_b", type=Path, metavar="STORE_B")
+    diff.add_argument("--tolerance", type=float, default=1e-6,
+                      help="an outcome changed when it moved by more than this × max(1, |A|) "
+                           "(default 1e-6)")
+    diff.add_argument("--out", default=None, metavar="DIR",
+                      help="folder for the comparison (default: out/<A>-vs-<B>/study-diff)")
 
 
 def run_command(args: argparse.Namespace) -> int:
     action = getattr(args, "study_command", None)
     if action is None:
         raise CfeOptError("give an action: cfe-opt study run|validate|status|query|export|"
-                          "report (see cfe-opt study --help)")
+                          "report|diff (see cfe-opt study --help)")
     return {"run": _run, "validate": _validate, "status": _status, "query": _query,
-            "export": _export, "report": _report}[action](args)
+            "export": _export, "report": _report, "diff": _diff}[action](args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -159,6 +178,50 @@ def _report(args: argparse.Namespace) -> int:
     written = write_report(report, out)
     print(report.text())
     print(f"\nWrote {', '.join(written)} to {out}/")
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from cfe_opt.io import csv_text
+    from cfe_opt.outputs import new_record, output_folder, publish
+    from cfe_opt.plots.study import plot_study_diff
+    from cfe_opt.reports.document import figure_png
+    from cfe_opt.study.diff import diff_sentences, diff_stores, summary_table
+    from cfe_opt.study.results import open_results
+
+    name_a = args.store_a.resolve().name or "A"
+    name_b = args.store_b.resolve().name or "B"
+    folder = output_folder(args.out, Path("out") / f"{name_a}-vs-{name_b}" / "study-diff")
+    stores = {}
+    with open_results(args.store_a) as a, open_results(args.store_b) as b:
+        found = diff_stores(a, b, tolerance=args.tolerance)
+        for label, results in (("A", a), ("B", b)):
+            manifest = results.manifest
+            copy = results.store.root / "study.yaml"
+            stores[label] = {
+                "folder": str(results.store.root), "study": manifest.get("study"),
+                "fingerprint": manifest.get("fingerprint"),
+                "base_sha256": manifest.get("frame", {}).get("base_sha256"),
+                "design_sha256": manifest.get("design_sha256"),
+                "study_yaml_sha256": hashlib.sha256(copy.read_bytes()).hexdigest()
+                if copy.is_file() else None,
+                "variants": results.status().done}
+    lines = diff_sentences(found)
+    figure = plot_study_diff(found.counts, found.pairs, f"A ({name_a})", f"B ({name_b})")
+    files = {"diff.csv": csv_text(found.table.set_index(found.keys)).encode("utf-8"),
+             "diff_summary.csv": csv_text(summary_table(found)).encode("utf-8"),
+             "diff.png": figure_png(figure.figure)}
+    record = new_record("study diff", list(getattr(args, "argv", [])),
+                        {"tolerance": args.tolerance}, None)
+    record["resolved"] = {"stores": stores, "matched_on": found.keys,
+                          "compared": found.compared}
+    record["outcome"] = {"sentences": lines, "counts": dict(found.counts)}
+    published = publish(folder, files, record)
+    print("\n".join(lines))
+    print(f"\nWrote {', '.join(published.files)} to {published.folder}/ (a report: cfe-opt "
+          f"report {published.folder})")
     return EXIT_OK
 
 
