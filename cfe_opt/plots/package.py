@@ -32,6 +32,11 @@ def _number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 10 else f"{value:.4g}"
 
 
+def package_size(positions: int) -> tuple[float, float]:
+    """The figure's size (inches) for a number of positions."""
+    return (7.5, max(2.5, 0.32 * positions + 1.3))
+
+
 def deviation_label(row: Any) -> str:
     """A position's outcome in its own terms: met, or how far short/over of its target."""
     unit = row.get("unit") if hasattr(row, "get") else None
@@ -55,7 +60,7 @@ class PackageChart:
         self.limit = 0.0
         rows = positions.reset_index()
         self.keys = list(zip(rows["party"], rows["position"], strict=True))
-        self.ax = axes(ax, size=(7.5, max(2.5, 0.32 * len(self.keys) + 1.3)))
+        self.ax = axes(ax, size=package_size(len(self.keys)))
         parties = list(dict.fromkeys(rows["party"]))
         colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(parties)}
         heights = range(len(self.keys))[::-1]  # first position on top

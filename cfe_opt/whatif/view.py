@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from cfe_opt.plots.package import PackageChart
+from cfe_opt.plots.package import PackageChart, package_size
 from cfe_opt.whatif.session import Outcome, WhatIf
 
 DPI = 80  # the live figure: enough for a screen, quick to draw and encode
@@ -27,8 +27,15 @@ class PackageView:
 
         self.session = session
         self.show_time = show_time
+        from matplotlib.figure import Figure
+
         first = session.last or session.outcome()
-        self.chart = PackageChart(self._skeleton(), title=self._title(), keep_limits=True)
+        # a figure of its own, not pyplot's: a notebook's inline backend shows and closes
+        # pyplot's figures at the end of each cell, and this one lives on in the panel
+        figure = Figure(figsize=package_size(len(session.positions())), layout="constrained")
+        FigureCanvasAgg(figure)
+        self.chart = PackageChart(self._skeleton(), ax=figure.add_subplot(),
+                                  title=self._title(), keep_limits=True)
         # two title lines from the start, so the settled layout has room for the status line
         self.chart.update(self._skeleton(), subtitle=status_line(first, show_time))
         figure = self.chart.figure

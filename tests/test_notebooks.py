@@ -1,0 +1,148 @@
+"""The notebooks (notebooks/*.py, jupytext percent format) run top to bottom in a fresh kernel,
+against small fixture studies and scenarios given through their parameters cell (papermill
+style: a cell tagged ``parameters``, overridden by an injected cell after it). A cell that
+raises fails the test, and so does a cell that runs past its budget (a cell tag
+``budget-SECONDS``, else ``CELL_BUDGET``): nbclient stops it there.
+
+The notebooks use cfe-opt's public API only (the modules documented in README.md and docs/):
+checked here from their imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.report_support import REPO, STUDY
+
+NOTEBOOKS = REPO / "notebooks"
+CELL_BUDGET = 90  # seconds; a whole notebook must stay under two minutes on two cores
+PUBLIC = ("cfe_opt", "cfe_opt.analysis.", "cfe_opt.plots.", "cfe_opt.study",
+          "cfe_opt.study.robustness", "cfe_opt.study.discovery", "cfe_opt.study.sensitivity",
+          "cfe_opt.study.diff", "cfe_opt.whatif", "cfe_opt.reports", "cfe_opt.scenario",
+          "cfe_opt.solve")
+
+WEIGHTS_STUDY = """\
+name: notebook test weights
+base: report_two_party.yaml
+objectives: [weighted]
+sample:
+  size: 8
+  seed: 5
+  method: saltelli
+  axes:
+    rus_weight: {field: parties.RUS.weight, distribution: log_uniform, low: 0.25, high: 4}
+    tur_weight: {field: parties.TUR.weight, distribution: log_uniform, low: 0.25, high: 4}
+"""
+
+
+def _fixtures(root: Path) -> dict[str, dict[str, object]]:
+    """Each notebook's parameters for CI: small studies and scenarios in ``root``."""
+    fixtures = REPO / "tests" / "fixtures"
+    for name in ("report_study_base.yaml", "report_two_party.yaml",
+                 "report_two_party_deadlock.yaml"):
+        shutil.copy(fixtures / name, root / name)
+    (root / "flank.yaml").write_text(STUDY, encoding="utf-8")
+    (root / "weights.yaml").write_text(WEIGHTS_STUDY, encoding="utf-8")
+    return {
+        "03_study_explorer": {"FLANK_STUDY": str(root / "flank.yaml"),
+                              "FLANK_STORE": str(root / "flank-store"),
+                              "WEIGHTS_STUDY": str(root / "weights.yaml"),
+                              "WEIGHTS_STORE": str(root / "weights-store"), "WORKERS": 1},
+        "05_what_if": {"SCENARIO": str(root / "report_two_party_deadlock.yaml"),
+                       "POSITION": "RUS.flank_acv", "RED_LINE": "RUS.flank_floor",
+                       "PINS": str(root / "pins.yaml"), "STORE": str(root / "pins-store")},
+    }
+
+
+def _notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+
+
+def _budget(cell) -> int:
+    for tag in cell.get("metadata", {}).get("tags", []):
+        if tag.startswith("budget-"):
+            return int(tag.split("-", 1)[1])
+    return CELL_BUDGET
+
+
+def _inject(notebook, parameters: dict[str, object]) -> None:
+    import nbformat
+
+    index = next(i for i, cell in enumerate(notebook.cells)
+                 if "parameters" in cell.get("metadata", {}).get("tags", []))
+    source = "# Parameters injected by tests/test_notebooks.py\n" + "\n".join(
+        f"{name} = {value!r}" for name, value in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    notebook.cells.insert(index + 1, cell)
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_notebook_runs_in_a_fresh_kernel(path, tmp_path):
+    import jupytext
+    from nbclient import NotebookClient
+
+    parameters = _fixtures(tmp_path).get(path.stem)
+    assert parameters is not None, f"{path.name}: no CI parameters in tests/test_notebooks.py"
+    notebook = jupytext.read(path)
+    _inject(notebook, parameters)
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    client = NotebookClient(notebook, kernel_name="python3", timeout=CELL_BUDGET,
+                            timeout_func=_budget, allow_errors=False,
+                            resources={"metadata": {"path": str(work)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    print(f"{path.name}: {seconds:.1f} s")  # measured, not asserted (speed is for benchmarks)
+    errors = [output for cell in notebook.cells if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert errors == []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.strip():
+            assert cell.get("execution_count") is not None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_notebook_is_text_with_a_parameters_cell(path):
+    import jupytext
+
+    text = path.read_text(encoding="utf-8")
+    assert "format_name: percent" in text
+    notebook = jupytext.read(path)
+    tagged = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code"
+    assert notebook.cells[0].cell_type == "markdown"
+    paired = path.with_suffix(".ipynb")
+    if paired.exists():  # a paired notebook is kept without outputs
+        import nbformat
+
+        stored = nbformat.read(paired, as_version=4)
+        assert all(not c.get("outputs") for c in stored.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_notebook_uses_the_public_api_only(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                "cfe_opt"):
+            module, names = node.module, [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            module, names = None, [a.name for a in node.names if a.name.startswith("cfe_opt")]
+            for name in names:
+                assert any(name == p.rstrip(".") or name.startswith(p) for p in PUBLIC), name
+            continue
+        else:
+            continue
+        assert any(module == p.rstrip(".") or module.startswith(p) for p in PUBLIC), module
+        assert not any(n.startswith("_") for n in names), (module, names)
+
+
+def test_every_notebook_of_the_issue_is_there():
+    stems = {p.stem for p in _notebooks()}
+    assert {"03_study_explorer", "05_what_if"} <= stems
