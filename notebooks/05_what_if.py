@@ -29,7 +29,7 @@
 SCENARIO = "../models/talks_1998_flank_deadlock.yaml"
 POSITION = "RUS.flank_acv"  # the position the sliders start on (PARTY.position)
 RED_LINE = "RUS.flank_acv_floor"  # a red line to drop in the walk-through below
-PINS = "whatif_pins.yaml"  # the pins study the Pin button writes
+PINS = "../out/notebooks/whatif_pins.yaml"  # the pins study the Pin button writes
 STORE = None  # a store to compute each pin into at once (None: pin only)
 
 # %%
@@ -78,9 +78,11 @@ for share in (0.5, 0.75, 1.0, 1.25):
         row = {"target": round(own * share), "objective mode": mode,
                "status": result.status.value, "how": "in place" if outcome.in_place else
                "compiled", "ms": round(outcome.seconds * 1000, 1)}
-        if result.optimal:
-            achieved = result.positions["achieved"]
-            row.update({f"{p}.{n}": achieved[(p, n)] for p, n in session.positions()[:4]})
+        if result.optimal:  # the position's outcome, and each party's weighted deviation
+            row[f"{POSITION} achieved"] = result.positions.loc[(party, name), "achieved"]
+            conceded = result.positions.groupby(level="party", sort=False)[
+                "weighted_deviation"].sum()
+            row.update({f"{p} deviation": v for p, v in conceded.items() if v > 0})
         rows.append(row)
 walk = pd.DataFrame(rows)
 walk
