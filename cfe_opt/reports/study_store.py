@@ -61,11 +61,12 @@ def study_document(store: StudyStore, outcome: str = DEFAULT_OUTCOME, package: s
                               "study first)")
         manifest = results.manifest
         findings = _Findings(results)
+        names = _party_names(results)
         _status_sentences(findings)
         parties = [c for c in results.columns if c.startswith("party_deviation.")]
-        _deviation_sentences(findings, parties)
+        _deviation_sentences(findings, parties, names)
         analyses = build_report(results, outcome=outcome, package=package, within=within)
-        _robustness_sentences(findings, analyses)
+        _robustness_sentences(findings, analyses, within)
         _discovery_sentences(findings, analyses, outcome)
         _sensitivity_sentences(findings, analyses)
         versions = findings.query("SELECT DISTINCT cfe_opt_version, solver_version FROM "
@@ -92,7 +93,23 @@ def _status_sentences(findings: _Findings) -> None:
     findings.add(f"Of {total:,} variants, " + "; ".join(parts) + ".", sql)
 
 
-def _deviation_sentences(findings: _Findings, parties: list[str]) -> None:
+def _party_names(results: Any) -> dict[str, str]:
+    """The base scenario's party names, when the study still loads (else codes are shown)."""
+    from cfe_opt.errors import CfeOptError
+
+    try:
+        spec = results.study().base.spec
+    except CfeOptError:
+        return {}
+    names = {}
+    for code, party in spec.parties.items():
+        name = party.name or code
+        names[code] = name[: name.rindex(" (")] if name.endswith(")") and " (" in name else name
+    return names
+
+
+def _deviation_sentences(findings: _Findings, parties: list[str], names: dict[str, str]
+                         ) -> None:
     if not parties:
         return
     sql = ("SELECT " + ", ".join(f"avg({_quote(c)}) AS {_quote(c.split('.', 1)[1])}"
@@ -106,7 +123,8 @@ def _deviation_sentences(findings: _Findings, parties: list[str]) -> None:
     if conceding.empty:
         findings.add("Across the variants with a package, no party concedes anything.", sql)
         return
-    named = [f"{p} (mean deviation {fmt(float(v))})" for p, v in conceding.items()]
+    named = [f"{names.get(p, p)} (mean deviation {fmt(float(v))})"
+             for p, v in conceding.items()]
     rest = len(means) - len(conceding)
     text = (f"Across the variants with a package, {named[0]} concedes most"
             + (f", then {', '.join(named[1:])}" if len(named) > 1 else "")
@@ -115,7 +133,7 @@ def _deviation_sentences(findings: _Findings, parties: list[str]) -> None:
     findings.add(text, sql)
 
 
-def _robustness_sentences(findings: _Findings, analyses: Any) -> None:
+def _robustness_sentences(findings: _Findings, analyses: Any, within: float) -> None:
     summary = analyses.tables.get("robustness.csv")
     points = analyses.tables.get("robustness_points.csv")
     if summary is None or points is None:
@@ -123,11 +141,12 @@ def _robustness_sentences(findings: _Findings, analyses: Any) -> None:
     label = summary.attrs.get("package", "the package")
     shares = dict(zip(summary.index.astype(str), summary["share"], strict=True))
     optimal = shares.get("optimal", math.nan)
+    margin = within
     within = shares.get("within", math.nan)
     text = (f"In {percent(optimal)} of {len(points):,} sampled weightings {label} holds (it "
             f"stays optimal)")
     if not math.isnan(within):
-        text += f", and in {percent(within)} it is within the stated margin of the optimum"
+        text += (f", and in {percent(within)} it is within {margin:.0%} of the optimum")
     findings.add(text + ".", "cfe_opt.study.robustness.robustness(store, package) over the "
                  "optimal variants (each variant's stored objective is its full re-solve)")
 
