@@ -68,7 +68,7 @@ def study_document(store: StudyStore, outcome: str = DEFAULT_OUTCOME, package: s
         analyses = build_report(results, outcome=outcome, package=package, within=within)
         _robustness_sentences(findings, analyses, within)
         _discovery_sentences(findings, analyses, outcome)
-        _sensitivity_sentences(findings, analyses)
+        _sensitivity_sentences(findings, analyses, names)
         versions = findings.query("SELECT DISTINCT cfe_opt_version, solver_version FROM "
                                   "variants ORDER BY ALL")
         assumptions = _assumptions(results)
@@ -204,7 +204,8 @@ def _discovery_sentences(findings: _Findings, analyses: Any, outcome: str) -> No
                  sql)
 
 
-def _sensitivity_sentences(findings: _Findings, analyses: Any) -> None:
+def _sensitivity_sentences(findings: _Findings, analyses: Any, names: dict[str, str]
+                           ) -> None:
     table = analyses.tables.get("sensitivity.csv")
     if table is None:
         return
@@ -216,7 +217,8 @@ def _sensitivity_sentences(findings: _Findings, analyses: Any) -> None:
         if top.empty:
             continue
         axis = top.index[0][1]
-        findings.add(f"The deviation of {str(output).split('.', 1)[1]} is most sensitive to "
+        party = str(output).split(".", 1)[1]
+        findings.add(f"The deviation of {names.get(party, party)} is most sensitive to "
                      f"{axis} ({index} {fmt(float(top.iloc[0]))}).",
                      f"cfe_opt.study.sensitivity.sensitivity(store, '{output}', "
                      f"'{table.attrs.get('method', '')}')")
