@@ -20,6 +20,8 @@ from cfe_opt.errors import CfeOptError, InfeasibleError, ScenarioErrors
 from cfe_opt.modes import OBJECTIVE_MODES
 from cfe_opt.version import package_version
 
+FIGURE_FORMATS = ("png", "svg", "pdf")  # as cfe_opt.io writes them (not imported: it loads pandas)
+
 
 class Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (``cfe-opt solve: error: … (see …--help)``, exit 2)
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
                        help="stop each solver call after this many seconds")
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
+    _show_all(solve)
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
     _scenario(validate)
@@ -158,6 +161,19 @@ def _scenario(parser: argparse.ArgumentParser) -> None:
                         help="the folder tree a scenario may extend files in (default: the "
                              "nearest ancestor folder named models, else the scenario's own "
                              "folder)")
+
+
+def _show_all(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", dest="show_all",
+                        help="print every row, also those where nothing happens (positions "
+                             "met, limits binding at no cost)")
+
+
+def _figures(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--figure-format", action="append", choices=FIGURE_FORMATS,
+                        default=None, metavar="FORMAT", dest="figure_format",
+                        help="also write each figure as svg or pdf (repeatable; PNG at 200 "
+                             "dpi is always written)")
 
 
 def _out(parser: argparse.ArgumentParser) -> None:

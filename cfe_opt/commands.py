@@ -24,7 +24,7 @@ def _load(args: argparse.Namespace) -> Any:
 
 # options that say where things are or how much to print, not what is computed
 _NOT_PARAMETERS = frozenset({"command", "scenario", "out", "quiet", "models_root", "argv",
-                             "output_folder", "action"})
+                             "output_folder", "action", "show_all"})
 
 
 def command_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,7 +113,8 @@ def solve(args: argparse.Namespace) -> int:
     report = verify(scenario, result) if result.optimal else None
     files = solve_files(result, report, scenario.files, write_model=args.write_model)
     wrote = _write_set(args, scenario, files, outcome={"status": result.status.value})
-    text = text_summary(result, report, scenario.files)
+    text = text_summary(result, report, scenario.files,
+                        show_all=getattr(args, "show_all", False))
     status_line = next(line for line in text.splitlines() if line.startswith("Status"))
     print(status_line if args.quiet else text)
     print(f"\n{wrote}")

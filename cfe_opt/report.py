@@ -10,11 +10,23 @@ import pandas as pd
 from cfe_opt.check import CheckReport
 from cfe_opt.concession import describe
 from cfe_opt.io import csv_text, json_text
+from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.outputs import Content
-from cfe_opt.results import Result, clean_ratio
+from cfe_opt.results import TOTAL, Result, clean, clean_ratio
+from cfe_opt.text import (
+    SHORT,
+    UNIT,
+    UNIT_ONE,
+    fmt,
+    party_name,
+    render_table,
+    scenario_names,
+    with_unit,
+)
 from cfe_opt.version import package_version
 
 CHANGE_TOL = 1e-6
+PRICE_TOL = 1e-9
 
 
 def summary_record(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> dict:
@@ -61,19 +73,25 @@ def solve_files(result: Result, check: CheckReport | None, files: tuple[str, ...
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer():
-            return f"{value:,.0f}"
-        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.4g}"
-    return str(value)
+    return fmt(value)
 
 
-def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ...]) -> str:
-    lines = [f"Scenario  {' '.join(result.scenario.split())}  ({files[0] if files else ''}; sha256 "
-             f"{result.scenario_sha256[:12]})"]
+def _names(result: Result) -> dict[str, str]:
+    model = result.model
+    return scenario_names(model.scenario) if model is not None else {}
+
+
+def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ...],
+                 show_all: bool = False) -> str:
+    """What ``solve`` prints: the answer first (who concedes what, in the positions' own
+    units), then the status and the check, what changes (every ceiling that moves, areas
+    included, and apart from it the figures set where there was none), and the binding hard
+    limits with their prices. Rows where nothing happens are left out unless ``show_all``."""
+    names = _names(result)
+    head = (f"Scenario  {' '.join(result.scenario.split())}  ({files[0] if files else ''}; "
+            f"sha256 {result.scenario_sha256[:12]})")
     if not result.optimal:
+        lines = [head]
         if result.status.value == "infeasible":
             lines.append("Status    infeasible: no package meets every hard limit")
         else:
@@ -83,72 +101,191 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
             lines.append("The smallest concession that would allow a package moves:")
             lines += [f"  - {line}" for line in describe(result.concession)]
         return "\n".join(lines)
-    stages = " · ".join(f"{s.name} {clean_ratio(s.objective):g}" for s in result.stages)
+    main = [s for s in result.stages if s.main]
+    stages = " · ".join(f"{s.name} {fmt(clean_ratio(s.objective))}" for s in main)
+    lines = [head, "", *answer_lines(result.positions, names, show_all), ""]
     lines.append(f"Status    optimal; objective {result.objective_mode} = "
-                 f"{result.objective:g}   ({result.solver_version}, build "
+                 f"{fmt(result.objective)}   ({result.solver_version}, build "
                  f"{result.build_seconds:.2f} s, solve {result.solve_seconds:.2f} s)")
-    lines.append(f"Stages    {stages}")
+    if len(main) > 1:
+        lines.append(f"Stages    {stages}")
     if check is not None:
         lines.append(f"Check     {check.summary()}")
+    if any(not s.main for s in result.stages):
+        lines.append("Tie-break the package closest to the status quo among equally good ones "
+                     "(the tie-break stages' values are distances, in summary.json)")
     lines += [f"Note      {n}" for n in result.notes]
     if result.assumptions:
         lines.append(f"Assumed   {len(result.assumptions)} figures or limits rest on stated "
                      "assumptions (listed in summary.json)")
-    lines += ["", "Positions: who concedes what", _positions(result.positions), "",
-              "Ceilings and holdings that change", _changes(result.allocation), "",
-              "Binding hard limits", _binding(result.constraints)]
+    changed, filled = changes_table(result.allocation, names)
+    lines += ["", "What changes: every ceiling and holding that moves (areas included)",
+              render_table(changed) if len(changed) else "  (nothing moves)"]
+    if len(filled):
+        lines += ["", "Figures set where there was none (no current figure in the scenario; "
+                  "where no position or limit pins one, the tie-break's choice)",
+                  render_table(filled)]
+    lines += ["", *binding_lines(result.constraints, names, show_all, result.objective_mode)]
     return "\n".join(lines)
 
 
-def _positions(frame: pd.DataFrame | None) -> str:
-    if frame is None or frame.empty:
-        return "  (no positions)"
-    show = frame[["direction", "target", "achieved", "deviation", "normalised_deviation",
-                  "within_range"]].copy()
-    show.columns = ["direction", "target", "achieved", "deviation", "normalised", "in range"]
-    return _table(show)
+def position_phrase(row: Any) -> str:
+    """``620 ACVs short: 1,380 against at least 2,000``."""
+    unit = str(row.get("unit", "") or "")
+    wants = {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}.get(
+        str(row["direction"]), str(row["direction"]))
+    achieved, target = float(row["achieved"]), float(row["target"])
+    miss = "short" if achieved < target else "over"
+    return (f"{with_unit(float(row['deviation']), unit)} {miss}: {fmt(achieved)} against "
+            f"{wants} {fmt(target)}")
 
 
-def _changes(allocation: pd.DataFrame | None) -> str:
-    if allocation is None or "total" not in allocation.index.get_level_values("area"):
-        return "  (none)"
-    national = allocation.xs("total", level="area")
+def range_phrase(row: Any) -> str:
+    """``in its range 1,700..2,400``, ``outside its range 1,700..``, ``no range stated``."""
+    inside = row.get("within_range")
+    low, high = float(row.get("range_min", math.nan)), float(row.get("range_max", math.nan))
+    if inside is None or inside is pd.NA or (math.isnan(low) and math.isnan(high)):
+        return "no range stated"
+    span = f"{fmt(low) if not math.isnan(low) else ''}..{fmt(high) if not math.isnan(high) else ''}"
+    return f"{'inside' if bool(inside) else 'outside'} its range {span}"
+
+
+def answer_lines(positions: pd.DataFrame | None, names: dict[str, str],
+                 show_all: bool = False) -> list[str]:
+    """Who concedes what, in the positions' own units: one line per conceded position, then
+    how many positions are met (listed with ``show_all``)."""
+    if positions is None or positions.empty:
+        return ["Who concedes what: no party states a position"]
+    conceded = positions[positions["deviation"] > CHANGE_TOL]
+    met = positions[positions["deviation"] <= CHANGE_TOL]
+    lines = ["Who concedes what (in the positions' own units)"]
     rows = []
-    for (party, cat), row in national.iterrows():
-        changed = []
-        for name, before, after in (
-            ("national ceiling", row.national_ceiling_before, row.national_ceiling),
-            ("territorial ceiling", row.territorial_ceiling_before, row.territorial_ceiling),
-        ):
-            if not math.isnan(after) and (math.isnan(before) or abs(after - before) >
-                                          CHANGE_TOL):
-                changed.append(f"{name} {_fmt(before) or '—'} → {_fmt(after)}")
-        if abs(row.reduction) > CHANGE_TOL:
-            changed.append(f"holdings {_fmt(row.holdings_before)} → {_fmt(row.holdings_after)}")
-        if not math.isnan(row.temporary_deployment) and row.temporary_deployment > CHANGE_TOL:
-            changed.append(f"temporary deployment {_fmt(row.temporary_deployment)}")
-        if changed:
-            rows.append({"party": party, "category": cat, "change": "; ".join(changed)})
-    if not rows:
-        return "  (none)"
-    return _table(pd.DataFrame(rows).set_index(["party", "category"]))
+    for (party, name), row in (positions if show_all else conceded).iterrows():
+        if float(row["deviation"]) > CHANGE_TOL:
+            what = position_phrase(row)
+        else:
+            what = f"met: {fmt(float(row['achieved']))} {row.get('unit', '')}".rstrip()
+        rows.append({"party": party_name(party, names), "position": name, "outcome": what,
+                     "normalised": float(row["normalised_deviation"]),
+                     "range": range_phrase(row)})
+    if rows:
+        lines.append(render_table(pd.DataFrame(rows)))
+    if conceded.empty:
+        lines.append(f"  Every position is met ({len(met)}).")
+    elif not show_all and len(met):
+        lines.append(f"  Every other position is met ({len(met)}; --all lists them).")
+    return lines
 
 
-def _binding(constraints: pd.DataFrame | None) -> str:
+# (label, column before, column after) of the figures a package sets, by level of the table
+STATE_FIGURES = (("national ceiling", "national_ceiling_before", "national_ceiling"),
+                 ("territorial ceiling", "territorial_ceiling_before", "territorial_ceiling"),
+                 ("holdings", "holdings_before", "holdings_after"),
+                 ("temporary deployment", None, "temporary_deployment"))
+AREA_FIGURES = (("territorial sub-ceiling", "territorial_ceiling_before",
+                 "territorial_ceiling"),)
+
+
+def changes_table(allocation: pd.DataFrame | None, names: dict[str, str] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every figure that moves: before, after, change; every figure set where the scenario
+    has none: its value). A temporary deployment's status quo is none deployed (0)."""
+    columns = ["party", "area", "category", "figure", "before", "after", "change"]
+    moved: list[dict[str, Any]] = []
+    filled: list[dict[str, Any]] = []
+    if allocation is None or allocation.empty:
+        return pd.DataFrame(columns=columns), pd.DataFrame(columns=columns[:5])
+    for (party, area, category), row in allocation.iterrows():
+        figures = STATE_FIGURES if area == TOTAL else AREA_FIGURES
+        for label, before_column, after_column in figures:
+            after = _cell(row, after_column)
+            if math.isnan(after):
+                continue
+            before = 0.0 if before_column is None else _cell(row, before_column)
+            where = {"party": party_name(str(party), names), "area": area,
+                     "category": SHORT.get(str(category), str(category)), "figure": label}
+            if math.isnan(before):
+                filled.append({**where, "value": after})
+            elif abs(after - before) > CHANGE_TOL * max(1.0, abs(before)):
+                moved.append({**where, "before": before, "after": after,
+                              "change": clean(after - before)})
+    return (pd.DataFrame(moved, columns=columns),
+            pd.DataFrame(filled, columns=[*columns[:4], "value"]))
+
+
+def _cell(row: Any, column: str) -> float:
+    value = row.get(column, math.nan) if hasattr(row, "get") else math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def binding_lines(constraints: pd.DataFrame | None, names: dict[str, str],
+                  show_all: bool = False, objective: str = "weighted") -> list[str]:
+    """The binding hard limits with a price, each with its price in words; those binding at
+    no cost counted (listed with ``show_all``)."""
     if constraints is None:
-        return ""
-    hard = constraints[constraints["kind"].isin(["treaty_rule", "commitment", "red_line"])
-                       & constraints["binding"]]
+        return []
+    hard = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]]
+    lines = ["Binding hard limits (the price: the change in the objective per unit more of "
+             "the limit's number)"]
     if hard.empty:
-        return "  (none)"
-    show = hard[["owner", "kind", "label", "sense", "rhs", "shadow_price"]].copy()
-    show["label"] = show["label"].str.slice(0, 60)
-    return _table(show)
+        return [*lines, "  (none)"]
+    priced = hard[hard["shadow_price"].abs().fillna(0) > PRICE_TOL]
+    shown = hard if show_all else priced
+    rows = [{"owner": party_name(str(r.owner), names), "limit": str(r.label),
+             "sense": r.sense, "number": float(r.rhs), "unit": str(r.get("unit", "")),
+             "price": float(r.shadow_price)} for _, r in shown.iterrows()]
+    if rows:
+        lines.append(render_table(pd.DataFrame(rows)))
+    for _name, r in priced.iterrows():
+        lines.append(f"  - {price_sentence(r, names, objective)}")
+    rest = len(hard) - len(priced)
+    if rest and not show_all:
+        lines.append(f"  {rest} more bind at no cost (price 0; --all lists them)")
+    return lines
+
+
+OBJECTIVE_WORDS = {"weighted": "total concession", "minimax": "largest concession",
+                   "lexicographic": "first priority's concession"}
+KIND_WORDS = {"red_line": "red line", "commitment": "commitment", "treaty_rule": "treaty rule"}
+SENSE_WORDS = {"<=": "≤", ">=": "≥", "==": "="}
+
+
+def price_sentence(row: Any, names: dict[str, str] | None = None,
+                   objective: str = "weighted") -> str:
+    """A shadow price in words and units: ``one more ACV on 'no increase in Russia's flank
+    ACVs' (Turkey's red line, ≤ 1,380) lowers the total concession by 0.0065 normalised
+    units``."""
+    price = float(row["shadow_price"])
+    unit = str(row.get("unit", "") or "unit")
+    one = category_one(unit)
+    owner = party_name(str(row["owner"]), names)
+    kind = KIND_WORDS.get(str(row.get("kind", "")), str(row.get("kind", "")))
+    what = (f"'{row['label']}' ({owner}'s {kind}, {SENSE_WORDS.get(str(row['sense']), '')} "
+            f"{fmt(float(row['rhs']))})")
+    measure = OBJECTIVE_WORDS.get(objective, "objective")
+    if math.isnan(price):
+        return f"{what}: no price (the solver gives none here)"
+    if abs(price) <= PRICE_TOL:
+        return f"one more {one} on {what} changes nothing"
+    verb = "lowers" if price < 0 else "raises"
+    return f"one more {one} on {what} {verb} the {measure} by {fmt(abs(price))} normalised units"
+
+
+def category_one(unit: str) -> str:
+    """The singular of a unit (``ACVs`` → ``ACV``); a sum's unit as ``unit of TLE``."""
+    singular = {v: UNIT_ONE[k] for k, v in UNIT.items()}
+    if unit in singular:
+        return singular[unit]
+    if "+" in unit:
+        return f"item ({unit})"
+    return unit.rstrip("s") if unit.endswith("s") and unit != "units" else unit
 
 
 def _table(frame: pd.DataFrame) -> str:
-    text = frame.to_string(float_format=_fmt, na_rep="")
-    return "\n".join("  " + line for line in text.splitlines())
+    return render_table(frame)
 
 
 def text_diagnosis(scenario: Any, conflict: pd.DataFrame, concession: pd.DataFrame) -> str:

@@ -19,6 +19,7 @@ from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.sets import MAIN
 from cfe_opt.solve import SolveRun, SolveStatus, StageResult
+from cfe_opt.text import form_categories, unit_of
 
 Solution = np.ndarray  # column values, by column index
 
@@ -197,7 +198,7 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
 
 
 POSITION_COLUMNS = ["party", "position", "direction", "target", "achieved", "deviation",
-                    "normalised_deviation", "weighted_deviation", "weight", "priority",
+                    "unit", "normalised_deviation", "weighted_deviation", "weight", "priority",
                     "scale_under", "scale_over", "range_min", "range_max", "within_range"]
 POSITION_RATIOS = ("normalised_deviation", "weighted_deviation", "weight", "scale_under",
                    "scale_over")
@@ -220,13 +221,22 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     return {
         "party": t.party, "position": t.name, "direction": t.position.direction,
         "target": target, "achieved": achieved, "deviation": under + over,
+        "unit": unit_of(form_categories(t.form)),
         "normalised_deviation": normalised, "weighted_deviation": normalised * weight,
         "weight": weight, "priority": t.position.priority,
         "scale_under": scale_under, "scale_over": scale_over,
         "range_min": float(low), "range_max": float(high),
-        "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
-                             and (math.isnan(high) or achieved <= high + BINDING_TOL)),
+        "within_range": within_range(achieved, low, high),
     }
+
+
+def within_range(achieved: float, low: float, high: float) -> bool | None:
+    """Whether the achieved value lies in the stated acceptable range (to 10⁻⁶); None — no
+    answer, an empty field — where the position states no range (nothing to be within)."""
+    if math.isnan(low) and math.isnan(high):
+        return None
+    return bool((math.isnan(low) or achieved >= low - BINDING_TOL)
+                and (math.isnan(high) or achieved <= high + BINDING_TOL))
 
 
 def positions_table(model: Model, x: Solution) -> pd.DataFrame:
@@ -236,6 +246,7 @@ def positions_table(model: Model, x: Solution) -> pd.DataFrame:
     max(0, F − T) for at_most, |F − T| for exactly."""
     rows = [position_record(model, t, x) for t in model.positions]
     frame = pd.DataFrame(rows, columns=POSITION_COLUMNS)
+    frame["within_range"] = frame["within_range"].astype("boolean")  # empty: no range stated
     return _finish(frame, ["party", "position"], ratios=POSITION_RATIOS)
 
 
@@ -256,6 +267,7 @@ def constraints_table(model: Model, activity: np.ndarray,
     shadow price is the change in the defining stage's objective per unit increase of the
     right-hand side, read from that stage's LP; NaN for a MILP."""
     rows = []
+    units = row_units(model)
     for row in model.row_list:
         if row.info.kind == "objective":
             continue
@@ -271,13 +283,40 @@ def constraints_table(model: Model, activity: np.ndarray,
         rows.append({
             "name": row.name, "family": row.info.family, "owner": row.info.owner,
             "kind": row.info.kind, "label": row.info.label, "lhs": lhs, "sense": row.sense,
-            "rhs": row.rhs, "slack": slack, "shadow_price": price, "binding": binding,
-            "field": row.info.field,
+            "rhs": row.rhs, "unit": units[row.index], "slack": slack, "shadow_price": price,
+            "binding": binding, "field": row.info.field,
         })
     frame = pd.DataFrame(rows, columns=["name", "family", "owner", "kind", "label", "lhs",
-                                        "sense", "rhs", "slack", "shadow_price", "binding",
-                                        "field"])
+                                        "sense", "rhs", "unit", "slack", "shadow_price",
+                                        "binding", "field"])
     return _finish(frame, ["name"], ratios=("shadow_price",))
+
+
+RATIO_FAMILIES = ("reciprocity", "equal_treatment")  # rows whose number is a share, not a count
+_NOT_COUNTS = ("deviation_under", "deviation_over", "stage_level", "distance", "violation")
+
+
+def row_units(model: Model) -> list[str]:
+    """The unit of each row's number: the categories its equipment columns count (``ACVs``;
+    ``tanks + artillery`` for several), ``share of holdings`` for a rule between cut shares,
+    empty for the solver's own rows."""
+    categories: list[list[str]] = [[] for _ in range(model.num_rows)]
+    for r, c in zip(model.entry_row, model.entry_col, strict=True):
+        key = model.col_keys[c]
+        if key[0] in _NOT_COUNTS or r >= len(categories):
+            continue
+        category = str(key[4] if key[0] == "equipment" else key[-1])
+        if category not in categories[r]:
+            categories[r].append(category)
+    out = []
+    for row in model.row_list:
+        if row.info.family in RATIO_FAMILIES:
+            out.append("share of holdings")
+        elif row.info.kind == "objective":
+            out.append("")
+        else:
+            out.append(unit_of(categories[row.index]))
+    return out
 
 
 def _num(model: Model, value: Any) -> float:

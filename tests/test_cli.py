@@ -29,7 +29,7 @@ def test_solve_writes_every_table_and_a_summary(tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, stderr = run(["solve", TALKS, "--out", out, "--write-model"], capsys)
     assert code == 0, stderr
-    assert "Positions: who concedes what" in stdout
+    assert "Who concedes what" in stdout
     assert "all " in stdout and "hard limits hold" in stdout
     for name in ("summary.json", "allocation.csv", "equipment.csv", "positions.csv",
                  "constraints.csv", "model.mps"):
@@ -45,8 +45,9 @@ def test_solve_writes_every_table_and_a_summary(tmp_path, capsys):
     assert [s["name"] for s in summary["stages"]] == ["weighted", "tie_break_holdings",
                                                       "tie_break_ceilings", "tie_break_unique"]
     constraints = pd.read_csv(out / "constraints.csv")
-    assert list(constraints.columns[:11]) == ["name", "family", "owner", "kind", "label", "lhs",
-                                              "sense", "rhs", "slack", "shadow_price", "binding"]
+    assert list(constraints.columns[:12]) == ["name", "family", "owner", "kind", "label", "lhs",
+                                              "sense", "rhs", "unit", "slack", "shadow_price",
+                                              "binding"]
     allocation = pd.read_csv(out / "allocation.csv")
     assert list(allocation.columns[:3]) == ["party", "area", "category"]
     positions = pd.read_csv(out / "positions.csv")

@@ -1,14 +1,164 @@
-"""Small shared helpers for the figures."""
+"""The one standard every figure meets (briefing quality), and the helpers that give it.
+
+* **Title**: the question the figure answers, and under it the scenario's name
+  (``title(ax, question, context)``).
+* **Axes in units**: tanks, ACVs, … (``cfe_opt.text.unit_of``), or the named measure.
+* **Party names** rather than codes (``cfe_opt.text.party_name``).
+* **One colour per party across every figure** of a scenario: the party's place in the
+  scenario's order picks its colour from one colour-blind-safe palette (Okabe–Ito, then Paul
+  Tol's muted scheme: ``PALETTE``); things that are not parties (limits of a treaty, a
+  frontier, the feasible zone) are drawn in the neutral colours (``NEUTRAL``).
+* **Readable at A4**: at most ``A4_WIDTH`` inches wide, no text below ``MIN_FONT`` points.
+* **Files**: PNG at ``DPI`` (≥ 200) dots per inch; SVG and PDF on request
+  (``cfe_opt.io.write_figure``).
+
+Each plotting function takes a table whose ``attrs`` carry the scenario's name, its parties in
+order and their names (``cfe_opt.text.figure_context``, set by the analyses); without them the
+codes are shown and colours follow the order the parties appear in.
+"""
 
 from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from cfe_opt.text import party_name
+
+# Okabe & Ito (2008), then Paul Tol's muted scheme (2021): colour-blind safe, distinct on white.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+TOL_MUTED = ("#332288", "#117733", "#44AA99", "#88CCEE", "#DDCC77", "#CC6677", "#AA4499",
+             "#882255", "#999933")
+PALETTE = OKABE_ITO + TOL_MUTED
+NEUTRAL = {"zone": "#7F7F7F", "line": "#404040", "light": "#BBBBBB", "mark": "#000000",
+           "gap": "#DDDDDD"}
+ALLOWED_COLOURS = frozenset(c.lower() for c in (*PALETTE, *NEUTRAL.values(), "#FFFFFF"))
+A4_WIDTH = 7.5  # inches: A4 (8.27 in) less margins
+MIN_FONT = 8.0  # points
+DPI = 200
+LINE_STYLES = ("-", "--", "-.", ":")
+FONT = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
+        "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 10,
+        "svg.hashsalt": "cfe-opt", "svg.fonttype": "none"}
+
 
 def axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.5)) -> Axes:
-    """The given axes, or a new figure's."""
+    """The given axes, or a new figure's (at most A4 width, the standard fonts)."""
     if ax is not None:
         return ax
-    _, new = plt.subplots(figsize=size, layout="constrained")
+    width = min(size[0], A4_WIDTH)
+    with plt.rc_context(FONT):
+        _, new = plt.subplots(figsize=(width, size[1]), layout="constrained")
     return new
+
+
+def grid(nrows: int, ncols: int, size: tuple[float, float],
+         **kwargs: Any) -> tuple[Any, Any]:
+    """A new figure with several axes (the standard fonts, at most A4 width)."""
+    with plt.rc_context(FONT):
+        return plt.subplots(nrows, ncols, figsize=(min(size[0], A4_WIDTH), size[1]),
+                            layout="constrained", squeeze=False, **kwargs)
+
+
+# ---- the scenario's parties -------------------------------------------------------------------
+def context(*frames: Any) -> dict[str, Any]:
+    """The figure context (scenario, party_order, party_names) from the first table that has
+    one in its attrs."""
+    for frame in frames:
+        attrs = getattr(frame, "attrs", None) or {}
+        if attrs.get("party_order") is not None or attrs.get("scenario"):
+            return {"scenario": attrs.get("scenario", ""),
+                    "party_order": list(attrs.get("party_order") or []),
+                    "party_names": dict(attrs.get("party_names") or {})}
+    return {"scenario": "", "party_order": [], "party_names": {}}
+
+
+def party_colours(order: Iterable[str], parties: Iterable[str] = ()) -> dict[str, str]:
+    """One colour per party: its place in the scenario's order (then any party not in it, in
+    the order given) picks it from ``PALETTE``."""
+    seen = list(dict.fromkeys([*order, *parties]))
+    return {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(seen)}
+
+
+def party_style(order: Iterable[str], party: str) -> str:
+    """A line style for a party past the palette's length (colours repeat there)."""
+    seen = list(order)
+    i = seen.index(party) if party in seen else 0
+    return LINE_STYLES[(i // len(PALETTE)) % len(LINE_STYLES)]
+
+
+def label(code: str, ctx: Mapping[str, Any]) -> str:
+    """A party's name for a figure (its code where the scenario gives no name)."""
+    return party_name(code, ctx.get("party_names"))
+
+
+# ---- text -------------------------------------------------------------------------------------
+def title(ax: Axes, question: str, ctx: Mapping[str, Any], detail: str = "") -> None:
+    """The question the figure answers, with the scenario's name (and a detail) under it."""
+    lines = [question]
+    scenario = str(ctx.get("scenario") or "")
+    below = " · ".join(t for t in (scenario, detail) if t)
+    if below:
+        lines.append(below)
+    wrapped = [textwrap.fill(line, width=95) for line in lines]
+    ax.set_title("\n".join(wrapped), loc="left", fontsize=10)
+
+
+def wrap(text: str, width: int = 34) -> str:
+    """A label broken between words (never inside one) into lines of at most ``width``."""
+    return textwrap.fill(str(text), width=width, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def legend(ax: Axes, outside: bool = False, **kwargs: Any) -> None:
+    """The legend in the standard size; ``outside`` puts it to the right of the axes."""
+    handles, _labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if outside:
+        ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False, **kwargs)
+    else:
+        ax.legend(fontsize=MIN_FONT, **kwargs)
+
+
+def no_data(ax: Axes, message: str) -> Axes:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
+            fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def pad_limits(ax: Axes, values: Iterable[float], axis: str = "y",
+               floor: float | None = None) -> None:
+    """Sensible limits when little or nothing moves: a flat series gets a band around its
+    value (±10 % of it, at least ±1) instead of the library's hair-thin default."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return
+    low, high = min(finite), max(finite)
+    span = high - low
+    if span > 1e-9 * max(1.0, abs(high)):
+        pad = 0.08 * span
+        lo, hi = low - pad, high + pad
+    else:
+        pad = max(0.1 * abs(high), 1.0)
+        lo, hi = low - pad, high + pad
+    if floor is not None:
+        lo = max(lo, floor) if low >= floor else lo
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
+
+
+def thousands(ax: Axes, axis: str = "y") -> None:
+    """Tick labels in the one number format (thousands separated)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from cfe_opt.text import fmt
+
+    formatter = FuncFormatter(lambda v, _pos: fmt(float(v)))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
