@@ -92,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "ceilings that move and the binding limits, with breakpoints.")
     _common(sweep)
     sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
-                       help="e.g. parties.RUS.positions.flank_acv.target=580:3000:100")
+                       help="any number field of the scenario by its dotted path, also one "
+                            "left at its default, e.g. "
+                            "parties.RUS.positions.flank_acv.target=580:3000:100 or "
+                            "parties.TUR.weight=0.5:4:0.5")
+    _show_all(sweep)
 
     frontier = commands.add_parser(
         "frontier", help="the exact Pareto frontier between two parties or groups",

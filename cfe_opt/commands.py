@@ -228,15 +228,19 @@ def prices(args: argparse.Namespace) -> int:
 def sweep(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sweep import parse_vary
     from cfe_opt.analysis.sweep import sweep as run_sweep
+    from cfe_opt.analysis_text import text_sweep
     from cfe_opt.plots.sweep import plot_sweep
-    from cfe_opt.report import text_sweep
 
     scenario = _load(args)
     field, values = parse_vary(args.vary)
-    table = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_sweep(table),
-             {"sweep.csv": table, "sweep.png": plot_sweep(table).figure},
-             {"field": field, "values": [float(v) for v in values]})
+    found = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
+    _publish(args, scenario, text_sweep(found, show_all=args.show_all),
+             {"sweep.csv": found.table, "sweep_points.csv": found.points,
+              "sweep_breakpoints.csv": found.breakpoints,
+              "sweep.png": plot_sweep(found).figure},
+             {"field": field, "values": [float(v) for v in values]},
+             {"statuses": {s: int((found.points["status"] == s).sum())
+                           for s in found.points["status"].unique()}})
     return EXIT_OK
 
 
