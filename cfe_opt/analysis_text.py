@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from cfe_opt.analysis.packages import package_view
 from cfe_opt.text import fmt, party_name, render_table
 
 ZERO = 1e-9
@@ -107,3 +108,46 @@ def _with_status(frame: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     if (points["status"] != "optimal").any():
         out.insert(0, "status", points["status"].reindex(out.index))
     return out
+
+
+# ---- packages: what each point of an analysis gives, in the positions' own units -------------
+def _packages_lines(positions: pd.DataFrame, level: str, names: dict[str, str],
+                    show_all: bool, what: str) -> list[str]:
+    view, notes = package_view(positions, level, names, show_all)
+    lines = [f"What each {what} gives, in the positions' own units "
+             + ("(every position)" if show_all else "(the positions that differ; --all: every "
+                                                   "one)")]
+    if view.empty or not len(view.columns):
+        lines.append(f"  every {what} gives the same package (--all shows it)")
+    else:
+        lines.append(render_table(view))
+    lines += [f"  ({note})" for note in notes]
+    return lines
+
+
+# ---- alternatives -----------------------------------------------------------------------------
+def text_alternatives(found: Any, show_all: bool = False) -> str:
+    """The packages found: what each gives in units, each party's deviation, how far apart."""
+    summary = found.summary
+    names = _names(summary)
+    attrs = summary.attrs
+    lines = [f"Near-optimal packages: within {fmt(100 * float(attrs.get('share', 0)))}% of the "
+             f"optimal {attrs.get('objective')} objective ({fmt(attrs.get('optimum'))}); "
+             f"package 0 is the optimum", ""]
+    lines += _packages_lines(found.positions, "package", names, show_all, "package")
+    lines += ["", "Each party's deviation (weighted, normalised; lower is better) and the "
+              "distance to the nearest earlier package (in the positions' quantities, each "
+              "scaled by its room)"]
+    show = summary.copy()
+    if not show_all:
+        moving = [p for p in attrs.get("parties", []) if p in show.columns
+                  and show[p].abs().max() > ZERO]
+        show = show[["objective", "distance", *moving]]
+    show = show.rename(columns={p: party_name(p, names) for p in show.columns
+                                if p not in ("objective", "distance")})
+    lines.append(render_table(show))
+    if attrs.get("stopped"):
+        lines.append(f"Stopped: {attrs['stopped']}")
+    if attrs.get("dominated"):
+        lines.append(f"Left out as dominated: packages {attrs['dominated']}")
+    return "\n".join(lines)

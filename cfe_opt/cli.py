@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     alternatives.add_argument("--share", type=float, default=0.1,
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
+    _show_all(alternatives)
 
     scenarios = commands.add_parser(
         "scenarios", help="the scenarios that ship with cfe-opt: list them, copy them",

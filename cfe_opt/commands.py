@@ -408,19 +408,22 @@ def bargain(args: argparse.Namespace) -> int:
 
 def alternatives(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.alternatives import near_optimal_alternatives
+    from cfe_opt.analysis_text import text_alternatives
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.alternatives import plot_alternatives
-    from cfe_opt.report import text_alternatives
 
     if args.k < 1 or not (0 <= args.share < float("inf")):
         raise CfeOptError("-k must be at least 1 and --share a number of at least 0")
     scenario = _load(args)
     found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
                                       objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_alternatives(found),
+    _publish(args, scenario, text_alternatives(found, show_all=args.show_all),
              {"alternatives.csv": found.summary, "alternatives_positions.csv": found.positions,
               "alternatives_allocation.csv": found.allocation,
-              "alternatives.png": plot_alternatives(found).figure})
+              "alternatives_quantities.csv": found.quantities,
+              "alternatives.png": plot_alternatives(found).figure},
+             outcome={"returned": len(found.summary), "stopped": found.summary.attrs.get(
+                 "stopped")})
     return EXIT_OK
 
 

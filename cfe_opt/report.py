@@ -390,13 +390,3 @@ def text_bargaining(table: pd.DataFrame) -> str:
     if table.attrs.get("no_bargain"):
         lines.append(f"Nothing to bargain over for: {', '.join(table.attrs['no_bargain'])}")
     return "\n".join(lines)
-
-
-def text_alternatives(found: Any) -> str:
-    """The packages found, their objectives and distances, and who concedes what in each."""
-    lines = ["Near-optimal packages (0 is the optimum):",
-             found.summary.to_string(float_format=lambda v: f"{v:.6g}", na_rep="")]
-    stopped = found.summary.attrs.get("stopped")
-    if stopped:
-        lines.append(f"Stopped: {stopped}")
-    return "\n".join(lines)
