@@ -151,3 +151,39 @@ def text_alternatives(found: Any, show_all: bool = False) -> str:
     if attrs.get("dominated"):
         lines.append(f"Left out as dominated: packages {attrs['dominated']}")
     return "\n".join(lines)
+
+
+# ---- bargaining -------------------------------------------------------------------------------
+SOLUTION_NAMES = {"utilitarian": "utilitarian", "kalai_smorodinsky": "Kalai–Smorodinsky",
+                  "nash": "Nash", "weighted": "weighted"}
+
+
+def text_bargaining(found: Any, show_all: bool = False) -> str:
+    """The package each bargaining rule gives, in units, then each party's deviation."""
+    table = found.table
+    names = _names(table)
+    positions = found.positions.rename(index=SOLUTION_NAMES, level="solution")
+    lines = ["Bargaining solutions (each party's worst outcome, the disagreement point, is the "
+             "payoff-table nadir)", ""]
+    lines += _packages_lines(positions, "solution", names, show_all, "solution")
+    wide = table["deviation"].unstack("solution")
+    parties = list(dict.fromkeys(table.index.get_level_values("party")))
+    solutions = list(dict.fromkeys(table.index.get_level_values("solution")))
+    no_bargain = list(table.attrs.get("no_bargain") or [])
+    shown = parties if show_all else [p for p in parties if p not in no_bargain]
+    wide = wide.reindex(index=shown, columns=solutions)
+    wide.index = [party_name(p, names) for p in wide.index]
+    wide.index.name = "party"
+    wide.columns = [SOLUTION_NAMES.get(c, c) for c in wide.columns]
+    worst = table["worst"].groupby(level="party", sort=False).first().reindex(shown)
+    wide["worst (disagreement)"] = worst.to_numpy()
+    lines += ["", "Each party's deviation (weighted, normalised; lower is better) under each "
+              "solution", render_table(wide)]
+    bound = table.attrs.get("nash_error_bound")
+    if bound is not None:
+        lines.append(f"Nash: Σ log gains within {fmt(float(bound))} of the true optimum "
+                     "(piecewise-linear outer approximation)")
+    if no_bargain:
+        lines.append("Nothing to bargain over (the same outcome in every package): "
+                     + ", ".join(party_name(p, names) for p in no_bargain))
+    return "\n".join(lines)

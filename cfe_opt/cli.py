@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "party with positions)")
     bargain.add_argument("--nash-tolerance", type=float, default=1e-3,
                          help="bound on the Nash approximation's error in Σ log gains")
+    _show_all(bargain)
 
     alternatives = commands.add_parser(
         "alternatives", help="several workable packages that differ as much as possible",

@@ -387,20 +387,23 @@ def _distinct_parties(scenario: Any, refs: list[str] | None) -> None:
 
 
 def bargain(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.bargaining import bargaining_solutions
+    from cfe_opt.analysis.bargaining import solve_bargaining
+    from cfe_opt.analysis_text import text_bargaining
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.bargaining import plot_bargaining
-    from cfe_opt.report import text_bargaining
 
     if not (0 < args.nash_tolerance < float("inf")):
         raise CfeOptError("--nash-tolerance must be a positive number")
     parties = _parties_arg(args.parties)
     scenario = _load(args)
     _distinct_parties(scenario, parties)
-    table = bargaining_solutions(scenario, parties=parties,
-                                 nash_tolerance=args.nash_tolerance, solver=args.solver)
-    _publish(args, scenario, text_bargaining(table),
-             {"bargaining.csv": table, "bargaining.png": plot_bargaining(table).figure},
+    found = solve_bargaining(scenario, parties=parties, nash_tolerance=args.nash_tolerance,
+                             solver=args.solver)
+    table = found.table
+    _publish(args, scenario, text_bargaining(found, show_all=args.show_all),
+             {"bargaining.csv": table, "bargaining_positions.csv": found.positions,
+              "bargaining_allocation.csv": found.allocation,
+              "bargaining.png": plot_bargaining(found).figure},
              {"bargaining_parties": list(dict.fromkeys(
                  table.index.get_level_values("party")))})
     return EXIT_OK

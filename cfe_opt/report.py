@@ -373,20 +373,3 @@ def text_zopa(ranges: pd.DataFrame, preferred: pd.DataFrame,
         lines += ["", f"Feasible polygon ({len(region)} vertices):",
                   region.to_string(float_format=lambda v: f"{v:,.6g}")]
     return "\n".join(lines)
-
-
-def text_bargaining(table: pd.DataFrame) -> str:
-    """Each party's deviation under each bargaining solution."""
-    wide = table["deviation"].unstack("solution")
-    parties = list(dict.fromkeys(table.index.get_level_values("party")))
-    solutions = list(dict.fromkeys(table.index.get_level_values("solution")))
-    wide = wide.reindex(index=parties, columns=solutions)
-    lines = ["Each party's deviation (weighted, normalised) under each bargaining solution:",
-             wide.to_string(float_format=lambda v: f"{v:.6g}")]
-    bound = table.attrs.get("nash_error_bound")
-    if bound is not None:
-        lines.append(f"Nash: Σ log gains within {bound:.3g} of the true optimum "
-                     "(piecewise-linear outer approximation)")
-    if table.attrs.get("no_bargain"):
-        lines.append(f"Nothing to bargain over for: {', '.join(table.attrs['no_bargain'])}")
-    return "\n".join(lines)

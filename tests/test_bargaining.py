@@ -333,7 +333,16 @@ def test_talks_1998_flank_bargain(tmp_path):
 
     y = 2000 - 2000 * outcome(table, "RUS", "nash")
     assert f(y) >= f(1380 + 620 / 3) - table.attrs["nash_error_bound"] - EPS
-    ax = plot_bargaining(table)
-    assert ax.get_xticklabels()[0].get_text() == "RUS"
+    # the package itself, in ACVs: KS gives y = 1,690, utilitarian 1,380
+    positions = result.positions
+    assert positions.at[("kalai_smorodinsky", "RUS", "flank_acv"), "achieved"] == approx(1690)
+    assert positions.at[("kalai_smorodinsky", "RUS", "flank_acv"), "unit"] == "ACVs"
+    assert positions.at[("utilitarian", "TUR", "flank_acv_no_rise"), "achieved"] == approx(1380)
+    ax = plot_bargaining(result)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[:2] == ["utilitarian\nRussia: flank_acv\n1,380 ACVs",
+                         "Kalai–Smorodinsky\nRussia: flank_acv\n1,690 ACVs"]
+    bars = {c.get_label(): c.patches[0].get_facecolor() for c in ax.containers}
+    assert set(bars) == {"Russia", "Turkey", "Norway"}
     ax.figure.savefig(tmp_path / "bargaining.png")
     assert (tmp_path / "bargaining.png").stat().st_size > 0

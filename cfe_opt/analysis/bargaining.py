@@ -48,6 +48,7 @@ from cfe_opt.objectives import weighted_sum
 from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName
+from cfe_opt.text import figure_context
 
 SOLUTIONS = ("utilitarian", "kalai_smorodinsky", "nash")
 DEGENERATE_TOL = 1e-7  # W_p − I_p at most this (× max(1, W_p)): nothing to bargain over
@@ -252,8 +253,12 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
                              "at_package": true_log},
     })
 
+    table.attrs.update(figure_context(scenario))
+
     def stack(i: int) -> pd.DataFrame:
-        return pd.concat({s: t[i] for s, t in tables.items()}, names=["solution"])
+        frame = pd.concat({s: t[i] for s, t in tables.items()}, names=["solution"])
+        frame.attrs.update(table.attrs)
+        return frame
 
     return Bargaining(table=table, allocation=stack(0), equipment=stack(1),
                       positions=stack(2))

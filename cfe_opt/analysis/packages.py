@@ -18,7 +18,8 @@ def package_view(positions: pd.DataFrame, level: str, names: dict[str, str],
     if achieved.empty:
         return achieved, []
     order = list(dict.fromkeys(positions.index.droplevel(0)))
-    achieved = achieved.reindex(columns=pd.MultiIndex.from_tuples(order))
+    points = list(dict.fromkeys(positions.index.get_level_values(0)))
+    achieved = achieved.reindex(index=points, columns=pd.MultiIndex.from_tuples(order))
     units = positions["unit"].groupby(level=[1, 2]).first() if "unit" in positions else {}
     columns: dict[str, pd.Series] = {}
     notes: list[str] = []

@@ -162,3 +162,20 @@ def thousands(ax: Axes, axis: str = "y") -> None:
 
     formatter = FuncFormatter(lambda v, _pos: fmt(float(v)))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def package_ticks(points: list, view: Any, heads: list[str]) -> list[str]:
+    """A tick label per point: its name, then the package — each quantity that differs
+    between the points on two lines (``Russia: flank_acv`` / ``1,380 ACVs``)."""
+    from cfe_opt.text import fmt
+
+    out = []
+    for point, head in zip(points, heads, strict=True):
+        lines = [head]
+        if view is not None and not view.empty and point in view.index:
+            for column in view.columns:
+                name, _, unit = str(column).rpartition(" (")
+                lines.append(wrap(name, 22))
+                lines.append(f"{fmt(float(view.loc[point, column]))} {unit.rstrip(')')}")
+        out.append("\n".join(lines))
+    return out

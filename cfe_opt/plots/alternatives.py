@@ -14,6 +14,7 @@ from cfe_opt.plots._common import (
     label,
     legend,
     no_data,
+    package_ticks,
     party_colours,
     title,
     wrap,
@@ -50,16 +51,8 @@ def plot_alternatives(alternatives: Alternatives, ax: Axes | None = None) -> Axe
                color=colours[party], label=label(party, ctx))
     view, _notes = package_view(alternatives.positions, "package",
                                 ctx.get("party_names", {}))
-    ticks = []
-    for package in packages:
-        head = f"package {package}" + (" (optimum)" if package == packages[0] else "")
-        lines = [head]
-        if not view.empty:
-            for column in view.columns:
-                name, _, unit = column.rpartition(" (")
-                lines.append(wrap(f"{name}: {fmt(float(view.loc[package, column]))} "
-                                  f"{unit.rstrip(')')}", 30))
-        ticks.append("\n".join(lines))
+    ticks = package_ticks(packages, view, [f"package {p}" + (" (optimum)" if p == packages[0]
+                                                             else "") for p in packages])
     ax.set_xticks(x, ticks, fontsize=8)
     ax.set_ylabel("deviation D_p (weighted, normalised; lower is better)")
     if not moving:
