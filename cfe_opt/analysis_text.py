@@ -187,3 +187,28 @@ def text_bargaining(found: Any, show_all: bool = False) -> str:
         lines.append("Nothing to bargain over (the same outcome in every package): "
                      + ", ".join(party_name(p, names) for p in no_bargain))
     return "\n".join(lines)
+
+
+# ---- frontier ---------------------------------------------------------------------------------
+def text_frontier(frontier: Any, modes: pd.DataFrame, mode_positions: pd.DataFrame | None = None,
+                  show_all: bool = False) -> str:
+    """The frontier's breakpoints with the package at each, in units, and where each objective
+    mode lands."""
+    from cfe_opt.text import side_name
+
+    points = frontier.points
+    names = _names(points)
+    a = side_name(points.attrs.get("side_a", "A"), names)
+    b = side_name(points.attrs.get("side_b", "B"), names)
+    lines = [f"Pareto frontier: what {b} must give up so that {a} gives up less "
+             f"({len(points)} breakpoints; straight lines between them)", ""]
+    lines += _packages_lines(frontier.positions, "point", names, show_all, "breakpoint")
+    lines += ["", "Each side's deviation (weighted, normalised; lower is better) at each "
+              "breakpoint",
+              render_table(points.rename(columns={"deviation_a": a, "deviation_b": b}))]
+    lines += ["", "Where each objective mode lands"]
+    if mode_positions is not None:
+        view = _packages_lines(mode_positions, "objective", names, show_all, "objective mode")
+        lines += view[1:]
+    lines.append(render_table(modes.rename(columns={"deviation_a": a, "deviation_b": b})))
+    return "\n".join(lines)

@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(frontier, objective=False)
     frontier.add_argument("side_a", help="parties/groups of the first side, e.g. RUS")
     frontier.add_argument("side_b", help="parties/groups of the second side, e.g. TUR+NOR")
+    _show_all(frontier)
 
     zopa = commands.add_parser(
         "zopa", help="zone of possible agreement for one or two quantities",

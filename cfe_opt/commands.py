@@ -245,17 +245,22 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def frontier(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.frontier import mode_points, pareto_frontier
+    from cfe_opt.analysis.frontier import mode_packages, solve_frontier
+    from cfe_opt.analysis_text import text_frontier
     from cfe_opt.plots.frontier import plot_frontier
-    from cfe_opt.report import text_frontier
 
     scenario = _load(args)
     parties_a, parties_b = _two_sides(scenario, args.side_a, args.side_b)
-    table = pareto_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
-    modes = mode_points(scenario, args.side_a, args.side_b, solver=args.solver)
-    _publish(args, scenario, text_frontier(table, modes),
-             {"frontier.csv": table, "frontier_modes.csv": modes,
-              "frontier.png": plot_frontier(table, modes).figure},
+    found = solve_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
+    modes, mode_positions = mode_packages(scenario, args.side_a, args.side_b,
+                                          solver=args.solver)
+    _publish(args, scenario, text_frontier(found, modes, mode_positions,
+                                           show_all=args.show_all),
+             {"frontier.csv": found.points, "frontier_positions.csv": found.positions,
+              "frontier_allocation.csv": found.allocation, "frontier_modes.csv": modes,
+              "frontier_modes_positions.csv": mode_positions,
+              "frontier.png": plot_frontier(found, modes,
+                                            mode_positions=mode_positions).figure},
              {"side_a_parties": list(parties_a), "side_b_parties": list(parties_b)})
     return EXIT_OK
 

@@ -348,19 +348,6 @@ def text_sweep(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def text_frontier(frontier: pd.DataFrame, modes: pd.DataFrame) -> str:
-    """The frontier's breakpoints and where each objective mode lands."""
-    a, b = frontier.attrs.get("side_a", "A"), frontier.attrs.get("side_b", "B")
-    lines = [f"Pareto frontier: deviation of {a} against deviation of {b} "
-             f"({len(frontier)} breakpoints; straight lines between them)"]
-    show = frontier.rename(columns={"deviation_a": a, "deviation_b": b})
-    lines.append(show.to_string(float_format=lambda v: f"{v:.6g}"))
-    lines += ["", "Where each objective mode lands:"]
-    lines.append(modes.rename(columns={"deviation_a": a, "deviation_b": b}).to_string(
-        float_format=lambda v: f"{v:.6g}"))
-    return "\n".join(lines)
-
-
 def text_zopa(ranges: pd.DataFrame, preferred: pd.DataFrame,
               region: pd.DataFrame | None) -> str:
     """The interval of each quantity over every package that meets every hard limit."""

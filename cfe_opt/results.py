@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from cfe_opt.categories import STATUSES
 from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.quantities import quantity_label
 from cfe_opt.scenario.sets import MAIN
 from cfe_opt.solve import SolveRun, SolveStatus, StageResult
 from cfe_opt.text import form_categories, unit_of
@@ -197,9 +198,10 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
     return _finish(frame, ["owner", "party", "area", "category", "status"])
 
 
-POSITION_COLUMNS = ["party", "position", "direction", "target", "achieved", "deviation",
-                    "unit", "normalised_deviation", "weighted_deviation", "weight", "priority",
-                    "scale_under", "scale_over", "range_min", "range_max", "within_range"]
+POSITION_COLUMNS = ["party", "position", "quantity", "direction", "target", "achieved",
+                    "deviation", "unit", "normalised_deviation", "weighted_deviation", "weight",
+                    "priority", "scale_under", "scale_over", "range_min", "range_max",
+                    "within_range"]
 POSITION_RATIOS = ("normalised_deviation", "weighted_deviation", "weight", "scale_under",
                    "scale_over")
 
@@ -219,7 +221,8 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     low = number(rng.min) if rng is not None and rng.min is not None else math.nan
     high = number(rng.max) if rng is not None and rng.max is not None else math.nan
     return {
-        "party": t.party, "position": t.name, "direction": t.position.direction,
+        "party": t.party, "position": t.name, "quantity": quantity_label(t.position.quantity),
+        "direction": t.position.direction,
         "target": target, "achieved": achieved, "deviation": under + over,
         "unit": unit_of(form_categories(t.form)),
         "normalised_deviation": normalised, "weighted_deviation": normalised * weight,

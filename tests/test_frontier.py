@@ -258,18 +258,42 @@ def test_infeasible_scenario_raises_one_line():
 
 
 # ---- figure -----------------------------------------------------------------------------------
-def test_plot_frontier_smoke(tmp_path):
+def test_frontier_packages_in_units_and_the_figure(tmp_path):
+    """Russia against Turkey + Norway on Russia's flank ACVs F: the two breakpoints are
+    F = 2,000 (Russia gives nothing) and F = 1,380 (Turkey and Norway give nothing); the
+    minimax answer lies between, at 2·1380·2000/3380 ≈ 1,633.14. Each breakpoint's package is
+    given in ACVs, the rest of it settled (the parties on neither side as well served as the
+    trade-off allows: NATO's national ceilings at its targets)."""
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
 
+    from cfe_opt.analysis.frontier import mode_packages, solve_frontier
+
     s = load_scenario(TALKS)
-    f = pareto_frontier(s, ["RUS"], ["TUR", "NOR"])
-    ax = plot_frontier(f, mode_points(s, ["RUS"], ["TUR", "NOR"]))
+    found = solve_frontier(s, ["RUS"], ["TUR", "NOR"])
+    positions = found.positions
+    assert positions.at[(0, "RUS", "flank_acv"), "achieved"] == pytest.approx(2000)
+    assert positions.at[(1, "TUR", "flank_acv_no_rise"), "achieved"] == pytest.approx(1380)
+    assert positions.at[(0, "RUS", "flank_acv"), "unit"] == "ACVs"
+    for point in (0, 1):
+        assert positions.at[(point, "NATO_OTHERS", "nc_artillery"), "achieved"] == \
+            pytest.approx(17976)
+    modes, mode_positions = mode_packages(s, ["RUS"], ["TUR", "NOR"])
+    assert mode_positions.at[("minimax", "RUS", "flank_acv"), "achieved"] == pytest.approx(
+        2 * 1380 * 2000 / 3380, abs=1e-5)
+    ax = plot_frontier(found, modes, mode_positions=mode_positions)
     assert isinstance(ax, Axes)
-    assert "RUS" in ax.get_xlabel() and "TUR+NOR" in ax.get_ylabel()
+    assert ax.get_xlabel().startswith("deviation of Russia")
+    assert ax.get_ylabel().startswith("deviation of Turkey + Norway")
+    texts = [t.get_text() for t in ax.texts]
+    assert "breakpoint 0\nRussia: flank_acv: 2,000 ACVs" in texts
+    assert any(" ".join(t.split()).startswith(
+        "breakpoint 1 = the weighted, lexicographic answer Russia: flank_acv: 1,380 ACVs")
+        for t in texts)
+    assert "the minimax answer\nRussia: flank_acv: 1,633.14 ACVs" in texts
     ax.figure.savefig(tmp_path / "frontier.png")
     assert (tmp_path / "frontier.png").stat().st_size > 0
-    single = plot_frontier(f.iloc[:1])
+    single = plot_frontier(found.points.iloc[:1])
     single.figure.savefig(tmp_path / "single.png")
     assert (tmp_path / "single.png").stat().st_size > 0
     plt.close("all")

@@ -30,7 +30,7 @@ from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.linear import Lin
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
-from cfe_opt.scenario.quantities import LinearForm, linear_form
+from cfe_opt.scenario.quantities import LinearForm, linear_form, quantity_label
 from cfe_opt.scenario.schema import Quantity, Term
 from cfe_opt.scenario.validate import quantity_problems
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
@@ -75,30 +75,6 @@ def resolve_quantity(scenario: Scenario, quantity: QuantityLike) -> tuple[Quanti
     for path, reason in quantity_problems(scenario.spec, quantity, ("quantity",)):
         raise CfeOptError(f"{where}: {'.'.join(str(p) for p in path)}: {reason}")
     return quantity, quantity_label(quantity)
-
-
-def quantity_label(quantity: Quantity) -> str:
-    """A short text for a quantity: ``territorial_ceiling RUS.flank acv``, terms joined by +."""
-    text = ""
-    for term in quantity.terms:
-        coefficient = float(term.coefficient)
-        part = term.of
-        scope = term.areas if term.areas is not None else term.parties
-        if scope is not None:
-            part += " " + ",".join(scope)
-        if term.owners is not None:
-            part += " of " + ",".join(term.owners)
-        if term.categories is not None:
-            part += " " + ",".join(term.categories)
-        if term.status != "any":
-            part += " " + term.status
-        if abs(coefficient) != 1:
-            part = f"{abs(coefficient):g}·{part}"
-        if not text:
-            text = f"−{part}" if coefficient < 0 else part
-        else:
-            text += f" − {part}" if coefficient < 0 else f" + {part}"
-    return text
 
 
 def quantity_form(scenario: Scenario, quantity: Quantity, label: str) -> LinearForm:

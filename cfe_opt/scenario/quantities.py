@@ -92,3 +92,27 @@ def status_quo_value(index: ScenarioIndex, form: LinearForm) -> float | None:
             return None
         total += coef * value
     return total
+
+
+def quantity_label(quantity: Quantity) -> str:
+    """A short text for a quantity: ``territorial_ceiling RUS.flank acv``, terms joined by +."""
+    text = ""
+    for term in quantity.terms:
+        coefficient = float(term.coefficient)
+        part = term.of
+        scope = term.areas if term.areas is not None else term.parties
+        if scope is not None:
+            part += " " + ",".join(scope)
+        if term.owners is not None:
+            part += " of " + ",".join(term.owners)
+        if term.categories is not None:
+            part += " " + ",".join(term.categories)
+        if term.status != "any":
+            part += " " + term.status
+        if abs(coefficient) != 1:
+            part = f"{abs(coefficient):g}·{part}"
+        if not text:
+            text = f"−{part}" if coefficient < 0 else part
+        else:
+            text += f" − {part}" if coefficient < 0 else f" + {part}"
+    return text
