@@ -212,3 +212,70 @@ def text_frontier(frontier: Any, modes: pd.DataFrame, mode_positions: pd.DataFra
         lines += view[1:]
     lines.append(render_table(modes.rename(columns={"deviation_a": a, "deviation_b": b})))
     return "\n".join(lines)
+
+
+# ---- diagnose ---------------------------------------------------------------------------------
+WHO = {"red_line": "red line", "commitment": "commitment", "treaty_rule": "treaty rule"}
+
+
+def _limit_phrase(name: str, row: Any, names: dict[str, str]) -> str:
+    kind = WHO.get(str(row.kind), str(row.kind))
+    sense = {"<=": "≤", ">=": "≥", "==": "="}.get(str(row.sense), str(row.sense))
+    return (f"{party_name(str(row.owner), names)}'s {kind} '{row.label}' {sense} "
+            f"{fmt(float(row.rhs))} ({name})")
+
+
+def _move_phrase(name: str, row: Any, names: dict[str, str]) -> str:
+    kind = WHO.get(str(row.kind), str(row.kind))
+    sense = {"<=": "≤", ">=": "≥", "==": "="}.get(str(row.sense), str(row.sense))
+    ratio = (" (in cut-share units: the rule itself would have to give way)"
+             if row.family in ("reciprocity", "equal_treatment") else "")
+    change = float(row.change)
+    sign = "+" if change > 0 else "−"
+    return (f"{party_name(str(row.owner), names)}'s {kind} '{row.label}': {sense} "
+            f"{fmt(float(row.rhs))} → {fmt(float(row.relaxed_rhs))} ({sign}{fmt(abs(change))}"
+            f"{' ' + str(row.unit) if getattr(row, 'unit', '') and not ratio else ''}){ratio}")
+
+
+def text_diagnosis(scenario: Any, conflicts: pd.DataFrame, cheapest: pd.DataFrame,
+                   fair: pd.DataFrame) -> str:
+    """Why no package: every minimal conflict set, what they share, then two concessions: the
+    cheapest (least moved in all) and a fair split (no owner moves more than it must)."""
+    from cfe_opt.text import scenario_names
+
+    names = scenario_names(scenario)
+    sets = list(dict.fromkeys(conflicts.index.get_level_values("set")))
+    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
+             "Status    infeasible: no package meets every hard limit", ""]
+    many = len(sets) > 1
+    complete = conflicts.attrs.get("complete", True)
+    head = (f"{len(sets)} minimal sets of limits cannot each hold together"
+            + ("" if complete else " (the search stopped there: there may be more)")
+            + " — dropping one limit from a set resolves that set, not the others:"
+            if many else "These limits cannot all hold together (a minimal conflict set; it is "
+                         "the only one):")
+    lines.append(head)
+    for number in sets:
+        members = conflicts.xs(number, level="set")
+        if many:
+            lines.append(f"  set {number}:")
+        for name, row in members.iterrows():
+            lines.append(f"    - {_limit_phrase(str(name), row, names)}" if many
+                         else f"  - {_limit_phrase(str(name), row, names)}")
+    shared = conflicts.attrs.get("in_every_set") or []
+    if many and shared:
+        first = conflicts.xs(sets[0], level="set")
+        lines.append("  In every set: " + "; ".join(
+            _limit_phrase(n, first.loc[n], names) for n in shared if n in first.index)
+            + " — moving it alone can resolve every conflict")
+    elif many:
+        lines.append("  No limit is in every set: resolving them all needs moves in several")
+    lines += ["", "The cheapest concession (least moved in all, in the limits' own units):"]
+    lines += [f"  - {_move_phrase(str(n), r, names)}" for n, r in cheapest.iterrows()] or [
+        "  (none found)"]
+    level = fair.attrs.get("level")
+    lines += ["", "A fair split (minimax: no owner moves its numbers by more than "
+              f"{fmt(float(level)) if level is not None else '?'}, in their own units):"]
+    lines += [f"  - {_move_phrase(str(n), r, names)}" for n, r in fair.iterrows()] or [
+        "  (none found)"]
+    return "\n".join(lines)

@@ -185,10 +185,11 @@ def _weights(pairs: list[str]) -> dict[str, float]:
 
 
 def diagnose(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.conflict import conflict_set
-    from cfe_opt.concession import smallest_concession
+    from cfe_opt.analysis.conflict import conflict_sets
+    from cfe_opt.analysis_text import text_diagnosis
+    from cfe_opt.concession import fair_concession, smallest_concession
     from cfe_opt.errors import CfeOptError
-    from cfe_opt.report import text_diagnosis
+    from cfe_opt.solve import CompiledModel
 
     scenario = _load(args)
     weights = _weights(args.weight)
@@ -198,16 +199,21 @@ def diagnose(args: argparse.Namespace) -> int:
     if args.method == "highs" and args.solver != "highs":
         raise CfeOptError("--method highs needs --solver highs (CBC computes no IIS; "
                           "use --method filter)")
-    conflict = conflict_set(scenario, solver=args.solver, method=args.method)
-    if conflict.empty:  # the set says so: no conflict table of an earlier run stays behind
+    compiled = CompiledModel(scenario, solver=args.solver)
+    conflicts = conflict_sets(compiled, method=args.method)
+    if conflicts.empty:  # the set says so: no conflict table of an earlier run stays behind
         _publish(args, scenario, f"{scenario.display}: feasible — every hard limit can hold "
                  "together (see 'cfe-opt prices' for what each costs)", {},
                  outcome={"feasible": True})
         return EXIT_OK
-    concession = smallest_concession(scenario, weights=weights, solver_name=args.solver)
-    _publish(args, scenario, text_diagnosis(scenario, conflict, concession),
-             {"conflict.csv": conflict, "concession.csv": concession},
-             outcome={"feasible": False})
+    cheapest = smallest_concession(compiled, weights=weights)
+    fair = fair_concession(compiled, weights=weights)
+    sets = len(set(conflicts.index.get_level_values("set")))
+    _publish(args, scenario, text_diagnosis(scenario, conflicts, cheapest, fair),
+             {"conflict.csv": conflicts, "concession.csv": cheapest,
+              "concession_fair.csv": fair},
+             outcome={"feasible": False, "conflict_sets": sets,
+                      "complete": bool(conflicts.attrs.get("complete", True))})
     return EXIT_INFEASIBLE
 
 

@@ -288,21 +288,6 @@ def _table(frame: pd.DataFrame) -> str:
     return render_table(frame)
 
 
-def text_diagnosis(scenario: Any, conflict: pd.DataFrame, concession: pd.DataFrame) -> str:
-    """Why no package: the conflicting limits, then the smallest concession."""
-    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
-             "Status    infeasible: no package meets every hard limit", "",
-             f"These limits cannot all hold together (a minimal conflict set, "
-             f"{conflict.attrs.get('method', '')}):"]
-    for name, row in conflict.iterrows():
-        who = {"red_line": f"{row.owner} red line", "commitment": f"{row.owner} commitment",
-               "treaty_rule": f"rule of {row.owner}"}.get(row.kind, f"{row.kind} ({row.owner})")
-        lines.append(f"  - {who}: {row.label} ({name}) {row.sense} {_fmt(row.rhs)}")
-    lines += ["", "The smallest concession that restores feasibility moves:"]
-    lines += [f"  - {line}" for line in describe(concession)] or ["  (none found)"]
-    return "\n".join(lines)
-
-
 def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame) -> str:
     """Binding hard limits by cost, with the range of their numbers over which the price holds."""
     binding = prices[prices["binding"]]
