@@ -279,3 +279,85 @@ def text_diagnosis(scenario: Any, conflicts: pd.DataFrame, cheapest: pd.DataFram
     lines += [f"  - {_move_phrase(str(n), r, names)}" for n, r in fair.iterrows()] or [
         "  (none found)"]
     return "\n".join(lines)
+
+
+# ---- zone of possible agreement ---------------------------------------------------------------
+def _span(low: float, high: float) -> str:
+    return f"{fmt(float(low))} .. {fmt(float(high))}"
+
+
+def _wants(direction: str, target: float) -> str:
+    word = {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}.get(
+        direction, direction)
+    return f"{word} {fmt(float(target))}"
+
+
+def _acceptable(low: float, high: float) -> str:
+    if math.isnan(low) and math.isnan(high):
+        return "no range stated"
+    return (f"{fmt(low) if not math.isnan(low) else ''} .. "
+            f"{fmt(high) if not math.isnan(high) else ''}").strip()
+
+
+def text_zopa(zones: list[Any], preferred: pd.DataFrame, region: pd.DataFrame | None = None,
+              zone_region: pd.DataFrame | None = None) -> str:
+    """For each quantity: its range under the hard limits alone and inside every stated
+    range (the zone of possible agreement), what each party wants on it, and where the ranges
+    clash, by how much and the smallest widening that opens a zone; for two, the polygons."""
+    lines: list[str] = []
+    names = _names(preferred)
+    for axis, zone in zip(("x", "y"), zones, strict=False):
+        ranges, edges = zone.ranges, zone.edges
+        unit = ranges.attrs.get("unit", "")
+        lines += [f"Zone of possible agreement for {ranges.attrs.get('quantity')} (in {unit})"]
+        hard = ranges.loc["hard limits"]
+        lines.append(f"  hard limits only           {_span(hard.minimum, hard.maximum)}   "
+                     "(every package meeting every treaty rule, commitment and red line)")
+        stated = ranges.loc["stated ranges"]
+        if stated.status != "empty":
+            ends = []
+            for end in ("min", "max"):
+                setting = [f"{party_name(p, names)}'s {'minimum' if e == 'min' else 'maximum'}"
+                           for (p, _n, e), r in edges.iterrows() if r["bounds"] == end]
+                ends.append(" and ".join(setting) if setting else "the hard limits")
+            why = (f"from {ends[0]} to {ends[1]}" if len(edges)
+                   else "no position states a range: the same")
+            lines.append(f"  inside every stated range  {_span(stated.minimum, stated.maximum)}"
+                         f"   ({why})")
+        else:
+            lines.append("  inside every stated range  none: the ranges clash")
+            for phrase in zone.clashes.attrs.get("phrases", []):
+                lines.append(f"    - {phrase}")
+            moved = edges[edges["widening"] > 1e-9] if "widening" in edges else edges.iloc[0:0]
+            if len(moved):
+                units = set(moved["unit"])
+                total = float(moved["widening"].sum())
+                amount = f"{fmt(total)} {units.pop()}" if len(units) == 1 else fmt(total)
+                steps = [f"{party_name(p, names)}'s {'minimum' if e == 'min' else 'maximum'} "
+                         f"({n}) {fmt(float(r['value']))} → {fmt(float(r['widened_value']))}"
+                         for (p, n, e), r in moved.iterrows()]
+                lines.append(f"  The smallest widening that opens a zone ({amount} in all): "
+                             + "; ".join(steps))
+            if "once widened" in ranges.index:
+                widened = ranges.loc["once widened"]
+                span = _span(widened.minimum, widened.maximum)
+                lines.append(f"  once widened               {span}")
+        if len(preferred) and f"position_{axis}" in preferred:
+            rows = [{"party": party_name(p, names), "position": r[f"position_{axis}"],
+                     "wants": _wants(r[f"direction_{axis}"], r[axis]),
+                     "acceptable range": _acceptable(float(r[f"range_min_{axis}"]),
+                                                     float(r[f"range_max_{axis}"]))}
+                    for p, r in preferred.iterrows() if r[f"position_{axis}"]]
+            if rows:
+                lines += ["  What each party wants on it:", render_table(pd.DataFrame(rows),
+                                                                        indent="    ")]
+        lines.append("")
+    if region is not None:
+        lines += [f"Allowed by every hard limit: a polygon of {len(region)} vertices",
+                  render_table(region)]
+        if zone_region is not None:
+            lines += ["", f"Inside every stated range too: a polygon of {len(zone_region)} "
+                      "vertices", render_table(zone_region)]
+        else:
+            lines += ["", "Inside every stated range too: none (the ranges clash)"]
+    return "\n".join(lines).rstrip()

@@ -337,32 +337,44 @@ def _two_quantities(scenario: Any, qx: object, qy: object) -> None:
 
 
 def zopa(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
+    import pandas as pd
+
+    from cfe_opt.analysis.agreement import agreement_region, agreement_zone
+    from cfe_opt.analysis.zopa import feasible_region, preferred_points
+    from cfe_opt.analysis_text import text_zopa
     from cfe_opt.plots.zopa import plot_range, plot_region
-    from cfe_opt.report import text_zopa
 
     qx = _quantity_arg(args.quantity, "quantity")
     qy = _quantity_arg(args.quantity_y, "quantity_y") if args.quantity_y is not None else None
     scenario = _load(args)
     if qy is not None:
         _two_quantities(scenario, qx, qy)
-    ranges = [quantity_range(scenario, qx, solver=args.solver)]
+    zones = [agreement_zone(scenario, qx, solver=args.solver)]
     if qy is not None:
-        ranges.append(quantity_range(scenario, qy, solver=args.solver))
-    import pandas as pd
-
-    table = pd.concat(ranges)
+        zones.append(agreement_zone(scenario, qy, solver=args.solver))
+    table = pd.concat({z.ranges.attrs["quantity"]: z.ranges for z in zones}, names=["quantity"])
+    edges = zones[0].edges
+    clashes = pd.concat({z.ranges.attrs["quantity"]: z.clashes for z in zones},
+                        names=["quantity"])
     preferred = preferred_points(scenario, qx, qy)
     # compute everything before writing anything: an error leaves no half-written set
-    region = feasible_region(scenario, qx, qy, solver=args.solver) if qy is not None else None
-    figure = (plot_region(region, preferred) if region is not None
-              else plot_range(ranges[0], preferred)).figure
-    outputs: dict[str, object] = {"zopa.csv": table, "zopa_preferred.csv": preferred}
+    region = zone_region = None
+    if qy is not None:
+        region = feasible_region(scenario, qx, qy, solver=args.solver)
+        zone_region = agreement_region(scenario, qx, qy, solver=args.solver)
+    figure = (plot_region(region, preferred, zone=zone_region) if region is not None
+              else plot_range(zones[0], preferred)).figure
+    outputs: dict[str, object] = {"zopa.csv": table, "zopa_ranges.csv": edges,
+                                  "zopa_clashes.csv": clashes,
+                                  "zopa_preferred.csv": preferred}
     if region is not None:
         outputs["zopa_region.csv"] = region
+        if zone_region is not None:
+            outputs["zopa_zone_region.csv"] = zone_region
     outputs["zopa.png"] = figure
-    _publish(args, scenario, text_zopa(table, preferred, region), outputs,
-             {"quantities": [q for q in (qx, qy) if q is not None]})
+    _publish(args, scenario, text_zopa(zones, preferred, region, zone_region), outputs,
+             {"quantities": [q for q in (qx, qy) if q is not None]},
+             {"zone": [str(z.ranges.loc["stated ranges", "status"]) for z in zones]})
     return EXIT_OK
 
 

@@ -331,17 +331,3 @@ def text_sweep(table: pd.DataFrame) -> str:
     lines.append(f"Breakpoints (active set changes): "
                  f"{', '.join(_fmt(float(v)) for v in points) if points else 'none'}")
     return "\n".join(lines)
-
-
-def text_zopa(ranges: pd.DataFrame, preferred: pd.DataFrame,
-              region: pd.DataFrame | None) -> str:
-    """The interval of each quantity over every package that meets every hard limit."""
-    lines = ["Zone of possible agreement (every hard limit holds; positions ignored):"]
-    lines.append(ranges.to_string(float_format=lambda v: f"{v:,.6g}"))
-    if len(preferred):
-        lines += ["", "Parties' preferred points:",
-                  preferred.to_string(float_format=lambda v: f"{v:,.6g}", na_rep="")]
-    if region is not None:
-        lines += ["", f"Feasible polygon ({len(region)} vertices):",
-                  region.to_string(float_format=lambda v: f"{v:,.6g}")]
-    return "\n".join(lines)

@@ -46,7 +46,7 @@ def test_zopa_command_one_and_two_quantities(tmp_path, capsys):
     assert region[["x", "y"]].values.tolist() == [[0, 0], [13300, 0], [13300, 9364],
                                                    [0, 22664]]
     assert (tmp_path / "zopa.png").is_file()
-    assert "Feasible polygon (4 vertices)" in out
+    assert "Allowed by every hard limit: a polygon of 4 vertices" in out
     code, _, err = run(["zopa", TALKS, "[1, 2]"], capsys)
     assert code == 2 and "PARTY.position or a mapping" in err
 
