@@ -361,3 +361,60 @@ def text_zopa(zones: list[Any], preferred: pd.DataFrame, region: pd.DataFrame | 
         else:
             lines += ["", "Inside every stated range too: none (the ranges clash)"]
     return "\n".join(lines).rstrip()
+
+
+# ---- prices -----------------------------------------------------------------------------------
+def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame,
+                show_all: bool = False) -> str:
+    """What each binding hard limit costs, in words and units first, then the table (price,
+    the interval where it holds, one unit's move each way) and whom each costs."""
+    from cfe_opt.report import OBJECTIVE_WORDS, price_sentence
+    from cfe_opt.text import scenario_names
+
+    names = scenario_names(scenario)
+    objective = str(prices.attrs.get("objective", "weighted"))
+    binding = prices[prices["binding"]]
+    priced = binding[binding["shadow_price"].abs().fillna(0) > ZERO]
+    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
+             f"Objective {objective} = {fmt(float(prices.attrs.get('objective_value', math.nan)))}"
+             f" (the {OBJECTIVE_WORDS.get(objective, 'objective')}, in weighted normalised "
+             "units)", "", "What each binding limit costs:"]
+    if priced.empty:
+        lines.append("  nothing: no binding limit has a price (moving any number by a unit "
+                     "changes nothing)")
+    for _name, row in priced.iterrows():
+        holds = ""
+        low, high = float(row["valid_from"]), float(row["valid_to"])
+        if not (math.isnan(low) and math.isnan(high)):
+            holds = f" (it holds for numbers from {fmt(low)} to {fmt(high)})"
+        lines.append(f"  - {price_sentence(row, names, objective)}{holds}")
+    shown = binding if show_all else priced
+    if len(shown):
+        table = pd.DataFrame([{
+            "owner": party_name(str(r.owner), names), "limit": str(r.label), "sense": r.sense,
+            "number": float(r.rhs), "unit": r.unit, "price": float(r.shadow_price),
+            "from": float(r.valid_from), "to": float(r.valid_to),
+            "one more": float(r.raise_one), "one less": float(r.lower_one)}
+            for _, r in shown.iterrows()])
+        lines += ["", "Binding hard limits (price: change in the objective per one more of the "
+                  "limit's unit; one more / one less: the change when the number moves by one, "
+                  "re-solved)", render_table(table)]
+    rest = len(binding) - len(priced)
+    if rest and not show_all:
+        lines.append(f"  {rest} more bind at no cost (price 0; --all lists them)")
+    if len(costs):
+        nonzero = costs[costs["per_unit"].abs() > ZERO]
+        lines += ["", "Whom each costs (change in each party's deviation per one more of the "
+                  "limit's unit)"]
+        if len(nonzero):
+            wide = nonzero["per_unit"].unstack("party").fillna(0)
+            wide.columns = [party_name(str(c), names) for c in wide.columns]
+            units = nonzero["unit"].groupby(level="limit").first()
+            wide.insert(0, "unit", units.reindex(wide.index))
+            labels = prices["label"].reindex(wide.index)
+            wide.index = [str(labels.get(i, i)) for i in wide.index]
+            wide.index.name = "limit"
+            lines.append(render_table(wide))
+        else:
+            lines.append("  no party's deviation moves")
+    return "\n".join(lines)

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Shadow prices of every hard limit with the range over which each holds, "
                     "the binding limits sorted by cost, and a tornado figure.")
     _common(prices)
+    _show_all(prices)
 
     sweep = commands.add_parser(
         "sweep", help="how the answer moves as one number moves",

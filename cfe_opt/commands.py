@@ -105,16 +105,28 @@ def _shown(folder: Path) -> str:
 # ---- commands ---------------------------------------------------------------------------------
 def solve(args: argparse.Namespace) -> int:
     from cfe_opt.api import solve, verify
-    from cfe_opt.report import solve_files, text_summary
+    from cfe_opt.model.core import HARD_KINDS
+    from cfe_opt.report import PRICE_TOL, solve_files, text_summary
+    from cfe_opt.solve import CompiledModel
 
     scenario = _load(args)
-    result = solve(scenario, objective=args.objective, solver=args.solver,
-                   integer=args.integer, time_limit=args.time_limit)
+    compiled = CompiledModel(scenario, solver=args.solver, integer=args.integer)
+    result = solve(compiled, objective=args.objective, time_limit=args.time_limit)
     report = verify(scenario, result) if result.optimal else None
     files = solve_files(result, report, scenario.files, write_model=args.write_model)
+    slopes = {}
+    constraints = result.constraints
+    if result.optimal and result.duals_available and constraints is not None and \
+            result.objective is not None:
+        # what one unit more or less of each priced binding limit does, re-solved (the LP's
+        # price may hold on one side only)
+        priced = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]
+                             & (constraints["shadow_price"].abs() > PRICE_TOL)]
+        if len(priced):
+            slopes = compiled.unit_prices(args.objective, result.objective, list(priced.index))
     wrote = _write_set(args, scenario, files, outcome={"status": result.status.value})
     text = text_summary(result, report, scenario.files,
-                        show_all=getattr(args, "show_all", False))
+                        show_all=getattr(args, "show_all", False), unit_prices=slopes)
     status_line = next(line for line in text.splitlines() if line.startswith("Status"))
     print(status_line if args.quiet else text)
     print(f"\n{wrote}")
@@ -219,13 +231,13 @@ def diagnose(args: argparse.Namespace) -> int:
 
 def prices(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
+    from cfe_opt.analysis_text import text_prices
     from cfe_opt.plots.sensitivity import plot_tornado
-    from cfe_opt.report import text_prices
 
     scenario = _load(args)
     table = shadow_prices(scenario, objective=args.objective, solver=args.solver)
     costs = limit_costs(scenario, table, objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_prices(scenario, table, costs),
+    _publish(args, scenario, text_prices(scenario, table, costs, show_all=args.show_all),
              {"shadow_prices.csv": table, "limit_costs.csv": costs,
               "shadow_prices.png": plot_tornado(table).figure})
     return EXIT_OK

@@ -15,8 +15,7 @@ from cfe_opt.outputs import Content
 from cfe_opt.results import TOTAL, Result, clean, clean_ratio
 from cfe_opt.text import (
     SHORT,
-    UNIT,
-    UNIT_ONE,
+    category_one,
     fmt,
     party_name,
     render_table,
@@ -82,11 +81,15 @@ def _names(result: Result) -> dict[str, str]:
 
 
 def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ...],
-                 show_all: bool = False) -> str:
+                 show_all: bool = False,
+                 unit_prices: dict[str, tuple[float | None, float | None]] | None = None
+                 ) -> str:
     """What ``solve`` prints: the answer first (who concedes what, in the positions' own
     units), then the status and the check, what changes (every ceiling that moves, areas
     included, and apart from it the figures set where there was none), and the binding hard
-    limits with their prices. Rows where nothing happens are left out unless ``show_all``."""
+    limits with their prices (in words from ``unit_prices``: each limit's re-solved one-unit
+    moves, (up, down) as ``CompiledModel.unit_prices`` gives them). Rows where nothing happens
+    are left out unless ``show_all``."""
     names = _names(result)
     head = (f"Scenario  {' '.join(result.scenario.split())}  ({files[0] if files else ''}; "
             f"sha256 {result.scenario_sha256[:12]})")
@@ -125,7 +128,8 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
         lines += ["", "Figures set where there was none (no current figure in the scenario; "
                   "where no position or limit pins one, the tie-break's choice)",
                   render_table(filled)]
-    lines += ["", *binding_lines(result.constraints, names, show_all, result.objective_mode)]
+    lines += ["", *binding_lines(result.constraints, names, show_all, result.objective_mode,
+                                 unit_prices)]
     return "\n".join(lines)
 
 
@@ -222,7 +226,9 @@ def _cell(row: Any, column: str) -> float:
 
 
 def binding_lines(constraints: pd.DataFrame | None, names: dict[str, str],
-                  show_all: bool = False, objective: str = "weighted") -> list[str]:
+                  show_all: bool = False, objective: str = "weighted",
+                  unit_prices: dict[str, tuple[float | None, float | None]] | None = None
+                  ) -> list[str]:
     """The binding hard limits with a price, each with its price in words; those binding at
     no cost counted (listed with ``show_all``)."""
     if constraints is None:
@@ -239,7 +245,12 @@ def binding_lines(constraints: pd.DataFrame | None, names: dict[str, str],
              "price": float(r.shadow_price)} for _, r in shown.iterrows()]
     if rows:
         lines.append(render_table(pd.DataFrame(rows)))
-    for _name, r in priced.iterrows():
+    for name, r in priced.iterrows():
+        up, down = (unit_prices or {}).get(str(name), (None, None))
+        if up is not None or down is not None:
+            r = r.copy()
+            r["raise_one"] = math.nan if up is None else up
+            r["lower_one"] = math.nan if down is None else -down
         lines.append(f"  - {price_sentence(r, names, objective)}")
     rest = len(hard) - len(priced)
     if rest and not show_all:
@@ -255,79 +266,61 @@ SENSE_WORDS = {"<=": "≤", ">=": "≥", "==": "="}
 
 def price_sentence(row: Any, names: dict[str, str] | None = None,
                    objective: str = "weighted") -> str:
-    """A shadow price in words and units: ``one more ACV on 'no increase in Russia's flank
-    ACVs' (Turkey's red line, ≤ 1,380) lowers the total concession by 0.0065 normalised
-    units``."""
-    price = float(row["shadow_price"])
+    """What one unit more (and less) of a limit's number does, in words and units: ``one more
+    ACV on 'no increase in Russia's flank ACVs' (Turkey's red line, ≤ 1,380) lowers the total
+    concession by 0.0065 normalised units; one less raises it by as much``. From the re-solved
+    one-unit moves (``raise_one``, ``lower_one``) where the row has them — at a degenerate
+    optimum the LP's price holds on one side only — else from the shadow price."""
     unit = str(row.get("unit", "") or "unit")
     one = category_one(unit)
-    owner = party_name(str(row["owner"]), names)
-    kind = KIND_WORDS.get(str(row.get("kind", "")), str(row.get("kind", "")))
-    what = (f"'{row['label']}' ({owner}'s {kind}, {SENSE_WORDS.get(str(row['sense']), '')} "
+    what = (f"'{row['label']}' ({whose(row, names)}, {SENSE_WORDS.get(str(row['sense']), '')} "
             f"{fmt(float(row['rhs']))})")
     measure = OBJECTIVE_WORDS.get(objective, "objective")
-    if math.isnan(price):
-        return f"{what}: no price (the solver gives none here)"
-    if abs(price) <= PRICE_TOL:
-        return f"one more {one} on {what} changes nothing"
-    verb = "lowers" if price < 0 else "raises"
-    return f"one more {one} on {what} {verb} the {measure} by {fmt(abs(price))} normalised units"
+    up, down = _number(row.get("raise_one")), _number(row.get("lower_one"))
+    if math.isnan(up) and math.isnan(down):
+        price = _number(row.get("shadow_price"))
+        if math.isnan(price):
+            return f"{what}: no price (the solver gives none here)"
+        if abs(price) <= PRICE_TOL:
+            return f"one more {one} on {what} changes nothing"
+        return (f"one more {one} on {what} {_effect(price, measure)} (the LP's price; "
+                "'cfe-opt prices' re-solves a unit each way)")
+    if abs(up) <= PRICE_TOL and abs(down) <= PRICE_TOL:
+        return f"one {one} more or less on {what} changes nothing"
+    if not math.isnan(up) and not math.isnan(down) and abs(up + down) <= 1e-6 * max(
+            abs(up), abs(down)):
+        return f"one more {one} on {what} {_effect(up, measure)}; one less, the reverse"
+    parts = [f"one more {one} on {what} {_effect(up, measure)}",
+             f"one less {_effect(down, measure)}"]
+    return "; ".join(parts)
 
 
-def category_one(unit: str) -> str:
-    """The singular of a unit (``ACVs`` → ``ACV``); a sum's unit as ``unit of TLE``."""
-    singular = {v: UNIT_ONE[k] for k, v in UNIT.items()}
-    if unit in singular:
-        return singular[unit]
-    if "+" in unit:
-        return f"item ({unit})"
-    return unit.rstrip("s") if unit.endswith("s") and unit != "units" else unit
+def whose(row: Any, names: dict[str, str] | None) -> str:
+    """``Turkey's red line``, ``a treaty rule of CFE_1990``, ``a treaty rule``."""
+    owner = str(row["owner"])
+    kind = KIND_WORDS.get(str(row.get("kind", "")), str(row.get("kind", "")))
+    if names and owner in names:
+        return f"{party_name(owner, names)}'s {kind}"
+    if owner in ("treaty", "model", ""):
+        return f"a {kind}"
+    return f"a {kind} of {owner}"
+
+
+def _effect(change: float, measure: str) -> str:
+    if math.isnan(change):
+        return "is not possible (no package then)"
+    if abs(change) <= PRICE_TOL:
+        return "changes nothing"
+    verb = "lowers" if change < 0 else "raises"
+    return f"{verb} the {measure} by {fmt(abs(change))} normalised units"
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _table(frame: pd.DataFrame) -> str:
     return render_table(frame)
-
-
-def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame) -> str:
-    """Binding hard limits by cost, with the range of their numbers over which the price holds."""
-    binding = prices[prices["binding"]]
-    lines = [f"Scenario  {scenario.name}  ({scenario.display})",
-             f"Objective {prices.attrs.get('objective')} = "
-             f"{_fmt(prices.attrs.get('objective_value', math.nan))}", "",
-             "Binding hard limits, by cost (price: change in the objective per unit increase of "
-             "the number; it holds for numbers from..to)"]
-    if binding.empty:
-        lines.append("  (none)")
-    else:
-        show = binding[["owner", "kind", "sense", "rhs", "shadow_price", "valid_from",
-                        "valid_to"]].copy()
-        show.columns = ["owner", "kind", "sense", "number", "price", "from", "to"]
-        lines.append(show.to_string(float_format=lambda v: f"{v:,.6g}", na_rep=""))
-    if len(costs):
-        lines += ["", "Whom each costs (change in each party's deviation per unit increase)"]
-        nonzero = costs[costs["per_unit"].abs() > 1e-12]
-        lines.append(nonzero["per_unit"].unstack("party").fillna(0).to_string(
-            float_format=lambda v: f"{v:,.6g}") if len(nonzero) else "  (no party's deviation "
-            "moves)")
-    return "\n".join(lines)
-
-
-def text_sweep(table: pd.DataFrame) -> str:
-    """Each party's deviation along the sweep, and the breakpoints."""
-    if "deviation" in table.index.get_level_values("measure"):
-        deviations = table.xs("deviation", level="measure")["number"].unstack("item")
-    else:
-        deviations = pd.DataFrame()
-    moving = deviations.loc[:, deviations.abs().max() > 1e-9]
-    lines = [f"Sweep of {table.attrs.get('field')} ({table.attrs.get('objective')} objective)",
-             "Deviation of each party that concedes anything along the sweep:"]
-    lines.append(moving.to_string(float_format=lambda v: f"{v:.4f}") if moving.shape[1]
-                 else "  (no party concedes anything)")
-    status = table.xs("status", level="measure")["number"]
-    infeasible = [v for (v, _), ok in status.items() if ok == 0]
-    if infeasible:
-        lines.append(f"No feasible package at: {', '.join(_fmt(float(v)) for v in infeasible)}")
-    points = table.attrs.get("breakpoints", [])
-    lines.append(f"Breakpoints (active set changes): "
-                 f"{', '.join(_fmt(float(v)) for v in points) if points else 'none'}")
-    return "\n".join(lines)

@@ -80,6 +80,19 @@ def category_unit(category: str, count: float | None = None) -> str:
     return UNIT.get(category, category)
 
 
+def category_one(unit: str) -> str:
+    """One of a unit (``ACVs`` → ``ACV``, ``tanks + artillery`` → ``item (tanks +
+    artillery)``)."""
+    singular = {v: UNIT_ONE[k] for k, v in UNIT.items()}
+    if unit in singular:
+        return singular[unit]
+    if "+" in unit:
+        return f"item ({unit})"
+    if unit == GENERIC_UNIT:
+        return "item of equipment"
+    return unit.rstrip("s") if unit.endswith("s") else (unit or "unit")
+
+
 def unit_of(categories: Iterable[str]) -> str:
     """The unit of a sum over ``categories``: one category's own unit, else the categories
     joined by ``+`` (short names), else ``items of equipment``."""

@@ -98,14 +98,23 @@ def label(code: str, ctx: Mapping[str, Any]) -> str:
 
 # ---- text -------------------------------------------------------------------------------------
 def title(ax: Axes, question: str, ctx: Mapping[str, Any], detail: str = "") -> None:
-    """The question the figure answers, with the scenario's name (and a detail) under it."""
+    """The figure's title: the question it answers, with the scenario's name (and a detail)
+    under it, across the whole figure from its left edge, broken between words to fit."""
     lines = [question]
     scenario = str(ctx.get("scenario") or "")
     below = " · ".join(t for t in (scenario, detail) if t)
     if below:
         lines.append(below)
-    wrapped = [textwrap.fill(line, width=95) for line in lines]
-    ax.set_title("\n".join(wrapped), loc="left", fontsize=10)
+    figure = ax.figure
+    width = max(40, int(figure.get_figwidth() * 72 / (10 * 0.55)))
+    wrapped = [textwrap.fill(line, width=width, break_long_words=False) for line in lines]
+    figure.suptitle("\n".join(wrapped), x=0.01, ha="left", fontsize=10)
+
+
+def figure_title(ax: Axes) -> str:
+    """The title ``title`` gave the figure (for tests and checks)."""
+    found = getattr(ax.figure, "_suptitle", None)
+    return found.get_text() if found is not None else ax.get_title()
 
 
 def wrap(text: str, width: int = 34) -> str:
@@ -154,14 +163,17 @@ def pad_limits(ax: Axes, values: Iterable[float], axis: str = "y",
     (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
 
 
-def thousands(ax: Axes, axis: str = "y") -> None:
-    """Tick labels in the one number format (thousands separated)."""
-    from matplotlib.ticker import FuncFormatter
+def thousands(ax: Axes, axis: str = "y", ticks: int | None = None) -> None:
+    """Tick labels in the one number format (thousands separated); at most ``ticks`` of
+    them if given."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     from cfe_opt.text import fmt
 
-    formatter = FuncFormatter(lambda v, _pos: fmt(float(v)))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if ticks is not None:
+        target.set_major_locator(MaxNLocator(ticks))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(float(v))))
 
 
 def package_ticks(points: list, view: Any, heads: list[str]) -> list[str]:
