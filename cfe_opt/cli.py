@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop each solver call after this many seconds")
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
     _show_all(solve)
+    _figures(solve)
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
     _scenario(validate)
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the binding limits sorted by cost, and a tornado figure.")
     _common(prices)
     _show_all(prices)
+    _figures(prices)
 
     sweep = commands.add_parser(
         "sweep", help="how the answer moves as one number moves",
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "parties.RUS.positions.flank_acv.target=580:3000:100 or "
                             "parties.TUR.weight=0.5:4:0.5")
     _show_all(sweep)
+    _figures(sweep)
 
     frontier = commands.add_parser(
         "frontier", help="the exact Pareto frontier between two parties or groups",
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     frontier.add_argument("side_a", help="parties/groups of the first side, e.g. RUS")
     frontier.add_argument("side_b", help="parties/groups of the second side, e.g. TUR+NOR")
     _show_all(frontier)
+    _figures(frontier)
 
     zopa = commands.add_parser(
         "zopa", help="zone of possible agreement for one or two quantities",
@@ -118,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(zopa, objective=False)
     zopa.add_argument("quantity", help="PARTY.position or an inline quantity")
     zopa.add_argument("quantity_y", nargs="?", help="a second quantity: the feasible polygon")
+    _figures(zopa)
 
     bargain = commands.add_parser(
         "bargain", help="bargaining solutions side by side (utilitarian, Kalai–Smorodinsky, Nash)",
@@ -131,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     bargain.add_argument("--nash-tolerance", type=float, default=1e-3,
                          help="bound on the Nash approximation's error in Σ log gains")
     _show_all(bargain)
+    _figures(bargain)
 
     alternatives = commands.add_parser(
         "alternatives", help="several workable packages that differ as much as possible",
@@ -144,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
     _show_all(alternatives)
+    _figures(alternatives)
 
     scenarios = commands.add_parser(
         "scenarios", help="the scenarios that ship with cfe-opt: list them, copy them",

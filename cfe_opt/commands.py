@@ -75,18 +75,29 @@ def _write_set(args: argparse.Namespace, scenario: Any, outputs: dict[str, objec
     from cfe_opt.outputs import new_record, publish
 
     files: dict[str, Any] = {}
+    extra = [f for f in (getattr(args, "figure_format", None) or []) if f != "png"]
+    figures = []
     for name, item in outputs.items():
         if isinstance(item, bytes) or callable(item):
             files[name] = item
         elif isinstance(item, pd.DataFrame):
             files[name] = lambda path, frame=item: write_csv(frame, path)
-        else:
-            files[name] = lambda path, figure=item: write_figure(figure, path)
+        else:  # a figure: PNG, and each format asked for beside it
+            figures.append(item)
+            for kind in ("png", *dict.fromkeys(extra)):
+                files[str(Path(name).with_suffix(f".{kind}"))] = (
+                    lambda path, figure=item: write_figure(figure, path, close=False))
     record = new_record(args.command, getattr(args, "argv", []), command_parameters(args),
                         _scenario_record(scenario))
     record["resolved"] = resolved or {}
     record["outcome"] = outcome or {}
-    published = publish(args.output_folder, files, record)
+    try:
+        published = publish(args.output_folder, files, record)
+    finally:
+        import matplotlib.pyplot as plt
+
+        for figure in figures:
+            plt.close(figure)
     line = f"Wrote {', '.join(published.files)} to {_shown(published.folder)}/"
     if published.replaced is not None:
         old = published.replaced
@@ -113,7 +124,12 @@ def solve(args: argparse.Namespace) -> int:
     compiled = CompiledModel(scenario, solver=args.solver, integer=args.integer)
     result = solve(compiled, objective=args.objective, time_limit=args.time_limit)
     report = verify(scenario, result) if result.optimal else None
-    files = solve_files(result, report, scenario.files, write_model=args.write_model)
+    files: dict[str, Any] = dict(solve_files(result, report, scenario.files,
+                                             write_model=args.write_model))
+    if result.optimal:
+        from cfe_opt.plots.allocation import plot_allocation
+
+        files["allocation.png"] = plot_allocation(result).figure
     slopes = {}
     constraints = result.constraints
     if result.optimal and result.duals_available and constraints is not None and \

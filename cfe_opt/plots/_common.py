@@ -191,3 +191,106 @@ def package_ticks(points: list, view: Any, heads: list[str]) -> list[str]:
                 lines.append(f"{fmt(float(view.loc[point, column]))} {unit.rstrip(')')}")
         out.append("\n".join(lines))
     return out
+
+
+def named(text: str, ctx: Mapping[str, Any]) -> str:
+    """Scenario text for a figure with each party code as the party's name: ``RUS.flank_acv``
+    → ``Russia's flank_acv``, ``POL tanks: …`` → ``Poland tanks: …``."""
+    import re
+
+    names = ctx.get("party_names") or {}
+    codes = [c for c in names if party_name(c, names) != c]
+    if not codes:
+        return str(text)
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(codes, key=len,
+                                                                          reverse=True)))
+                         + r")(\.(?=[A-Za-z_]))?(?![\w])")
+
+    def swap(match: re.Match[str]) -> str:
+        name = party_name(match.group(1), names)
+        return f"{name}'s " if match.group(2) else name
+
+    return pattern.sub(swap, str(text))
+
+
+# ---- the standard, checked ---------------------------------------------------------------------
+CB_COLORMAPS = frozenset({"viridis", "cividis", "magma", "inferno", "plasma", "Greys"})
+
+
+def standard_problems(figure: Any, ctx: Mapping[str, Any] | None = None) -> list[str]:
+    """Where a figure falls short of the standard (an empty list: it meets it): a title
+    with a question (and the scenario's name, given ``ctx``), at most A4 width, no text below
+    ``MIN_FONT``, every data colour from ``PALETTE``/``NEUTRAL`` (or a colour-blind-safe
+    colour map), every axes with data labelled, and no party code where the scenario gives
+    the party a name."""
+    import re
+
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    problems: list[str] = []
+    head = getattr(figure, "_suptitle", None)
+    text = head.get_text() if head is not None else ""
+    lines = text.split("\n")
+    if not text or "?" not in text:
+        problems.append(f"the title asks no question: {text!r}")
+    scenario = str((ctx or {}).get("scenario") or "")
+    if scenario and scenario.split()[0] not in text:
+        problems.append(f"the title does not name the scenario {scenario!r}: {lines!r}")
+    if figure.get_figwidth() > A4_WIDTH + 1e-6:
+        problems.append(f"{figure.get_figwidth():.2f} in wide: more than A4 ({A4_WIDTH} in)")
+    for item in figure.findobj(Text):
+        if item.get_visible() and item.get_text().strip() and item.get_fontsize() < MIN_FONT:
+            problems.append(f"text {item.get_text()[:30]!r} at {item.get_fontsize():.1f} pt")
+
+    def check(colour: Any, where: str) -> None:
+        if colour is None or (isinstance(colour, str) and colour.lower() == "none"):
+            return
+        try:
+            rgba = __import__("matplotlib.colors", fromlist=["to_rgba"]).to_rgba(colour)
+        except (ValueError, TypeError):
+            return
+        if rgba[3] == 0:
+            return
+        hexed = to_hex(rgba, keep_alpha=False).lower()
+        if hexed not in ALLOWED_COLOURS:
+            problems.append(f"{where}: colour {hexed} is not in the palette")
+
+    for ax in figure.axes:
+        if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
+            continue
+        for line in ax.lines:
+            if line.get_label().startswith("_") and not len(line.get_xdata()):
+                continue
+            if line.get_linestyle() not in ("None", "none", " ", ""):
+                check(line.get_color(), f"line {line.get_label()!r}")
+            if line.get_marker() not in ("None", "none", None, ""):
+                check(line.get_markerfacecolor(), f"marker of {line.get_label()!r}")
+                check(line.get_markeredgecolor(), f"marker edge of {line.get_label()!r}")
+        for patch in ax.patches:
+            check(patch.get_facecolor(), f"patch {patch.get_label()!r}")
+        for collection in ax.collections:
+            cmap = collection.get_cmap() if collection.get_array() is not None else None
+            if cmap is not None:
+                if cmap.name not in CB_COLORMAPS:
+                    problems.append(f"colour map {cmap.name} is not colour-blind safe")
+                continue
+            for colour in collection.get_facecolors()[:50]:
+                check(tuple(colour), f"collection {collection.get_label()!r}")
+        shared = [a for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]
+        if ax.has_data() and not ax.get_xlabel() and not any(
+                t.get_text() for t in ax.get_xticklabels()) and not any(
+                a.get_xlabel() for a in shared):
+            problems.append("an axes with data has no x label")
+        if ax.has_data() and not ax.get_ylabel() and not any(
+                t.get_text() for t in ax.get_yticklabels()):
+            problems.append("an axes with data has no y label")
+    names = (ctx or {}).get("party_names") or {}
+    codes = [c for c in names if party_name(c, names) != c]
+    if codes:
+        pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, codes)) + r")(?![\w])")
+        for item in figure.findobj(Text):
+            found = pattern.search(item.get_text())
+            if item.get_visible() and found:
+                problems.append(f"party code {found.group(1)} in {item.get_text()[:60]!r}")
+    return problems

@@ -14,6 +14,7 @@ from cfe_opt.plots._common import (
     axes,
     context,
     label,
+    named,
     party_colours,
     thousands,
     title,
@@ -69,7 +70,7 @@ def plot_tornado(prices: pd.DataFrame, top: int = 12, ax: Axes | None = None) ->
             ax.barh(i + offset, value, height=0.34, color=colour, hatch=hatch,
                     edgecolor=NEUTRAL["line"], linewidth=0.4)
         unit = category_one(str(row.get("unit", "") or "unit"))
-        ticks.append(wrap(f"{label(owner, ctx)}: {row['label']} (per {unit})", 38))
+        ticks.append(wrap(f"{label(owner, ctx)}: {named(row['label'], ctx)} (per {unit})", 38))
     ax.set_yticks(range(len(rows)), ticks, fontsize=8)
     ax.axvline(0, color=NEUTRAL["mark"], linewidth=0.8)
     thousands(ax, "x", ticks=5)

@@ -53,7 +53,7 @@ def plot_sweep(found: Any, ax: Axes | None = None) -> Axes:
         top, bottom = ax, None
     colours = party_colours(ctx["party_order"])
     field = table.attrs.get("field_label") or table.attrs.get("field", "value")
-    title(top, f"How the package moves as {field} moves", ctx,
+    title(top, f"How does the package move as {field} moves?", ctx,
           f"{table.attrs.get('objective', '')} objective")
 
     if concessions is None or not len(concessions.columns):

@@ -16,6 +16,7 @@ from cfe_opt.plots._common import (
     context,
     label,
     legend,
+    named,
     party_colours,
     thousands,
     title,
@@ -40,12 +41,12 @@ def plot_range(found: Any, preferred: pd.DataFrame | None = None,
     if ranges is not None:
         hard = ranges.loc["hard limits"]
         low, high = float(hard["minimum"]), float(hard["maximum"])
-        quantity = ranges.attrs.get("quantity", "")
+        quantity = named(ranges.attrs.get("quantity", ""), ctx)
         unit = ranges.attrs.get("unit", "")
     else:
         row = hard_frame.iloc[0]
         low, high = float(row["minimum"]), float(row["maximum"])
-        quantity = hard_frame.attrs.get("quantity", str(hard_frame.index[0]))
+        quantity = named(hard_frame.attrs.get("quantity", str(hard_frame.index[0])), ctx)
         unit = hard_frame.attrs.get("unit", "")
     parties = [] if preferred is None else [
         (str(p), r) for p, r in preferred.iterrows() if not math.isnan(float(r["x"]))]
@@ -181,7 +182,8 @@ def plot_region(polygon: pd.DataFrame, preferred: pd.DataFrame | None = None,
                            label=f"{name}: y {str(row.get('direction_y', '')).replace('_', ' ')}"
                                  f" {fmt(py)}")
     ux, uy = polygon.attrs.get("unit_x", ""), polygon.attrs.get("unit_y", "")
-    x_label, y_label = polygon.attrs.get("x", "x"), polygon.attrs.get("y", "y")
+    x_label = named(polygon.attrs.get("x", "x"), ctx)
+    y_label = named(polygon.attrs.get("y", "y"), ctx)
     ax.set_xlabel(f"{x_label} ({ux})" if ux else x_label)
     ax.set_ylabel(f"{y_label} ({uy})" if uy else y_label)
     thousands(ax, "x")
