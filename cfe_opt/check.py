@@ -92,7 +92,7 @@ class _Solution:
                           f"{column} of {party} {category}")
 
     def subceiling(self, party: str, area: str, category: str) -> float:
-        return self._read(self.areas, (party, area, category), "territorial_ceiling",
+        return self._read(self.areas, (party, area, category), "territorial_subceiling",
                           f"territorial sub-ceiling of {party}.{area} {category}")
 
     def _read(self, frame: pd.DataFrame, key: tuple, column: str, what: str) -> float:
@@ -433,9 +433,9 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
                 now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_areas
                        else None)
                 rows.append({"party": p, "area": a, "category": c,
-                             "territorial_ceiling": _or_nan(now)})
+                             "territorial_subceiling": _or_nan(now)})
     columns = ["party", "area", "category", "national_ceiling", "territorial_ceiling",
-               "temporary_deployment", "holdings_after", "reduction"]
+               "temporary_deployment", "holdings_after", "reduction", "territorial_subceiling"]
     return pd.DataFrame(rows, columns=columns).set_index(["party", "area", "category"])
 
 
@@ -489,7 +489,7 @@ MAX_REPORTED = 20  # problems listed per table before "… and N more"
 _TABLES = {
     "allocation.csv": (("party", "area", "category"),
                        ("national_ceiling", "territorial_ceiling", "temporary_deployment",
-                        "holdings_after", "reduction")),
+                        "holdings_after", "reduction", "territorial_subceiling")),
     "equipment.csv": (("owner", "party", "area", "category", "status"), ("after",)),
 }
 
@@ -694,7 +694,7 @@ def _missing_values(index: ScenarioIndex, allocation: pd.DataFrame, equipment: p
         need(allocation, (p, TOTAL, c), "territorial_ceiling", alloc_file, f"{p} {TOTAL} {c}")
     for p, a in index.subceiling_areas:
         for c in index.ground:
-            need(allocation, (p, a, c), "territorial_ceiling", alloc_file, f"{p} {a} {c}")
+            need(allocation, (p, a, c), "territorial_subceiling", alloc_file, f"{p} {a} {c}")
     for key in index.equipment_keys():
         need(equipment, key, "after", eq_file, " ".join(key))
     return problems

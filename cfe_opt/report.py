@@ -186,8 +186,8 @@ STATE_FIGURES = (("national ceiling", "national_ceiling_before", "national_ceili
                  ("territorial ceiling", "territorial_ceiling_before", "territorial_ceiling"),
                  ("holdings", "holdings_before", "holdings_after"),
                  ("temporary deployment", None, "temporary_deployment"))
-AREA_FIGURES = (("territorial sub-ceiling", "territorial_ceiling_before",
-                 "territorial_ceiling"),)
+AREA_FIGURES = (("territorial sub-ceiling", "territorial_subceiling_before",
+                 "territorial_subceiling"),)
 
 
 def changes_table(allocation: pd.DataFrame | None, names: dict[str, str] | None = None

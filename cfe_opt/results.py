@@ -120,10 +120,27 @@ def _value(model: Model, x: Solution, key: tuple) -> float:
     return float(x[model.col(key)])
 
 
+STATE_COLUMNS = ["national_ceiling_before", "national_ceiling", "territorial_ceiling_before",
+                 "territorial_ceiling", "temporary_deployment", "holdings_before",
+                 "holdings_after", "reduction", "on_territory_before", "on_territory_after",
+                 "active_after", "storage_after"]
+AREA_COLUMNS = ["territorial_subceiling_before", "territorial_subceiling", "in_area_before",
+                "in_area_after", "active_in_area_after", "storage_in_area_after"]
+ALLOCATION_COLUMNS = ["party", "area", "category", *STATE_COLUMNS, *AREA_COLUMNS]
+
+
 def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
     """(party, area, category) → ceilings, holdings before/after, reduction, equipment on
     territory. Area ``total`` is the whole state; other areas are its declared areas and
-    ``main`` (the rest of its territory)."""
+    ``main`` (the rest of its territory).
+
+    Each level has columns of its own, so no sum over a column mixes a state's figure with its
+    areas': the state rows fill ``STATE_COLUMNS`` (national and territorial ceiling, temporary
+    deployment, holdings, reduction, equipment on the whole territory), the area rows
+    ``AREA_COLUMNS`` (the area's sub-ceiling and the equipment in it; an area's equipment adds
+    up, over the areas of a state, to the state's). A value that is not modelled — no equipment
+    of anyone's is modelled on that territory, no current figure exists — is empty (NaN),
+    never 0."""
     index = model.index
     number = model.number
     on_before: dict[tuple, float] = {}
@@ -135,7 +152,9 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
         for loc in ((p, a, c), (p, TOTAL, c)):
             on_before[loc] = on_before.get(loc, 0.0) + number(index.equipment_before[key])
             on_after[loc] = on_after.get(loc, 0.0) + after
-            by_status[(*loc, k)] = by_status.get((*loc, k), 0.0) + after
+            for status in STATUSES:
+                by_status.setdefault((*loc, status), 0.0)
+            by_status[(*loc, k)] += after
     rows = []
     for p in index.parties:
         has_territory = index.spec.parties[p].territory
@@ -144,43 +163,42 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
             held = index.holds(p, c)
             if not held and (p, c) not in index.territorial_pairs:
                 continue
+            on_land = ground and has_territory
             rows.append({
                 "party": p, "area": TOTAL, "category": c,
                 "national_ceiling_before": _num(model, index.national_ceiling_now(p, c)),
                 "national_ceiling": _value(model, x, ("national_ceiling", p, c)),
                 "territorial_ceiling_before": _num(model, index.territorial_ceiling_now(p, c))
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "territorial_ceiling": _value(model, x, ("territorial_ceiling", p, c)),
                 "temporary_deployment": _value(model, x, ("temporary_deployment", p, c)),
                 "holdings_before": number(index.holdings_before(p, c)) if held else math.nan,
                 "holdings_after": _value(model, x, ("holdings", p, c)),
                 "reduction": _value(model, x, ("reduction", p, c)),
                 "on_territory_before": on_before.get((p, TOTAL, c), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "on_territory_after": on_after.get((p, TOTAL, c), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "active_after": by_status.get((p, TOTAL, c, "active"), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "storage_after": by_status.get((p, TOTAL, c, "storage"), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
             })
         for (_, a) in index.territory[p]:
             for c in index.ground:
                 rows.append({
                     "party": p, "area": a, "category": c,
-                    "territorial_ceiling_before": _num(model, index.subceiling_now(p, a, c))
+                    "territorial_subceiling_before": _num(model, index.subceiling_now(p, a, c))
                     if a != MAIN and (p, a) in index.subceiling_areas else math.nan,
-                    "territorial_ceiling": _value(model, x, ("territorial_subceiling", p, a, c)),
-                    "on_territory_before": on_before.get((p, a, c), 0.0),
-                    "on_territory_after": on_after.get((p, a, c), 0.0),
-                    "active_after": by_status.get((p, a, c, "active"), 0.0),
-                    "storage_after": by_status.get((p, a, c, "storage"), 0.0),
+                    "territorial_subceiling": _value(model, x, (
+                        "territorial_subceiling", p, a, c)),
+                    # empty, not 0, where nobody's equipment is modelled in the area
+                    "in_area_before": on_before.get((p, a, c), math.nan),
+                    "in_area_after": on_after.get((p, a, c), math.nan),
+                    "active_in_area_after": by_status.get((p, a, c, "active"), math.nan),
+                    "storage_in_area_after": by_status.get((p, a, c, "storage"), math.nan),
                 })
-    frame = pd.DataFrame(rows, columns=[
-        "party", "area", "category", "national_ceiling_before", "national_ceiling",
-        "territorial_ceiling_before", "territorial_ceiling", "temporary_deployment",
-        "holdings_before", "holdings_after", "reduction", "on_territory_before",
-        "on_territory_after", "active_after", "storage_after"])
+    frame = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     return _finish(frame, ["party", "area", "category"])
 
 

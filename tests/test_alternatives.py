@@ -225,7 +225,7 @@ def test_talks_1998_alternatives(tmp_path):
     for i in (0, 1):
         for category, value in (("tanks", 1300), ("artillery", 1680)):
             assert float(alt.allocation.at[(i, "RUS", "flank", category),
-                                           "territorial_ceiling"]) == approx(value)
+                                           "territorial_subceiling"]) == approx(value)
     answer = solve_checked(data)
     assert answer.allocation is not None
     pd.testing.assert_frame_equal(alt.allocation.xs(0, level="package"), answer.allocation,

@@ -70,7 +70,7 @@ def test_checker_catches_a_tampered_solution(tmp_path, capsys):
     allocation, equipment = (frame.sort_index() for frame in read_solution(out))
     # Russia's flank ACV sub-ceiling raised to 2,000: Turkey's position is soft, so that alone
     # breaks no hard limit...
-    allocation.loc[("RUS", "flank", "acv"), "territorial_ceiling"] = 2000
+    allocation.loc[("RUS", "flank", "acv"), "territorial_subceiling"] = 2000
     assert check(load_scenario(TALKS), allocation, equipment).ok
     # ...but Poland's territorial ceiling above its frozen 1,730 breaks Poland's commitment
     allocation.loc[("POL", "total", "tanks"), "territorial_ceiling"] = 1800

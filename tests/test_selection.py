@@ -94,7 +94,7 @@ def test_a_zone_of_areas_names_their_sub_ceilings():
     data["limits"] = {"cap": {"quantity": {"of": "territorial_ceiling", "areas": ["FLANK"]},
                               "sense": "<=", "value": 30}}
     result = solve_checked(data)
-    assert result.allocation.loc[("AAA", "north", "tanks"), "territorial_ceiling"] <= 30
+    assert result.allocation.loc[("AAA", "north", "tanks"), "territorial_subceiling"] <= 30
 
 
 def test_bargaining_takes_groups():

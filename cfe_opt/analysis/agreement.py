@@ -27,15 +27,10 @@ from typing import Any
 
 import pandas as pd
 
+from cfe_opt.analysis import zopa as _zopa
 from cfe_opt.analysis.core import optimise
 from cfe_opt.analysis.minimal_sets import minimal_sets
-from cfe_opt.analysis.zopa import (
-    QuantityLike,
-    quantity_form,
-    quantity_range,
-    region_on,
-    resolve_quantity,
-)
+from cfe_opt.analysis.zopa import QuantityLike, quantity_form, region_on, resolve_quantity
 from cfe_opt.errors import CfeOptError, InfeasibleError
 from cfe_opt.model.linear import Lin
 from cfe_opt.results import clean
@@ -164,7 +159,7 @@ def agreement_zone(scenario: Scenario, quantity: QuantityLike,
     q, label = resolve_quantity(scenario, quantity)
     form = quantity_form(scenario, q, label)
     unit = unit_of(form_categories(form))
-    hard = quantity_range(scenario, q, solver=solver)  # raises InfeasibleError: no package
+    hard = _zopa.quantity_range(scenario, q, solver=solver)  # InfeasibleError: no package
     names = {code: p.name or code for code, p in scenario.spec.parties.items()}
     edges = stated_edges(scenario)
     cm = CompiledModel(scenario, solver=solver)

@@ -62,7 +62,7 @@ NO_PACKAGE = "<no feasible package>"
 STATUSES = ("optimal", "infeasible", "invalid", "not_solved")
 # allocation columns that are figures of the package, and how the long table names them
 _FIGURES = {"national_ceiling": "NC", "territorial_ceiling": "TC",
-            "temporary_deployment": "TD"}
+            "territorial_subceiling": "TSC", "temporary_deployment": "TD"}
 
 
 def parse_vary(text: str) -> tuple[str, list[float]]:
@@ -238,7 +238,7 @@ def _ceilings(model: Model, outcome: SolveRun) -> dict[str, tuple[float, str]]:
             if number is None or (isinstance(number, float) and math.isnan(number)):
                 continue
             area = row["area"]
-            name = short if area == TOTAL or short != "TC" else "TSC"
+            name = short
             where = row["party"] if area == TOTAL else f"{row['party']}.{area}"
             out[f"{name} {where} {row['category']}"] = (float(number),
                                                         category_unit(row["category"]))

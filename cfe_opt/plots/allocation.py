@@ -140,7 +140,8 @@ def _rows(allocation: Any, targets: dict) -> dict[str, list[dict[str, Any]]]:
     panels: dict[str, list[dict[str, Any]]] = {}
     for (party, area, category), row in allocation.iterrows():
         figures = _FIGURES if area == "total" else (
-            (f"{area} sub-ceiling", "territorial_ceiling_before", "territorial_ceiling"),)
+            (f"{area} sub-ceiling", "territorial_subceiling_before",
+             "territorial_subceiling"),)
         for name, before_column, after_column in figures:
             after = float(row.get(after_column, math.nan))
             if math.isnan(after):

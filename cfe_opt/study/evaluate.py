@@ -163,7 +163,7 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
 def _ceiling(allocation: pd.DataFrame, family: str, keys: list[str], total: str) -> float | None:
     if family == "territorial_subceiling":
         party, area, category = keys
-        column = "territorial_ceiling"
+        column = "territorial_subceiling"
     else:
         party, category = keys
         area = total

@@ -36,6 +36,9 @@ CONFLICT_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string()
 DETAIL_ALLOCATION = ("national_ceiling", "territorial_ceiling", "temporary_deployment",
                      "holdings_after", "reduction", "on_territory_after", "active_after",
                      "storage_after")
+_AREA_AS = {"territorial_ceiling": "territorial_subceiling",
+            "on_territory_after": "in_area_after", "active_after": "active_in_area_after",
+            "storage_after": "storage_in_area_after"}  # area rows: their own columns
 DETAIL_POSITIONS = ("target", "achieved", "deviation", "normalised_deviation",
                     "weighted_deviation")
 ALLOCATION_TYPE = pa.list_(pa.struct(
@@ -121,8 +124,11 @@ def detail_columns(allocation: Any, positions: Any) -> dict[str, list[dict[str, 
 
     rows = []
     for (party, area, category), rec in allocation.iterrows():
+        # an area row's figures are in the allocation table's area columns; the store keeps
+        # one struct for both levels
+        names = _AREA_AS if area != "total" else {}
         rows.append({"party": party, "area": area, "category": category,
-                     **{c: number(rec[c]) for c in DETAIL_ALLOCATION}})
+                     **{c: number(rec[names.get(c, c)]) for c in DETAIL_ALLOCATION}})
     kept = []
     for (party, name), rec in positions.iterrows():
         kept.append({"party": party, "position": name,
