@@ -127,9 +127,10 @@ def _discovery(report: Report, results: StudyResults, outcome: str,
     except CfeOptError as exc:
         report.lines.append(f"Scenario discovery: skipped — {exc}")
         return
-    report.tables["prim_trajectory.csv"] = found.trajectory
-    report.tables["prim_box.csv"] = found.box
-    report.tables["cart_leaves.csv"] = found.leaves
+    # every column named (tidy): the peeling step, the input a box restricts, the leaf
+    report.tables["prim_trajectory.csv"] = found.trajectory.rename_axis("step")
+    report.tables["prim_box.csv"] = found.box.rename_axis("input")
+    report.tables["cart_leaves.csv"] = found.leaves.rename_axis("leaf")
     report.tables["cart_tree.txt"] = found.tree_rules
     if len(found.trajectory):
         report.figures["prim_tradeoff.png"] = plot_prim_tradeoff(found.trajectory,

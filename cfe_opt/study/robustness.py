@@ -116,6 +116,13 @@ def package_objective(package: Package, positions: dict[tuple[str, str], tuple[P
     return value, weighted
 
 
+def _ranged(positions: dict, parties: list[str]) -> list[str]:
+    """The parties with a stated range on some position: "in range" is reported for them only
+    (never true by default for a party that states none)."""
+    return [party for party in parties
+            if any(k[0] == party and p.range is not None for k, (p, _) in positions.items())]
+
+
 def _in_range(position: Position, achieved: float) -> bool:
     rng = position.range
     if rng is None:
@@ -159,6 +166,7 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
     rows = {k: (s, o) for k, s, o in stored}
     records = []
     parties = list(dict.fromkeys(p for p, _ in package.achieved))
+    ranged = _ranged(_positions_of(base.spec, base.data, {}), parties)
     for point, (_, _values, variant) in enumerate(Design.of(study).points()):
         if mode is not None and variant.mode != mode:
             continue
@@ -173,17 +181,17 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
                   "optimum": float(optimum), "package_objective": value,
                   "regret": max(regret, 0.0), "optimal": regret <= slack,
                   "within": value <= float(optimum) * (1 + within) + slack}
-        for party in parties:
+        for party in ranged:
             record[f"in_range.{party}"] = all(
                 _in_range(p, package.achieved[k]) for k, (p, _) in positions.items()
-                if k[0] == party)
+                if k[0] == party and p.range is not None)
         records.append(record)
     points = pd.DataFrame(records)
     if points.empty:
         raise CfeOptError("no optimal variants in the store to measure robustness against")
     measures = {"optimal": "stays optimal",
                 "within": f"within {within:.0%} of the optimum"}
-    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in parties})
+    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in ranged})
     summary = pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
                              "points": len(points), "share": float(points[m].mean())}
                             for m, d in measures.items()]).set_index("measure")
@@ -206,6 +214,7 @@ def robustness_of_weightings(scenario: Any, package: Package,
         raise CfeOptError("within must be a number of at least 0 (0.05: within 5%)")
     found = sampled_optima(scenario, samples, mode)
     parties = list(dict.fromkeys(p for p, _ in package.achieved))
+    ranged = _ranged(_positions_of(scenario.spec, scenario.data, {}), parties)
     records = []
     for k, changes in enumerate(samples):
         optimum = float(found.optima[k])
@@ -219,14 +228,14 @@ def robustness_of_weightings(scenario: Any, package: Package,
                   "regret": max(regret, 0.0), "optimal": regret <= slack,
                   "within": value <= optimum * (1 + within) + slack,
                   "from_basis": bool(found.from_basis[k])}
-        for party in parties:
+        for party in ranged:
             record[f"in_range.{party}"] = all(
                 _in_range(p, package.achieved[key]) for key, (p, _) in positions.items()
-                if key[0] == party)
+                if key[0] == party and p.range is not None)
         records.append(record)
     points = pd.DataFrame(records)
     measures = {"optimal": "stays optimal", "within": f"within {within:.0%} of the optimum"}
-    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in parties})
+    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in ranged})
     summary = pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
                              "points": len(points), "share": float(points[m].mean())}
                             for m, d in measures.items()]).set_index("measure")
