@@ -311,9 +311,25 @@ def test_report_command_writes_its_tables_and_figures(tree, deadlock, saltelli, 
     for name in ("robustness.csv", "robustness_points.csv", "robustness.png",
                  "sensitivity.csv", "sensitivity.png"):
         assert (out / name).stat().st_size > 0, name
+    _documented(tree / "report-deadlock", out)
     shares = {line.split(",")[0]: float(line.split(",")[-1])
               for line in (out / "robustness.csv").read_text().splitlines()[1:]}
     expected = robustness(saltelli, package_of_result(solve(saltelli.study().base)),
                           within=0.1)
     assert shares["optimal"] == pytest.approx(expected.share("optimal"))
     assert shares["within"] == pytest.approx(expected.share("within"))
+
+
+def _documented(*folders):
+    """Every file and column the report wrote is in docs/outputs.md (tests/outputs_doc.py)."""
+    from outputs_doc import csv_header, documented, matches
+
+    docs = documented()
+    parties = {"USA", "NATO_OTHERS", "RUS", "POL", "DEU", "TUR", "NOR"}
+    for folder in folders:
+        for path in folder.iterdir():
+            assert path.name in docs, f"{path.name} is not in docs/outputs.md"
+            if path.suffix == ".csv":
+                missing = [c for c in csv_header(path) if not matches(c, docs[path.name],
+                                                                         parties)]
+                assert not missing, f"{path.name}: {missing} not in docs/outputs.md"
