@@ -103,3 +103,36 @@ def test_the_checks_catch_a_stale_page(tmp_path, monkeypatch):
     assert "within_range" in docs["frontier_positions.csv"]
     assert matches("RUS", docs["alternatives.csv"], {"RUS"})
     assert not matches("XYZ", docs["alternatives.csv"], {"RUS"})
+
+
+# ---- tidy tables -----------------------------------------------------------------------------
+def test_not_modelled_is_empty_never_zero_and_levels_do_not_mix(written):
+    """Talks 1998: Russia's equipment is not modelled, so its flank area holds no known
+    equipment — empty, not 0; a state row's area columns and an area row's state columns are
+    empty, so summing a column over a party's rows counts nothing twice."""
+    import pandas as pd
+
+    allocation = pd.read_csv(written[0] / "allocation.csv", keep_default_na=False)
+    flank = allocation[(allocation["party"] == "RUS") & (allocation["area"] == "flank")
+                       & (allocation["category"] == "acv")].iloc[0]
+    assert flank["in_area_before"] == "" and flank["in_area_after"] == ""
+    assert float(flank["territorial_subceiling"]) == 1380
+    assert flank["territorial_ceiling"] == "" and flank["on_territory_after"] == ""
+    state = allocation[allocation["area"] == "total"]
+    area = allocation[allocation["area"] != "total"]
+    from cfe_opt.results import AREA_COLUMNS, STATE_COLUMNS
+
+    assert (state[AREA_COLUMNS] == "").all().all()
+    assert (area[STATE_COLUMNS] == "").all().all()
+
+
+def test_constraints_csv_holds_no_solver_rows(written):
+    """Stage holds, tie-break distances, the minimax level and an analysis's limits are the
+    solver's, not the package's: none is in constraints.csv."""
+    import pandas as pd
+
+    constraints = pd.read_csv(written[0] / "constraints.csv")
+    assert not constraints["name"].str.startswith("objective.").any()
+    assert "objective" not in set(constraints["kind"])
+    assert set(constraints["kind"]) <= {"definition", "treaty_rule", "commitment", "red_line",
+                                        "position"}
