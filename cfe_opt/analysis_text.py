@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from cfe_opt.analysis.packages import package_view
+from cfe_opt.report import move_phrase
 from cfe_opt.text import fmt, party_name, render_table
 
 ZERO = 1e-9
@@ -225,18 +226,6 @@ def _limit_phrase(name: str, row: Any, names: dict[str, str]) -> str:
             f"{fmt(float(row.rhs))} ({name})")
 
 
-def _move_phrase(name: str, row: Any, names: dict[str, str]) -> str:
-    kind = WHO.get(str(row.kind), str(row.kind))
-    sense = {"<=": "≤", ">=": "≥", "==": "="}.get(str(row.sense), str(row.sense))
-    ratio = (" (in cut-share units: the rule itself would have to give way)"
-             if row.family in ("reciprocity", "equal_treatment") else "")
-    change = float(row.change)
-    sign = "+" if change > 0 else "−"
-    return (f"{party_name(str(row.owner), names)}'s {kind} '{row.label}': {sense} "
-            f"{fmt(float(row.rhs))} → {fmt(float(row.relaxed_rhs))} ({sign}{fmt(abs(change))}"
-            f"{' ' + str(row.unit) if getattr(row, 'unit', '') and not ratio else ''}){ratio}")
-
-
 def text_diagnosis(scenario: Any, conflicts: pd.DataFrame, cheapest: pd.DataFrame,
                    fair: pd.DataFrame) -> str:
     """Why no package: every minimal conflict set, what they share, then two concessions: the
@@ -271,12 +260,12 @@ def text_diagnosis(scenario: Any, conflicts: pd.DataFrame, cheapest: pd.DataFram
     elif many:
         lines.append("  No limit is in every set: resolving them all needs moves in several")
     lines += ["", "The cheapest concession (least moved in all, in the limits' own units):"]
-    lines += [f"  - {_move_phrase(str(n), r, names)}" for n, r in cheapest.iterrows()] or [
+    lines += [f"  - {move_phrase(str(n), r, names)}" for n, r in cheapest.iterrows()] or [
         "  (none found)"]
     level = fair.attrs.get("level")
     lines += ["", "A fair split (minimax: no owner moves its numbers by more than "
               f"{fmt(float(level)) if level is not None else '?'}, in their own units):"]
-    lines += [f"  - {_move_phrase(str(n), r, names)}" for n, r in fair.iterrows()] or [
+    lines += [f"  - {move_phrase(str(n), r, names)}" for n, r in fair.iterrows()] or [
         "  (none found)"]
     return "\n".join(lines)
 

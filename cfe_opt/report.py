@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from cfe_opt.check import CheckReport
-from cfe_opt.concession import describe
 from cfe_opt.io import csv_text, json_text
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.outputs import Content
@@ -71,6 +70,20 @@ def solve_files(result: Result, check: CheckReport | None, files: tuple[str, ...
     return out
 
 
+def move_phrase(name: str, row: Any, names: dict[str, str]) -> str:
+    """A concession's move in words and units: ``Russia's red line 'floor': ≥ 2,000 → 1,380
+    (−620 ACVs)``."""
+    kind = KIND_WORDS.get(str(row.kind), str(row.kind))
+    sense = {"<=": "≤", ">=": "≥", "==": "="}.get(str(row.sense), str(row.sense))
+    ratio = (" (in cut-share units: the rule itself would have to give way)"
+             if row.family in ("reciprocity", "equal_treatment") else "")
+    change = float(row.change)
+    sign = "+" if change > 0 else "−"
+    return (f"{party_name(str(row.owner), names)}'s {kind} '{row.label}': {sense} "
+            f"{fmt(float(row.rhs))} → {fmt(float(row.relaxed_rhs))} ({sign}{fmt(abs(change))}"
+            f"{' ' + str(row.unit) if getattr(row, 'unit', '') and not ratio else ''}){ratio}")
+
+
 def _fmt(value: Any) -> str:
     return fmt(value)
 
@@ -101,8 +114,11 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
             lines.append(f"Status    {result.status.value}: the solver stopped before proving "
                          "an optimum (time limit or numerical trouble); no package is reported")
         if result.concession is not None and len(result.concession):
-            lines.append("The smallest concession that would allow a package moves:")
-            lines += [f"  - {line}" for line in describe(result.concession)]
+            lines.append("The smallest concession that would allow a package moves (in the "
+                         "limits' own units; 'cfe-opt diagnose' gives every conflict and a fair "
+                         "split):")
+            lines += [f"  - {move_phrase(str(n), row, names)}"
+                      for n, row in result.concession.iterrows()]
         return "\n".join(lines)
     main = [s for s in result.stages if s.main]
     stages = " · ".join(f"{s.name} {fmt(clean_ratio(s.objective))}" for s in main)

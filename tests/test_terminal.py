@@ -143,3 +143,38 @@ def test_one_number_format_and_one_header_line(argv, tmp_path, capsys):
                              ["package"], ["solution"], ["point"], ["objective"],
                              ["quantity"], ["limit"], ["item"]), line
         assert not re.fullmatch(r"\s*(party|name|value|limit)\s*", line)
+
+
+# ---- packages and zones in the terminal -------------------------------------------------------
+def test_analyses_print_the_package_in_units(tmp_path, capsys):
+    """Kalai–Smorodinsky gives Russia 1,690 flank ACVs (no working out by hand); the frontier's
+    ends are 2,000 and 1,380; the alternatives 1,380 and 1,412.66."""
+    code, out = run(["bargain", TALKS, "--out", tmp_path / "b"], capsys)
+    assert code == 0
+    rows = [ln.split() for ln in out.splitlines()]
+    assert ["solution", "Russia:", "flank_acv", "(ACVs)"] in rows
+    assert ["Kalai–Smorodinsky", "1,690"] in rows and ["utilitarian", "1,380"] in rows
+    code, out = run(["frontier", TALKS, "RUS", "TUR+NOR", "--out", tmp_path / "f"], capsys)
+    rows = [ln.split() for ln in out.splitlines()]
+    assert ["0", "2,000"] in rows and ["1", "1,380"] in rows and ["minimax", "1,633.14"] in rows
+    code, out = run(["alternatives", TALKS, "-k", "4", "--out", tmp_path / "a"], capsys)
+    rows = [ln.split() for ln in out.splitlines()]
+    assert ["0", "1,380"] in rows and ["1", "1,412.66"] in rows
+
+
+def test_zopa_prints_the_zone_and_the_clash(tmp_path, capsys, models_dir):
+    import shutil
+
+    shutil.copytree(MODELS, models_dir, dirs_exist_ok=True)
+    (models_dir / "clash.yaml").write_text(
+        "name: clash\nextends: talks_1998.yaml\nparties:\n"
+        "  RUS: {positions: {flank_acv: {range: {min: 1700}}}}\n"
+        "  TUR: {positions: {flank_acv_no_rise: {range: {max: 1600}}}}\n")
+    code, out = run(["zopa", models_dir / "clash.yaml", "RUS.flank_acv", "--out",
+                     tmp_path / "z"], capsys)
+    assert code == 0
+    assert "hard limits only           0 .. ∞" in out
+    assert "inside every stated range  none: the ranges clash" in out
+    assert ("Russia's minimum 1,700 (flank_acv) against Turkey's maximum 1,600 "
+            "(flank_acv_no_rise): 100 ACVs apart") in out
+    assert "The smallest widening that opens a zone (100 ACVs in all)" in out
