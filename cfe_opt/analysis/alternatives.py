@@ -51,14 +51,21 @@ from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice, solve
 from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.linear import Lin
 from cfe_opt.objectives import minimax_level, weighted_sum
-from cfe_opt.results import TOTAL, allocation_table, clean, equipment_table, positions_table
+from cfe_opt.results import (
+    TOTAL,
+    allocation_table,
+    clean,
+    equipment_table,
+    party_deviations,
+    positions_table,
+)
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.quantities import status_quo
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 AlternativeObjective = Literal["weighted", "minimax"]
 DECISION_FAMILIES = ("national_ceiling", "territorial_ceiling", "territorial_subceiling",
-                     "temporary_deployment")
+                     "active_subceiling", "temporary_deployment")
 FLOOR = 1e-9  # default floor: this × max(1, |z*|), an allowance for the solver's accuracy
 RANGE_TOL = 1e-6  # a figure whose range is narrower than this × its scale cannot move
 UNBOUNDED_CAP = 1e9  # a figure that can reach this inside the region is unbounded
@@ -266,15 +273,12 @@ def _figure_index(key: tuple) -> tuple[str, str, str, str]:
 def _assemble(scenario: Scenario, objective: AlternativeObjective, packages: list[_Package],
               keys: list[tuple], space: list[tuple], scale: dict[tuple, float],
               ranges: dict[tuple, tuple[float, float]], attrs: dict[str, Any]) -> Alternatives:
-    parties: list[str] = []
-    for p in packages[0].positions.index.get_level_values("party"):
-        if p not in parties:
-            parties.append(p)
+    parties: list[str] = list(party_deviations(packages[0].positions).index)
     rows = []
     for i, package in enumerate(packages):
         weighted = package.positions["weighted_deviation"]
         value = weighted.sum() if objective == "weighted" else weighted.max()
-        by_party = weighted.groupby(level="party", sort=False).sum()
+        by_party = party_deviations(package.positions)
         rows.append({"package": i, "objective": clean(float(value) if len(weighted) else 0.0),
                      "distance": clean(package.distance),
                      **{p: clean(float(by_party.get(p, 0.0))) for p in parties}})

@@ -28,13 +28,15 @@ from cfe_opt.results import (
     clean,
     clean_ratio,
     is_binding,
+    party_deviations,
     positions_table,
 )
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import CompiledModel, SolverName, SolveRun
 
 MAX_STEPS = 2001
-_CEILINGS = ("national_ceiling", "territorial_ceiling", "temporary_deployment")
+_CEILINGS = ("national_ceiling", "territorial_ceiling", "active_subceiling",
+             "temporary_deployment", "temporary_deployment_exceptional")
 
 
 def parse_vary(text: str) -> tuple[str, list[float]]:
@@ -90,7 +92,7 @@ def sweep(scenario: Scenario, field: str, values: Sequence[float],
         model = target.model
         records.append(_record(value, "objective", objective, outcome.objective))
         positions = positions_table(model, outcome.x)
-        by_party = positions.groupby(level="party", sort=False)["weighted_deviation"].sum()
+        by_party = party_deviations(positions)
         for party, deviation in by_party.items():
             records.append(_record(value, "deviation", party, deviation))
         ceilings[value] = _ceilings(model, outcome)
@@ -128,10 +130,12 @@ def _ceilings(model: Model, outcome: SolveRun) -> dict[str, float]:
     out = {}
     for row in table.itertuples(index=False):
         for column in _CEILINGS:
-            number = getattr(row, column)
+            number = getattr(row, column, math.nan)
             if not math.isnan(number):
                 name = {"national_ceiling": "NC", "territorial_ceiling": "TC" if row.area ==
-                        "total" else "TSC", "temporary_deployment": "TD"}[column]
+                        "total" else "TSC", "active_subceiling": "TSCa",
+                        "temporary_deployment": "TD", "temporary_deployment_exceptional":
+                        "ETD"}[column]
                 where = row.party if row.area == "total" else f"{row.party}.{row.area}"
                 out[f"{name} {where} {row.category}"] = number
     return out
