@@ -451,7 +451,7 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
                     if not spec.parties[p].territory:
                         yield (*tpath, "parties", j), (
                             f"'{p}' has no territory, so no territorial ceiling")
-        if term.of == "temporary_deployment":
+        if term.of == "temporary_deployment" and term.areas is None:
             hosts = _term_parties(spec, term.parties)
             hosted = [h for h in hosts if _hosts(spec, h)]
             if hosts and not hosted:
