@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "ceilings that move and the binding limits, with breakpoints.")
     _common(sweep)
     sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
-                       help="e.g. parties.RUS.positions.flank_acv.target=580:3000:100")
+                       help="e.g. parties.RUS.positions.flank_acv_active.target=580:3000:100")
 
     frontier = commands.add_parser(
         "frontier", help="the exact Pareto frontier between two parties or groups",

@@ -16,7 +16,7 @@ from cfe_opt.scenario import with_changes
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 TALKS = MODELS / "talks_1998.yaml"
-FIELD = "parties.RUS.positions.flank_acv.target"
+FIELD = "parties.RUS.positions.flank_acv_active.target"
 
 
 def test_parse_vary():
@@ -36,29 +36,32 @@ def test_parse_vary_errors(spec, phrase):
 
 
 def test_sweep_matches_direct_solves_and_marks_the_breakpoint():
-    """Minimax on the flank: Russia's target T against Turkey's and Norway's 1,380. Below 1,380
-    nobody concedes; above it the three split: level (T − x)/T = (x − 1380)/1380, i.e.
-    x = 2·1380·T/(T + 1380) and each deviation (T − 1380)/(T + 1380)."""
-    scenario = load_scenario(TALKS)
-    values = [1000, 1380, 1700, 2000, 2600]
+    """Minimax on the flank: Russia's target T for its active ACVs against the 580 Turkey holds
+    jointly with Norway. Up to 580 nobody concedes; above it they split: level (T − a)/T =
+    (a − 580)/580, i.e. a = 2·580·T/(T + 580) and each deviation (T − 580)/(T + 580) — Norway's
+    too, holding the position jointly — as long as that level is above Central Europe's largest
+    deviation (0.0917, so for T above 697)."""
+    scenario = load_scenario(TALKS, case="base")
+    values = [500, 580, 1000, 2000, 2600]
     table = sweep(scenario, FIELD, values, objective="minimax")
     deviations = table.xs("deviation", level="measure")["number"].unstack("item")
     for target in values:
-        expected = max(0.0, (target - 1380) / (target + 1380))
+        expected = max(0.0, (target - 580) / (target + 580))
         for party in ("RUS", "TUR", "NOR"):
             assert deviations.loc[target, party] == pytest.approx(expected, abs=1e-6)
         direct = solve_checked(with_changes(scenario, {FIELD: target}), objective="minimax")
         assert table.loc[(target, "objective", "minimax"), "number"] == pytest.approx(
             direct.objective, abs=1e-9)
-    ceiling = table.xs("ceiling", level="measure").loc[(2000, "TSC RUS.flank acv"), "number"]
-    assert ceiling == pytest.approx(2 * 1380 * 2000 / 3380, abs=1e-5)
-    assert table.attrs["breakpoints"] == [1700]  # the first value after Russia starts conceding
+    ceiling = table.xs("ceiling", level="measure").loc[(2000, "TSCa RUS.flank acv"), "number"]
+    assert ceiling == pytest.approx(2 * 580 * 2000 / 2580, abs=1e-5)
+    assert table.attrs["breakpoints"] == [1000]  # the first value after Russia starts conceding
 
 
 def test_sweep_marks_infeasible_values():
-    """Sweeping Russia's red-line floor in the deadlock variant: feasible up to 1,380."""
+    """Sweeping Russia's red-line floor in the deadlock variant: feasible up to Turkey's 580."""
     scenario = load_scenario(MODELS / "talks_1998_flank_deadlock.yaml")
-    table = sweep(scenario, "parties.RUS.red_lines.flank_acv_floor.value", [1200, 1380, 1500])
+    table = sweep(scenario, "parties.RUS.red_lines.flank_acv_active_floor.value",
+                  [500, 580, 700])
     status = table.xs("status", level="measure")["number"].droplevel("item")
     assert list(status) == [1.0, 1.0, 0.0]
 
@@ -70,7 +73,7 @@ def test_sweep_unknown_field_is_an_error():
 
 def test_sweep_command_writes_table_and_figure(tmp_path, capsys):
     code = main(["sweep", str(TALKS), "--vary", f"{FIELD}=1200:2000:400", "--out",
-                 str(tmp_path), "--objective", "minimax"])
+                 str(tmp_path), "--objective", "minimax", "--case", "base"])
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "Breakpoints" in out

@@ -1,8 +1,8 @@
 """How the answer moves as one number moves: solve a scenario along a sweep of one field.
 
 For each value of the field (any figure, limit number or position target, named by its dotted
-path, e.g. ``parties.RUS.positions.flank_acv.target``) the scenario is solved: on one compiled
-model whose number is set in place and re-solved warm, or — when the value changes the
+path, e.g. ``parties.RUS.positions.flank_acv_active.target``) the scenario is solved: on one
+compiled model whose number is set in place and re-solved warm, or — when the value changes the
 model's shape or fails a check — built afresh from the changed scenario (which also gives the
 error message of an invalid value).
 The result is one long table: at each value, the objective, each party's deviation, every
@@ -44,7 +44,7 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     match = re.fullmatch(r"\s*([A-Za-z0-9_.]+)\s*=\s*([^:]+):([^:]+):([^:]+)\s*", text)
     if not match:
         raise CfeOptError(f"--vary {text!r}: expected FIELD=FROM:TO:STEP, e.g. "
-                          "parties.RUS.positions.flank_acv.target=580:3000:100")
+                          "parties.RUS.positions.flank_acv_active.target=580:3000:100")
     field = match.group(1)
     try:
         start, stop, step = (float(match.group(i)) for i in (2, 3, 4))
