@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--signed", type=Path, default=None,
                          help="the signed treaty as a scenario, cross-checked with the data "
                               "(default: adapted_1999.yaml next to the scenario)")
-    history.add_argument("--out", type=Path, default=None,
-                         help="folder for history.csv (default: RESULT_DIR)")
+    history.add_argument("--out", default=None, metavar="DIR",
+                         help="folder for history.csv and run.json, replaced as a set "
+                              "(default: RESULT_DIR-history beside RESULT_DIR)")
 
     diagnose = commands.add_parser(
         "diagnose", help="why no package meets every hard limit, and the smallest concession",

@@ -222,6 +222,23 @@ def validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def history(args: argparse.Namespace) -> int:
+    from cfe_opt.history import history_of
+    from cfe_opt.io import csv_text
+    from cfe_opt.outputs import output_folder
+    from cfe_opt.report import text_history
+
+    result_dir = Path(args.result_dir)
+    args.output_folder = output_folder(args.out, result_dir.parent / f"{result_dir.name}-history")
+    table, scenario = history_of(result_dir, data_dir=args.data, signed=args.signed)
+    wrote = _write_set(args, scenario, {"history.csv": csv_text(table).encode("utf-8")},
+                       resolved={"result_dir": str(result_dir), "case": scenario.case},
+                       outcome={"figures": len(table)})
+    print(text_history(table))
+    print(f"\n{wrote}")
+    return EXIT_OK
+
+
 def check(args: argparse.Namespace) -> int:
     from cfe_opt.check import check, read_solution, solution_case
 

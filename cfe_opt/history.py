@@ -129,6 +129,12 @@ def history(result_dir: Path | str, data_dir: Path | str | None = None,
     """The history table of a solved scenario (see the module docstring), one row per paired
     figure, indexed by (party, figure, area, category). ``attrs``: ``scenario``, ``case``,
     ``objective_mode``, ``as_of``, ``later_stand_ins`` (count)."""
+    return history_of(result_dir, data_dir, signed)[0]
+
+
+def history_of(result_dir: Path | str, data_dir: Path | str | None = None,
+               signed: Path | str | None = None) -> tuple[pd.DataFrame, Scenario]:
+    """``history`` and the solved scenario it re-loaded."""
     result_dir = Path(result_dir)
     summary = _summary(result_dir)
     scenario = _reload(result_dir, summary)
@@ -138,7 +144,7 @@ def history(result_dir: Path | str, data_dir: Path | str | None = None,
     treaty_path = Path(signed) if signed is not None else root / "adapted_1999.yaml"
     if treaty_path.exists() or signed is not None:
         cross_check(figures, load_scenario(treaty_path))
-    allocation, _equipment = read_solution(result_dir)
+    allocation, _equipment = read_solution(result_dir, scenario)
     mode = summary.get("objective_mode", "weighted")
     zone_scenario = _with_ranges_as_limits(scenario)
     cm = CompiledModel(scenario)
@@ -174,7 +180,7 @@ def history(result_dir: Path | str, data_dir: Path | str | None = None,
     frame.attrs.update({"scenario": scenario.name, "case": scenario.case,
                         "objective_mode": mode, "as_of": scenario.spec.as_of,
                         "later_stand_ins": len(stand_ins)})
-    return frame
+    return frame, scenario
 
 
 def _summary(result_dir: Path) -> dict[str, Any]:

@@ -194,7 +194,7 @@ def test_solve_without_case_solves_every_case_side_by_side(tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, stderr = run(["solve", TALKS, "--out", out], capsys)
     assert code == 0, stderr
-    cases = pd.read_csv(out / "cases.csv").set_index("case")
+    cases = pd.read_csv(out / "cases" / "cases.csv").set_index("case")
     assert list(cases.index) == ["base", "not_durable", "crf_unsolved", "etd_accepted",
                                  "etd_refused"]
     assert (cases["status"] == "optimal").all()

@@ -442,7 +442,7 @@ def test_solve_writes_each_case_and_the_cases_table(models_dir, tmp_path, capsys
         assert summary["check"]["ok"] is True
     import pandas as pd
 
-    table = pd.read_csv(out / "cases.csv").set_index("case")
+    table = pd.read_csv(out / "cases" / "cases.csv").set_index("case")
     assert table.loc["not_durable", "active"] == approx(60)
     assert table.loc["durable", "deviation_TUR"] == approx(0)  # weighted: a = 60
     assert main(["solve", str(path), "--case", "lower", "--out", str(tmp_path / "one"),

@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import csv
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import solve_checked
@@ -600,6 +602,12 @@ def test_history_command_writes_the_table(tmp_path, capsys):
     assert main(["history", str(out)]) == 0
     text = capsys.readouterr().out
     assert "against the figures signed in November 1999" in text
-    assert (out / "history.csv").is_file()
+    written = tmp_path / "solved-history"  # its own set, beside the solve's
+    table = pd.read_csv(written / "history.csv").set_index(["party", "figure", "area",
+                                                            "category"])
+    assert table.at[("RUS", "territorial_subceiling", "flank", "acv"), "signed"] == 2140
+    assert json.loads((written / "run.json").read_text())["command"] == "history"
+    listed = json.loads((out / "run.json").read_text())["files"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*listed, "run.json"])  # untouched
     assert main(["history", str(tmp_path / "nowhere")]) == 2
     assert "cannot read the solve's summary" in capsys.readouterr().err

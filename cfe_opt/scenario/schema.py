@@ -447,6 +447,10 @@ class ScenarioSpec(Strict):
     def _some_case(cls, value: dict) -> dict:
         if not value:
             raise ValueError("lists no case (leave 'cases' out, or name at least one)")
+        if "cases" in value:
+            raise ValueError("'cases' is reserved (solving every case writes cases.csv into a "
+                             "folder of that name beside the cases' own): name the case "
+                             "otherwise")
         return value
 
     @field_validator("categories")
