@@ -444,6 +444,12 @@ def test_solve_writes_each_case_and_the_cases_table(models_dir, tmp_path, capsys
 
     table = pd.read_csv(out / "cases" / "cases.csv").set_index("case")
     assert table.loc["not_durable", "active"] == approx(60)
+    for folder in ("durable", "not_durable", "lower", "cases"):  # each its own output set
+        record = json.loads((out / folder / "run.json").read_text())
+        assert record["command"] == "solve"
+    # the same question again replaces each set (a folder of sets is not refused)
+    assert main(["solve", str(path), "--out", str(out), "--quiet"]) == 0
+    assert "replacing the set" in capsys.readouterr().out
     assert table.loc["durable", "deviation_TUR"] == approx(0)  # weighted: a = 60
     assert main(["solve", str(path), "--case", "lower", "--out", str(tmp_path / "one"),
                  "--quiet"]) == 0
@@ -471,6 +477,13 @@ def test_an_error_inside_a_case_names_the_case_at_its_line(models_dir):
                                   "{TUR:"))
     with pytest.raises((ScenarioError, ScenarioErrors),
                        match=r"cases\.lower\.changes\.extends: a case may not change 'extends'"):
+        load_scenario(path)
+
+
+def test_cases_is_not_a_case_name(models_dir):
+    path = models_dir / "cased.yaml"
+    path.write_text(CASES.replace("  lower:\n", "  cases:\n"))
+    with pytest.raises((ScenarioError, ScenarioErrors), match="'cases' is reserved"):
         load_scenario(path)
 
 
