@@ -614,6 +614,10 @@ def test_outcomes_are_reported_and_checked_like_quantities(tmp_path):
     data = flank()
     data["outcomes"]["bad"] = {"quantity": {"of": "holdings", "parties": ["TUR"]}}
     assert any("outcomes.bad.quantity: selects nothing" in e for e in errors_of(data))
+    data = flank()
+    data["outcomes"]["status"] = data["outcomes"]["active"]
+    assert any("outcomes.status: 'status' is a column cases.csv gives itself" in e
+               for e in errors_of(data))
     path = tmp_path / "flank.yaml"
     import yaml
 

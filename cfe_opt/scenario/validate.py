@@ -651,8 +651,15 @@ def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
                     seen.update(_members(spec, ref))
 
 
+RESERVED_OUTCOMES = ("case", "description", "status", "objective")  # cases.csv's own columns
+
+
 def _outcomes(spec: ScenarioSpec) -> Iterator[Problem]:
     for name, outcome in spec.outcomes.items():
+        if name in RESERVED_OUTCOMES or name.startswith("deviation_"):
+            yield ("outcomes", name), (f"'{name}' is a column cases.csv gives itself "
+                                       f"({', '.join(RESERVED_OUTCOMES)}, deviation_<party>): "
+                                       "name the outcome otherwise")
         yield from quantity_problems(spec, outcome.quantity, ("outcomes", name, "quantity"))
 
 
