@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
     _show_all(solve)
     _figures(solve)
+    solve.add_argument("--case", default=None, metavar="NAME",
+                       help="solve one case of the file (default: every case it lists, each "
+                            "into OUT/<case>/, with cases.csv side by side)")
+    solve.add_argument("--robustness", action="store_true",
+                       help="also show how the outcomes move as each party's weight and "
+                            "scales vary from ×0.5 to ×2 (robustness.csv)")
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
     _scenario(validate)
@@ -68,6 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario(check)
     check.add_argument("--solution", type=_path_arg("--solution"), required=True,
                        help="folder holding allocation.csv and equipment.csv")
+    check.add_argument("--case", default=None, metavar="NAME",
+                       help="the case of the file the solution is for (default: the one its "
+                            "summary.json names, if any)")
+
+    history = commands.add_parser(
+        "history", help="compare a solved 1998 scenario with the figures signed in 1999",
+        description="State by state and category by category: the model's figure, the signed "
+                    "one, the gap, and whether the signed figure lies inside the zone of "
+                    "possible agreement over the stated ranges (history.csv).")
+    history.add_argument("result_dir", type=Path, help="folder written by 'cfe-opt solve'")
+    history.add_argument("--data", type=Path, default=None,
+                         help="folder of the signed figures (default: models/data next to the "
+                              "scenario)")
+    history.add_argument("--signed", type=Path, default=None,
+                         help="the signed treaty as a scenario, cross-checked with the data "
+                              "(default: adapted_1999.yaml next to the scenario)")
+    history.add_argument("--out", default=None, metavar="DIR",
+                         help="folder for history.csv and run.json, replaced as a set "
+                              "(default: RESULT_DIR-history beside RESULT_DIR)")
 
     diagnose = commands.add_parser(
         "diagnose", help="why no package meets every hard limit, and the smallest concession",
@@ -97,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
                        help="any number field of the scenario by its dotted path, also one "
                             "left at its default, e.g. "
-                            "parties.RUS.positions.flank_acv.target=580:3000:100 or "
+                            "parties.RUS.positions.flank_acv_active.target=580:3000:100 or "
                             "parties.TUR.weight=0.5:4:0.5")
     _show_all(sweep)
     _figures(sweep)
@@ -233,6 +258,8 @@ def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:
     parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
                         help="LP solver (default: highs)")
     _out(parser)
+    parser.add_argument("--case", default=None, metavar="NAME",
+                        help="use this case of the scenario file (default: the file as written)")
 
 
 def main(argv: list[str] | None = None) -> int:

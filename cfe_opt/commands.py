@@ -15,11 +15,13 @@ EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 
 
 
 # ---- inputs and outputs shared by the commands ------------------------------------------------
-def _load(args: argparse.Namespace) -> Any:
-    """The command's scenario, with its models tree (--models-root) if given."""
+def _load(args: argparse.Namespace, case: str | None = None) -> Any:
+    """The command's scenario, with its models tree (--models-root) if given, and the case of
+    the file it names (--case; default: the file as written)."""
     from cfe_opt.scenario import load_scenario
 
-    return load_scenario(args.scenario, models_root=getattr(args, "models_root", None))
+    return load_scenario(args.scenario, models_root=getattr(args, "models_root", None),
+                         case=case if case is not None else getattr(args, "case", None))
 
 
 # options that say where things are or how much to print, not what is computed
@@ -48,7 +50,33 @@ def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     name = set_name(args.command, parameters, {k: v for k, v in defaults.items()
                                                if k in parameters})
     stem = Path(args.scenario).stem.strip() or "scenario"
-    args.output_folder = output_folder(args.out, Path("out") / stem / name)
+    default = Path("out") / stem / name
+    cases = _file_cases(args) if args.command == "solve" and args.case is None else []
+    if cases:
+        # every case of the file: a folder of sets, one per case and one for cases.csv
+        args.output_root = Path(args.out) if args.out is not None else default
+        args.case_folders = {case: output_folder(str(args.output_root / case), default)
+                             for case in [*cases, CASES_SET]}
+        args.output_folder = None
+        return
+    args.output_folder = output_folder(args.out, default)
+
+
+CASES_SET = "cases"  # the set beside the cases' own, holding cases.csv (no case takes the name)
+
+
+def _file_cases(args: argparse.Namespace) -> list[str]:
+    """The cases the scenario file lists (read, not yet validated: a bad file is reported when
+    it is loaded)."""
+    from cfe_opt.errors import CfeOptError
+    from cfe_opt.scenario.cases import case_names
+    from cfe_opt.scenario.loader import read_raw
+
+    try:
+        raw = read_raw(Path(args.scenario), getattr(args, "models_root", None))
+    except CfeOptError:
+        return []
+    return case_names(raw.data)
 
 
 def _scenario_record(scenario: Any) -> dict[str, Any]:
@@ -115,14 +143,58 @@ def _shown(folder: Path) -> str:
 
 # ---- commands ---------------------------------------------------------------------------------
 def solve(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    if getattr(args, "output_folder", None) is not None or not scenario.spec.cases:
+        code, result, text, wrote = _solve_one(args, scenario)
+        print(text.status_line if args.quiet else text.full)
+        print(f"\n{wrote}")
+        _explain(code, args, [result.status.value])
+        return code
+    from cfe_opt.api import cases_table
+    from cfe_opt.io import csv_text
+    from cfe_opt.report import cases_text
+    from cfe_opt.scenario import scenario_cases
+
+    folders = getattr(args, "case_folders", None) or {}
+    results = {}
+    codes = []
+    for name, case_of in scenario_cases(scenario).items():
+        args.output_folder = folders[name]
+        code, result, text, _wrote = _solve_one(args, case_of)
+        results[name] = result
+        codes.append(code)
+        description = scenario.spec.cases[name].description
+        print(f"Case {name}" + (f": {' '.join(description.split())}" if description else ""))
+        print(text.status_line if args.quiet else text.brief)
+        print()
+    table = cases_table(results, scenario)
+    args.output_folder = folders[CASES_SET]
+    wrote = _write_set(args, scenario, {"cases.csv": csv_text(table).encode("utf-8")},
+                       outcome={"statuses": {n: r.status.value for n, r in results.items()}})
+    if not args.quiet:
+        print(cases_text(table))
+    print(f"\n{wrote}; each case's set in {_shown(args.output_root.resolve())}/<case>/ "
+          f"({', '.join(results)})")
+    worst = max(codes, key=lambda c: _SEVERITY.get(c, 0))
+    _explain(worst, args, [f"{n}: {r.status.value}" for n, r in results.items()
+                           if not r.optimal])
+    return worst
+
+
+_SEVERITY = {EXIT_OK: 0, EXIT_INFEASIBLE: 1, EXIT_SOLVER: 2, EXIT_INTERNAL: 3}
+
+
+def _solve_one(args: argparse.Namespace, scenario: Any) -> tuple[int, Any, Any, str]:
+    """Solve one scenario (or case), check it, write its output set; (exit code, result,
+    texts, the line saying what was written)."""
     from cfe_opt.api import solve, verify
     from cfe_opt.model.core import HARD_KINDS
-    from cfe_opt.report import PRICE_TOL, solve_files, text_summary
+    from cfe_opt.report import PRICE_TOL, SolveText, solve_files
     from cfe_opt.solve import CompiledModel
 
-    scenario = _load(args)
     compiled = CompiledModel(scenario, solver=args.solver, integer=args.integer)
-    result = solve(compiled, objective=args.objective, time_limit=args.time_limit)
+    result = solve(compiled, objective=args.objective, time_limit=args.time_limit,
+                   robustness=getattr(args, "robustness", False))
     report = verify(scenario, result) if result.optimal else None
     files: dict[str, Any] = dict(solve_files(result, report, scenario.files,
                                              write_model=args.write_model))
@@ -141,25 +213,28 @@ def solve(args: argparse.Namespace) -> int:
         if len(priced):
             slopes = compiled.unit_prices(args.objective, result.objective, list(priced.index))
     wrote = _write_set(args, scenario, files, outcome={"status": result.status.value})
-    text = text_summary(result, report, scenario.files,
+    text = SolveText.of(result, report, scenario.files,
                         show_all=getattr(args, "show_all", False), unit_prices=slopes)
-    status_line = next(line for line in text.splitlines() if line.startswith("Status"))
-    print(status_line if args.quiet else text)
-    print(f"\n{wrote}")
     if not result.optimal:
-        if result.status.value == "infeasible":
-            print("cfe-opt: no feasible option: the hard limits above cannot all hold "
-                  f"(see concession.csv; run 'cfe-opt diagnose {args.scenario}' for the "
-                  "conflicting limits)", file=sys.stderr)
-            return EXIT_INFEASIBLE
-        print(f"cfe-opt: error: the solver stopped with status {result.status.value}",
+        code = EXIT_INFEASIBLE if result.status.value == "infeasible" else EXIT_SOLVER
+    elif report is not None and not report.ok:
+        code = EXIT_INTERNAL
+    else:
+        code = EXIT_OK
+    return code, result, text, wrote
+
+
+def _explain(code: int, args: argparse.Namespace, statuses: list[str]) -> None:
+    if code == EXIT_INFEASIBLE:
+        print("cfe-opt: no feasible option: the hard limits above cannot all hold "
+              f"(see concession.csv; run 'cfe-opt diagnose {args.scenario}' for the "
+              "conflicting limits)", file=sys.stderr)
+    elif code == EXIT_SOLVER:
+        print(f"cfe-opt: error: the solver stopped with status {', '.join(statuses)}",
               file=sys.stderr)
-        return EXIT_SOLVER
-    if report is not None and not report.ok:
+    elif code == EXIT_INTERNAL:
         print("cfe-opt: internal error: the solution fails the independent check "
               "(please report it)", file=sys.stderr)
-        return EXIT_INTERNAL
-    return EXIT_OK
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -168,17 +243,36 @@ def validate(args: argparse.Namespace) -> int:
     limits = len(scenario.spec.limits) + sum(len(p.red_lines)
                                              for p in scenario.spec.parties.values())
     positions = sum(len(p.positions) for p in scenario.spec.parties.values())
+    cases = f", {len(scenario.spec.cases)} cases" if scenario.spec.cases else ""
     print(f"{scenario.display}: valid — {len(index.parties)} parties, "
           f"{len(index.categories)} categories, {len(scenario.spec.groups)} groups, "
-          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions "
-          f"(sha256 {scenario.sha256[:12]})")
+          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions"
+          f"{cases} (sha256 {scenario.sha256[:12]})")
+    return EXIT_OK
+
+
+def history(args: argparse.Namespace) -> int:
+    from cfe_opt.history import history_of
+    from cfe_opt.io import csv_text
+    from cfe_opt.outputs import output_folder
+    from cfe_opt.report import text_history
+
+    result_dir = Path(args.result_dir)
+    args.output_folder = output_folder(args.out, result_dir.parent / f"{result_dir.name}-history")
+    table, scenario = history_of(result_dir, data_dir=args.data, signed=args.signed)
+    wrote = _write_set(args, scenario, {"history.csv": csv_text(table).encode("utf-8")},
+                       resolved={"result_dir": str(result_dir), "case": scenario.case},
+                       outcome={"figures": len(table)})
+    print(text_history(table))
+    print(f"\n{wrote}")
     return EXIT_OK
 
 
 def check(args: argparse.Namespace) -> int:
-    from cfe_opt.check import check, read_solution
+    from cfe_opt.check import check, read_solution, solution_case
 
-    scenario = _load(args)
+    case = args.case if args.case is not None else solution_case(args.solution)
+    scenario = _load(args, case=case)
     allocation, equipment = read_solution(args.solution, scenario)
     report = check(scenario, allocation, equipment)
     print(report.summary())

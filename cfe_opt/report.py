@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -45,11 +46,14 @@ def summary_record(result: Result, check: CheckReport | None, files: tuple[str, 
         "build_seconds": round(result.build_seconds, 6),
         "solve_seconds": round(result.solve_seconds, 6),
         "scenario": {"name": result.scenario, "files": list(files),
-                     "sha256": result.scenario_sha256},
+                     "sha256": result.scenario_sha256, "case": result.case},
         "check": None if check is None else {
             "ok": check.ok, "checked": check.checked,
             "violations": [str(v) for v in check.violations]},
         "notes": result.notes,
+        "outcomes": result.outcomes,
+        "as_of": result.as_of,
+        "later_stand_ins": result.later_stand_ins,
         "assumptions": result.assumptions,
         "versions": {"cfe_opt": package_version(), "pulp": pulp.__version__},
     }
@@ -86,6 +90,40 @@ def move_phrase(name: str, row: Any, names: dict[str, str]) -> str:
 
 def _fmt(value: Any) -> str:
     return fmt(value)
+
+
+@dataclass(frozen=True)
+class SolveText:
+    """The texts ``solve`` prints: the full summary, a brief one (for each case of a file) and
+    the status line alone (``--quiet``)."""
+
+    full: str
+    brief: str
+    status_line: str
+
+    @classmethod
+    def of(cls, result: Result, check: CheckReport | None, files: tuple[str, ...],
+           show_all: bool = False,
+           unit_prices: dict[str, tuple[float | None, float | None]] | None = None
+           ) -> SolveText:
+        full = text_summary(result, check, files, show_all=show_all, unit_prices=unit_prices)
+        status = next(line for line in full.splitlines() if line.startswith("Status"))
+        brief = [status]
+        brief += [line for line in full.splitlines()
+                  if line.startswith(("Check ", "Outcomes", "As of"))]
+        if result.positions is not None:
+            conceding = result.positions[result.positions["deviation"] > CHANGE_TOL]
+            for (party, name), row in conceding.iterrows():
+                brief.append(f"  concedes  {party} {name}: {position_phrase(row)} "
+                             f"(normalised {_fmt(row.normalised_deviation)})")
+        return cls(full=full, brief="\n".join(brief), status_line=status)
+
+
+def cases_text(table: pd.DataFrame) -> str:
+    """The cases side by side."""
+    show = table.drop(columns=["description"], errors="ignore")
+    return "Cases side by side (deviation_P: party P's weighted normalised deviation)\n" + (
+        _table(show.T))
 
 
 def _names(result: Result) -> dict[str, str]:
@@ -137,6 +175,12 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
     if result.assumptions:
         lines.append(f"Assumed   {len(result.assumptions)} figures or limits rest on stated "
                      "assumptions (listed in summary.json)")
+    if result.as_of is not None:
+        lines.append(f"As of     {result.as_of}: {len(result.later_stand_ins)} input(s) dated "
+                     "later stand in for figures of the time (later_stand_ins in summary.json)")
+    if result.outcomes:
+        lines.append("Outcomes  " + " · ".join(f"{k} {_fmt(v)}"
+                                               for k, v in result.outcomes.items()))
     changed, filled = changes_table(result.allocation, names)
     lines += ["", "What changes: every ceiling and holding that moves (areas included)",
               render_table(changed) if len(changed) else "  (nothing moves)"]
@@ -146,7 +190,22 @@ def text_summary(result: Result, check: CheckReport | None, files: tuple[str, ..
                   render_table(filled)]
     lines += ["", *binding_lines(result.constraints, names, show_all, result.objective_mode,
                                  unit_prices)]
+    if result.robustness is not None:
+        lines += ["", "Robustness: outcomes as each party's weight and scales vary "
+                  f"(×{result.robustness.attrs.get('band', ('', ''))[0]:g} … "
+                  f"×{result.robustness.attrs.get('band', ('', ''))[1]:g})",
+                  _robustness(result.robustness)]
     return "\n".join(lines)
+
+
+def _robustness(frame: pd.DataFrame) -> str:
+    moved = frame[frame["change"].abs() > CHANGE_TOL]
+    if moved.empty:
+        return "  (no outcome moves over the band)"
+    show = moved.reset_index()[["party", "factor", "multiplier", "outcome", "base", "value",
+                                "change"]].set_index(["party", "factor", "multiplier",
+                                                      "outcome"])
+    return _table(show)
 
 
 def position_phrase(row: Any) -> str:

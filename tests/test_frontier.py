@@ -200,10 +200,10 @@ def test_breakpoints_match_brute_force_epsilon_constraint(case):
     vertex would put the true frontier strictly below the chord on the whole segment). The
     breakpoints are vertices: the slopes strictly increase.
 
-    talks_1998 (RUS against TUR+NOR) by hand: y = Russia's flank ACV sub-ceiling; RUS wants
-    y ≥ 2000 (relative scale 2000), TUR and NOR each y ≤ 1380 (scale 1380); RUS's other
-    position (Poland's tanks ≤ 1730) is met for free. On [1380, 2000] D_A = (2000 − y)/2000 and
-    D_B = 2(y − 1380)/1380: one segment from (0, 1240/1380) to (620/2000, 0) = (0.31, 0)."""
+    talks_1998 (RUS against TUR+NOR) by hand: y = Russia's active ACV sub-ceiling in the flank;
+    RUS wants y ≥ 2000 (relative scale 2000), TUR y ≤ 580 (scale 580), a position Norway holds
+    jointly: one position, counted once for the side. On [580, 2000] D_A = (2000 − y)/2000 and
+    D_B = (y − 580)/580: one segment from (0, 1420/580) to (1420/2000, 0) = (0.71, 0)."""
     if case == "talks_1998":
         s, side_a, side_b = load_scenario(TALKS), ["RUS"], ["TUR", "NOR"]
     else:
@@ -213,7 +213,7 @@ def test_breakpoints_match_brute_force_epsilon_constraint(case):
     a = f["deviation_a"].to_numpy(dtype=float)
     b = f["deviation_b"].to_numpy(dtype=float)
     if case == "talks_1998":
-        assert_points(f, [(0, 1240 / 1380), (0.31, 0)])
+        assert_points(f, [(0, 1420 / 580), (0.71, 0)])
     slopes = np.diff(b) / np.diff(a)
     assert np.all(np.diff(slopes) > 1e-6), slopes
     grid = [*np.linspace(a[0], a[-1], 30), *((a[:-1] + a[1:]) / 2)]

@@ -16,7 +16,7 @@ from cfe_opt.scenario import with_changes
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 TALKS = MODELS / "talks_1998.yaml"
-FIELD = "parties.RUS.positions.flank_acv.target"
+FIELD = "parties.RUS.positions.flank_acv_active.target"
 
 
 def test_parse_vary():
@@ -36,58 +36,61 @@ def test_parse_vary_errors(spec, phrase):
 
 
 def test_sweep_matches_direct_solves_and_marks_the_breakpoint():
-    """Minimax on the flank: Russia's target T against Turkey's and Norway's 1,380. Below 1,380
-    nobody concedes; above it the three split: level (T − x)/T = (x − 1380)/1380, i.e.
-    x = 2·1380·T/(T + 1380) and each deviation (T − 1380)/(T + 1380)."""
-    scenario = load_scenario(TALKS)
-    values = [1000, 1380, 1700, 2000, 2600]
+    """Minimax on the flank: Russia's target T for its active ACVs against the 580 Turkey holds
+    jointly with Norway. Up to 580 nobody concedes; above it they split: level (T − a)/T =
+    (a − 580)/580, i.e. a = 2·580·T/(T + 580) and each deviation (T − 580)/(T + 580) — Norway's
+    too, holding the position jointly — as long as that level is above Central Europe's largest
+    deviation (0.0917, so for T above 697)."""
+    scenario = load_scenario(TALKS, case="base")
+    values = [500, 580, 1000, 2000, 2600]
     found = sweep(scenario, FIELD, values, objective="minimax")
     table = found.table
     deviations = table.xs("deviation", level="measure")["number"].unstack("item")
     concessions = table.xs("concession", level="measure")["number"].unstack("item")
     for target in values:
-        expected = max(0.0, (target - 1380) / (target + 1380))
+        expected = max(0.0, (target - 580) / (target + 580))
         for party in ("RUS", "TUR", "NOR"):
             assert deviations.loc[target, party] == pytest.approx(expected, abs=1e-6)
-        x = 2 * 1380 * target / (target + 1380) if target > 1380 else 1380
-        assert concessions.loc[target, "RUS.flank_acv"] == pytest.approx(max(0, target - x),
-                                                                          abs=1e-5)
-        assert concessions.loc[target, "TUR.flank_acv_no_rise"] == pytest.approx(
-            x - 1380, abs=1e-5)
+        a = 2 * 580 * target / (target + 580) if target > 580 else target
+        assert concessions.loc[target, "RUS.flank_acv_active"] == pytest.approx(
+            max(0, target - a), abs=1e-5)
+        assert concessions.loc[target, "TUR.no_new_flank_numbers_acv"] == pytest.approx(
+            max(0, a - 580), abs=1e-5)
         direct = solve_checked(with_changes(scenario, {FIELD: target}), objective="minimax")
         assert found.points.loc[target, "objective"] == pytest.approx(direct.objective,
                                                                       abs=1e-9)
-    ceiling = table.xs("ceiling", level="measure").loc[(2000, "TSC RUS.flank acv")]
-    assert ceiling["number"] == pytest.approx(2 * 1380 * 2000 / 3380, abs=1e-5)
+    ceiling = table.xs("ceiling", level="measure").loc[(2000, "TSCa RUS.flank acv")]
+    assert ceiling["number"] == pytest.approx(2 * 580 * 2000 / 2580, abs=1e-5)
     assert ceiling["unit"] == "ACVs"
-    assert table.xs("concession", level="measure").loc[(2000, "RUS.flank_acv"), "unit"] == "ACVs"
-    # the active set changes where Russia starts conceding: exactly at 1,380 (by bisection),
+    assert table.xs("concession", level="measure").loc[
+        (2000, "RUS.flank_acv_active"), "unit"] == "ACVs"
+    # the active set changes where Russia starts conceding: exactly at 580 (by bisection),
     # not at the first swept value after it
-    assert list(found.breakpoints["at"]) == [1380]
-    assert list(found.breakpoints["kind"]) == ["exact"]
-    assert "Russia concedes on flank_acv" in found.breakpoints["entered"].iloc[0]
+    first = found.breakpoints.iloc[0]
+    assert first["at"] == pytest.approx(580, abs=1e-3) and first["kind"] == "exact"
+    assert "Russia concedes on flank_acv_active" in first["entered"]
 
 
 def test_breakpoint_between_grid_values_is_located_exactly():
-    """Weighted, Russia's target from 580 by 100: the old report said 1,480 (the first grid
-    value after the change); the change is at 1,380 itself."""
-    found = sweep(load_scenario(TALKS), FIELD, list(range(580, 3001, 100)))
+    """Weighted, Russia's target from 500 by 100: the old report gave the first grid value
+    after the change (600); the change is at 580 itself, where Russia starts to concede."""
+    found = sweep(load_scenario(TALKS, case="base"), FIELD, list(range(500, 3001, 100)))
     row = found.breakpoints.iloc[0]
-    assert len(found.breakpoints) == 1
-    assert row["at"] == 1380 and row["after"] == pytest.approx(1380, abs=1e-3)
-    assert 1380 < row["before"] <= 1380 + 1e-3
+    assert row["at"] == pytest.approx(580, abs=1e-3)
+    assert row["after"] == pytest.approx(580, abs=1e-3) and 580 < row["before"] <= 580 + 1e-3
 
 
 def test_sweep_marks_infeasible_values_and_keeps_going():
     """Sweeping Russia's red-line floor (a whole number) in the deadlock variant: feasible up
-    to 1,380 (Turkey's and Norway's caps), no package from 1,381; both changes located."""
+    to Turkey's 580, no package from 581; both changes located."""
     scenario = load_scenario(MODELS / "talks_1998_flank_deadlock.yaml")
-    found = sweep(scenario, "parties.RUS.red_lines.flank_acv_floor.value", [1200, 1380, 1500])
+    found = sweep(scenario, "parties.RUS.red_lines.flank_acv_active_floor.value",
+                  [500, 580, 700])
     assert list(found.points["status"]) == ["optimal", "optimal", "infeasible"]
-    assert found.points.loc[1500, "reason"] == "no package meets every hard limit"
-    assert 1500 not in found.table.index.get_level_values("value")  # no rows, no zeros
+    assert found.points.loc[700, "reason"] == "no package meets every hard limit"
+    assert 700 not in found.table.index.get_level_values("value")  # no rows, no zeros
     last = found.breakpoints.iloc[-1]
-    assert (last["after"], last["before"], last["kind"]) == (1380, 1381, "whole")
+    assert (last["after"], last["before"], last["kind"]) == (580, 581, "whole")
     assert last["entered"] == "no package meets every hard limit"
 
 
@@ -132,7 +135,7 @@ def test_a_wrong_field_names_the_wrong_segment(field, phrase):
 
 def test_sweep_command_writes_its_tables_and_figure(tmp_path, capsys):
     code = main(["sweep", str(TALKS), "--vary", f"{FIELD}=1200:2000:400", "--out",
-                 str(tmp_path), "--objective", "minimax"])
+                 str(tmp_path), "--objective", "minimax", "--case", "base"])
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "Breakpoints" in out and "at 1,380: from here on" in out

@@ -9,7 +9,6 @@ narrow the zone (they are soft).
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -223,41 +222,44 @@ def test_bad_quantities_and_infeasible_scenarios():
 
 # ---- the bundled scenario ---------------------------------------------------------------------
 def test_talks_1998_flank_acv_range():
-    """Russia's flank ACV sub-ceiling (the quantity of RUS.flank_acv): Russia's equipment is not
-    modelled and nobody's is stationed in the flank, so it only has to be ≥ 0; no hard limit
-    caps it (Turkey's and Norway's 1,380 are positions) → [0, inf]. Read as red lines (the
-    flank-deadlock variant's caps without Russia's floor) → [0, 1380]; with Russia's floor of
-    2,000 too there is no package. Targets: RUS ≥ 2000, TUR and NOR ≤ 1380."""
+    """Russia's active-unit ACV sub-ceiling in the flank (the quantity of RUS.flank_acv_active):
+    no hard limit caps it (Turkey's 580, held jointly with Norway, is a position; Russia's
+    commitment on active units covers tanks and artillery), and it only has to be ≥ 0 (Russia
+    may remove all its active ACVs) → [0, inf]. Read as a red line (case not_durable) → [0,
+    580]; with Russia's floor of 2,000 too (the deadlock variant) there is no package.
+    Targets: RUS ≥ 2,000; TUR ≤ 580 and NOR, holding it jointly, the same."""
     talks = load_scenario(TALKS)
-    assert list(quantity_range(talks, "RUS.flank_acv").iloc[0]) == [0, float("inf")]
-    p = preferred_points(talks, "RUS.flank_acv")
+    assert list(quantity_range(talks, "RUS.flank_acv_active").iloc[0]) == [0, float("inf")]
+    p = preferred_points(talks, "RUS.flank_acv_active")
     assert list(p.index) == ["RUS", "TUR", "NOR"]
-    assert list(p["x"]) == [2000, 1380, 1380]
+    assert list(p["x"]) == [2000, 580, 580]
     assert list(p["direction_x"]) == ["at_least", "at_most", "at_most"]
-    data = copy.deepcopy(talks.data)
-    cap = {"quantity": {"of": "territorial_ceiling", "areas": ["RUS.flank"],
-                        "categories": ["acv"]}, "sense": "<=", "value": 1380}
-    for code in ("TUR", "NOR"):
-        data["parties"][code]["red_lines"] = {"flank_acv_cap": cap}
-    capped = make(data)
-    assert list(quantity_range(capped, "TUR.flank_acv_no_rise").iloc[0]) == approx([0, 1380])
+    assert p.at["NOR", "position_x"] == "TUR.no_new_flank_numbers_acv"
+    capped = load_scenario(TALKS, case="not_durable")
+    active = {"of": "territorial_ceiling", "areas": ["RUS.flank"], "categories": ["acv"],
+              "status": "active"}
+    assert list(quantity_range(capped, active).iloc[0]) == approx([0, 580])
+    total = {**active, "status": "any"}
+    assert list(quantity_range(capped, total).iloc[0]) == approx([0, 1380])
     with pytest.raises(InfeasibleError):
-        quantity_range(load_scenario(DEADLOCK), "RUS.flank_acv")
+        quantity_range(load_scenario(DEADLOCK), "RUS.flank_acv_active")
 
 
-def test_talks_1998_national_ceilings_polygon():
-    """x = NC(USA, tanks), y = NC(NATO_OTHERS, tanks): the sufficiency rule caps x at 13,300;
-    no increase for NATO-19 caps x + y at 22,664 (of NATO-19 only USA and NATO_OTHERS hold
-    equipment); both ≥ 0. Vertices (0, 0), (13300, 0), (13300, 22664 − 13300) = (13300, 9364),
-    (0, 22664). NATO's proposals: USA 1,812, NATO_OTHERS 17,284, one per axis."""
+def test_talks_1998_polands_permanent_and_temporary_polygon():
+    """x = Poland's territorial ceiling (tanks), y = its basic temporary deployment: the cut by
+    form caps x at 1,730 (it cannot rise), the allowance y at 153, Russia's proviso x + y at
+    1,730; both ≥ 0 (Poland may reduce all its tanks). Vertices (0, 0), (1730, 0), (1577, 153),
+    (0, 153). Preferred: Poland's readiness floor 1,557 on x, the USA's 153 on y."""
     talks = load_scenario(TALKS)
-    qx, qy = nc("USA"), nc("NATO_OTHERS")
+    qx = {"of": "territorial_ceiling", "parties": ["POL"], "categories": ["tanks"]}
+    qy = {"of": "temporary_deployment", "parties": ["POL"], "categories": ["tanks"],
+          "kinds": ["basic"]}
     poly = feasible_region(talks, qx, qy)
-    assert vertices(poly) == approx(flat([(0, 0), (13300, 0), (13300, 9364), (0, 22664)]))
-    assert_checked(talks, (1, 0), (0, 1), qx, qy, (13300, 9364))
+    assert vertices(poly) == approx(flat([(0, 0), (1730, 0), (1577, 153), (0, 153)]))
+    assert_checked(talks, (1, 1), (1, 0), qx, qy, (1730, 0))
     p = preferred_points(talks, qx, qy)
-    assert p.at["USA", "x"] == 1812
-    assert p.at["NATO_OTHERS", "y"] == 17284
+    assert p.at["POL", "x"] == 1557
+    assert p.at["USA", "y"] == 153
 
 
 # ---- the zone of possible agreement over the stated ranges -------------------------------------
@@ -360,8 +362,8 @@ def test_plots_smoke(tmp_path):
     assert isinstance(ax, Axes)
     ax.figure.savefig(tmp_path / "range.png")
     talks = load_scenario(TALKS)
-    ax = plot_range(agreement_zone(talks, "RUS.flank_acv"),
-                    preferred_points(talks, "RUS.flank_acv"))  # open upper end
+    ax = plot_range(agreement_zone(talks, "RUS.flank_acv_active"),
+                    preferred_points(talks, "RUS.flank_acv_active"))  # open upper end
     ax.figure.savefig(tmp_path / "range_open.png")
     for name, poly in [("region", feasible_region(s, nc("AAA"), nc("BBB"))),
                        ("segment", feasible_region(s, nc("AAA"), nc("AAA", coefficient=2)))]:

@@ -54,13 +54,19 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from cfe_opt.analysis.core import add_limit, party_deviation
+from cfe_opt.analysis.core import add_limit, parties_with_positions, party_deviation
 from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice, solve_for
 from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.core import Model
 from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.objectives import minimax_level, weighted_sum
-from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
+from cfe_opt.results import (
+    allocation_table,
+    clean,
+    equipment_table,
+    party_deviations,
+    positions_table,
+)
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.quantities import status_quo_value
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
@@ -149,7 +155,7 @@ def near_optimal_alternatives(scenario: Scenario, k: int = 4, share: float = 0.1
         floor = FLOOR * max(1.0, abs(optimum))
     limit = (1.0 + share) * optimum + floor
     quantities = _quantities(scenario, model)
-    parties = list(dict.fromkeys(t.party for t in model.positions))
+    parties = parties_with_positions(model)
     first = _package(cm, quantities, parties, math.nan)
 
     _region(cm, objective, limit)
@@ -340,8 +346,7 @@ def _candidate(cm: CompiledModel, goal: Goal, quantities: list[_Quantity],
 
 def _outcomes(cm: CompiledModel, parties: list[str]) -> dict[str, float]:
     """Each party's D_p at the current solution, from the achieved values."""
-    table = positions_table(cm.model, cm.x)
-    by_party = table.groupby(level="party", sort=False)["weighted_deviation"].sum()
+    by_party = party_deviations(positions_table(cm.model, cm.x))
     return {p: float(by_party.get(p, 0.0)) for p in parties}
 
 
@@ -366,7 +371,7 @@ def _package(cm: CompiledModel, quantities: list[_Quantity], parties: list[str],
              distance: float) -> _Package:
     model, x = cm.model, cm.x
     positions = positions_table(model, x)
-    by_party = positions.groupby(level="party", sort=False)["weighted_deviation"].sum()
+    by_party = party_deviations(positions)
     return _Package(values={q.label: cm.value(q.expr) for q in quantities},
                     outcomes={p: float(by_party.get(p, 0.0)) for p in parties},
                     allocation=allocation_table(model, x), equipment=equipment_table(model, x),

@@ -35,9 +35,16 @@ _BOUND_MEANING = {
     "national_ceiling": ("a national ceiling is not negative", ">=", 0.0),
     "territorial_ceiling": ("a territorial ceiling is not negative", ">=", 0.0),
     "territorial_subceiling": ("a territorial sub-ceiling is not negative", ">=", 0.0),
+    "active_subceiling": ("an active-unit sub-ceiling is not negative", ">=", 0.0),
+    "ceiling_cut": ("a ceiling cut is not negative (a ceiling with cuts cannot rise)", ">=",
+                    0.0),
     "temporary_deployment": ("a temporary deployment is not negative", ">=", 0.0),
     "equipment": ("equipment is not negative", ">=", 0.0),
 }
+
+
+# where the party whose variable it is stands in a variable's keys (default: first)
+_OWNER_AT = {"temporary_deployment": 1, "ceiling_cut": 2}
 
 
 def conflict_set(scenario: Scenario | CompiledModel, solver: SolverName = "highs",
@@ -151,7 +158,7 @@ def _bound_records(model: Model, bounds: list[tuple[int, int]]) -> list[dict]:
             continue
         label, sense, rhs = meaning
         records.append({"name": f"bound.{model.col_names[j]}",
-                        "owner": key[0] if key else "model",
+                        "owner": key[_OWNER_AT.get(family, 0)] if key else "model",
                         "kind": "definition", "family": "bound",
                         "label": f"{'.'.join(map(str, key))}: {label}", "sense": sense,
                         "rhs": rhs, "field": ""})

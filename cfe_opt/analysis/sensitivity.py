@@ -16,7 +16,14 @@ import pandas as pd
 from cfe_opt.errors import CfeOptError
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import clean, clean_ratio, is_binding, positions_table, row_units
+from cfe_opt.results import (
+    clean,
+    clean_ratio,
+    is_binding,
+    party_deviations,
+    positions_table,
+    row_units,
+)
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 from cfe_opt.text import category_one, figure_context
@@ -147,10 +154,7 @@ def _outcomes(compiled: CompiledModel, objective: ObjectiveMode) -> pd.Series:
     outcome = compiled.solve(objective)
     if outcome.status is not SolveStatus.OPTIMAL:
         raise _not_optimal(compiled.scenario, outcome.status)
-    table = positions_table(compiled.model, outcome.x)
-    if table.empty:
-        return pd.Series(dtype=float, name="deviation")
-    return table.groupby(level="party", sort=False)["weighted_deviation"].sum()
+    return party_deviations(positions_table(compiled.model, outcome.x))
 
 
 def _not_optimal(scenario: Scenario, status: SolveStatus) -> Exception:

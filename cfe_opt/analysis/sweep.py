@@ -47,6 +47,7 @@ from cfe_opt.results import (
     clean,
     clean_ratio,
     is_binding,
+    party_deviations,
     positions_table,
 )
 from cfe_opt.scenario import Scenario, with_changes
@@ -62,7 +63,9 @@ NO_PACKAGE = "<no feasible package>"
 STATUSES = ("optimal", "infeasible", "invalid", "not_solved")
 # allocation columns that are figures of the package, and how the long table names them
 _FIGURES = {"national_ceiling": "NC", "territorial_ceiling": "TC",
-            "territorial_subceiling": "TSC", "temporary_deployment": "TD"}
+            "territorial_subceiling": "TSC", "active_subceiling": "TSCa",
+            "temporary_deployment": "TD", "temporary_deployment_exceptional": "ETD",
+            "temporary_deployment_in_area": "TD", "temporary_deployment_exceptional_in_area": "ETD"}
 
 
 def parse_vary(text: str) -> tuple[str, list[float]]:
@@ -70,7 +73,7 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     match = re.fullmatch(r"\s*([A-Za-z0-9_.\[\]]+)\s*=\s*([^:]+):([^:]+):([^:]+)\s*", text)
     if not match:
         raise CfeOptError(f"--vary {text!r}: expected FIELD=FROM:TO:STEP, e.g. "
-                          "parties.RUS.positions.flank_acv.target=580:3000:100")
+                          "parties.RUS.positions.flank_acv_active.target=580:3000:100")
     field = match.group(1)
     try:
         start, stop, step = (float(match.group(i)) for i in (2, 3, 4))
@@ -210,11 +213,9 @@ def _read(model: Model, outcome: SolveRun, value: float, full: bool) -> _Point:
     if not full:
         return _Point("optimal", objective=float(outcome.objective or 0.0), active=active)
     records: list[dict[str, Any]] = []
-    by_party: dict[str, float] = {}
-    for (party, _name), row in positions.iterrows():
-        by_party[party] = by_party.get(party, 0.0) + float(row["weighted_deviation"])
     records += [{"measure": "deviation", "item": p, "number": clean_ratio(d),
-                 "unit": "weighted normalised"} for p, d in by_party.items()]
+                 "unit": "weighted normalised"}
+                for p, d in party_deviations(positions).items()]
     for (party, name), row in positions.iterrows():
         item = f"{party}.{name}"
         records.append({"measure": "concession", "item": item,

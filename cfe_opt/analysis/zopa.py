@@ -304,7 +304,8 @@ def preferred_points(scenario: Scenario, quantity_x: QuantityLike,
 
     A position matches an axis when its linear form is k times the axis's (k ≠ 0; k = 1 when the
     quantities are the same): its target on the axis is T/k (direction reversed if k < 0). A
-    party with several positions on one axis is given the first, in scenario order.
+    party with several positions on one axis is given the first, in scenario order (its own,
+    then those it holds jointly with another party, named ``OWNER.position``).
     Indexed by ``party`` (parties with a position on either axis, in scenario order); columns
     ``x``, ``position_x``, ``direction_x``, ``range_min_x``, ``range_max_x`` (the position's
     acceptable range on the axis; and the same for ``y`` when ``quantity_y`` is given), NaN /
@@ -317,12 +318,19 @@ def preferred_points(scenario: Scenario, quantity_x: QuantityLike,
         q, labels[axis] = resolve_quantity(scenario, quantity)
         forms[axis] = quantity_form(scenario, q, labels[axis])
     rows = []
-    for code, party in scenario.spec.parties.items():
+    held: dict[str, list[tuple[str, Any]]] = {code: list(party.positions.items())
+                                              for code, party in scenario.spec.parties.items()}
+    for owner, party in scenario.spec.parties.items():
+        for name, position in party.positions.items():
+            for holder in index.parties_of(position.joint_with):
+                if holder != owner:
+                    held[holder].append((f"{owner}.{name}", position))
+    for code in scenario.spec.parties:
         row: dict[str, Any] = {"party": code}
         for axis, axis_form in forms.items():
             row.update({axis: math.nan, f"position_{axis}": "", f"direction_{axis}": "",
                         f"range_min_{axis}": math.nan, f"range_max_{axis}": math.nan})
-            for name, position in party.positions.items():
+            for name, position in held[code]:
                 k = _ratio(linear_form(index, position.quantity), axis_form)
                 if k is None:
                     continue

@@ -43,6 +43,7 @@ from cfe_opt.study.evaluate import (
     _infeasible_reason,
     _one_line,
     failure_row,
+    invalid_row,
     package_version,
 )
 from cfe_opt.study.layout import RowLayout, detail_columns
@@ -87,7 +88,8 @@ class Reader:
         for t, columns in self.positions:
             record = position_record(model, t, x)
             weighted = clean_ratio(record["weighted_deviation"])
-            by_party[t.party] = by_party.get(t.party, 0.0) + weighted
+            for holder in t.holders or (t.party,):  # a joint position counts for each holder
+                by_party[holder] = by_party.get(holder, 0.0) + weighted
             if columns is not None:
                 row[columns[0]] = _number(clean(record["achieved"]))
                 row[columns[1]] = _number(clean(record["deviation"]))
@@ -220,10 +222,7 @@ class CompiledEvaluator:
         try:
             scenario = with_changes(self.study.base, variant.changes)
         except (ScenarioError, ScenarioErrors) as exc:
-            problems = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
-            reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
-                               for p in problems)
-            return failure_row(variant, self.layout, self.meta, "invalid", reason)
+            return invalid_row(variant, self.layout, self.meta, exc)
         fresh = CompiledModel(scenario, solver=self.solver)
         return self._solve(variant, fresh, Reader(fresh.model, self.layout, fresh.engine))
 

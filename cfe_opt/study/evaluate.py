@@ -87,6 +87,15 @@ def failure_row(variant: Variant, layout: RowLayout, meta: RowMeta, status: str,
     return row
 
 
+def invalid_row(variant: Variant, layout: RowLayout, meta: RowMeta,
+                error: ScenarioError | ScenarioErrors) -> dict[str, Any]:
+    """The row of a variant whose values the scenario's validation refuses: each problem as
+    ``field: reason``."""
+    problems = error.errors if isinstance(error, ScenarioErrors) else [error]
+    reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+    return failure_row(variant, layout, meta, "invalid", reason)
+
+
 def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Result,
                 conflict: pd.DataFrame | None = None,
                 prices: dict[str, tuple[float | None, float | None]] | None = None
@@ -117,7 +126,9 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
         by_party: dict[str, float] = {}
         kept = set(layout.positions)
         for (party, name), rec in positions.iterrows():
-            by_party[party] = by_party.get(party, 0.0) + float(rec["weighted_deviation"])
+            # a position held jointly counts for its owner and each co-holder
+            for holder in (party, *(h for h in str(rec["joint_with"]).split("+") if h)):
+                by_party[holder] = by_party.get(holder, 0.0) + float(rec["weighted_deviation"])
             if (party, name) in kept:
                 row[f"achieved.{party}.{name}"] = _nan_none(rec["achieved"])
                 row[f"deviation.{party}.{name}"] = _nan_none(rec["deviation"])
@@ -161,9 +172,13 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
 
 
 def _ceiling(allocation: pd.DataFrame, family: str, keys: list[str], total: str) -> float | None:
-    if family == "territorial_subceiling":
+    if family in ("territorial_subceiling", "active_subceiling"):
         party, area, category = keys
-        column = "territorial_subceiling"
+        column = family
+    elif family == "temporary_deployment":  # (kind, host, area or total, category)
+        kind, party, area, category = keys
+        column = "temporary_deployment" + ("_exceptional" if kind == "exceptional" else "") + (
+            "" if area == total else "_in_area")
     else:
         party, category = keys
         area = total
@@ -214,10 +229,7 @@ class ReferenceEvaluator:
         try:
             scenario = with_changes(self.study.base, variant.changes)
         except (ScenarioError, ScenarioErrors) as exc:
-            problems = exc.errors if isinstance(exc, ScenarioErrors) else [exc]
-            reason = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason
-                               for p in problems)
-            row = failure_row(variant, self.layout, self.meta, "invalid", reason)
+            row = invalid_row(variant, self.layout, self.meta, exc)
         else:
             try:
                 compiled = CompiledModel(scenario, solver=solver)

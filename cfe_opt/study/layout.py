@@ -23,6 +23,7 @@ CEILING_FAMILIES = {  # column prefix → model variable family
     "NC": "national_ceiling",
     "TC": "territorial_ceiling",
     "TSC": "territorial_subceiling",
+    "TSCa": "active_subceiling",
     "TD": "temporary_deployment",
 }
 STATUSES = ("optimal", "infeasible", "invalid", "not_solved", "error")
@@ -98,8 +99,18 @@ def base_rows(base: Scenario) -> tuple[list[str], list[tuple[str, tuple[str, ...
     ceilings = []
     for prefix, family in CEILING_FAMILIES.items():
         for key in model.variables.get(family, {}):
-            ceilings.append((".".join([prefix, *map(str, key)]), (family, *map(str, key))))
+            ceilings.append((_column(prefix, key), (family, *map(str, key))))
     return hard, ceilings
+
+
+def _column(prefix: str, key: tuple) -> str:
+    """``TSC.RUS.flank.acv``; a temporary deployment ``TD.P.c`` (basic, on P's territory),
+    ``TD.P.a.c`` (into area a), ``ETD.P.c`` / ``ETD.P.a.c`` (exceptional)."""
+    if prefix == "TD":
+        kind, party, area, category = key
+        return ".".join(["ETD" if kind == "exceptional" else "TD", party,
+                         *(() if area == "total" else (area,)), category])
+    return ".".join([prefix, *map(str, key)])
 
 
 def make_layout(base: Scenario, keep_ceilings: str | list[str],
@@ -112,7 +123,10 @@ def make_layout(base: Scenario, keep_ceilings: str | list[str],
         ceilings = [c for c in ceilings if any(_under(c[0], p) for p in keep_ceilings)]
     prices = [name for name in hard if any(fnmatch.fnmatchcase(name, p) for p in price_patterns)]
     positions = tuple((p, n) for p, party in base.spec.parties.items() for n in party.positions)
-    parties = tuple(dict.fromkeys(p for p, _ in positions))
+    holders = {(p, n): [p, *base.index.parties_of(position.joint_with)]
+               for p, party in base.spec.parties.items()
+               for n, position in party.positions.items()}
+    parties = tuple(dict.fromkeys(h for key in positions for h in holders[key]))
     return RowLayout(parties=parties, positions=positions, ceilings=tuple(ceilings),
                      prices=tuple(prices), detail=detail)
 

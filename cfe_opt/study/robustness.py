@@ -174,30 +174,41 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
         if status != "optimal":
             continue
         positions = _positions_of(base.spec, base.data, variant.changes)
-        value, _ = package_objective(package, positions, variant.mode)
-        regret = value - float(optimum)
-        slack = OPTIMAL_RTOL * max(1.0, abs(float(optimum))) + OPTIMAL_ATOL
-        record = {"point": point, "key": variant.key, "mode": variant.mode,
-                  "optimum": float(optimum), "package_objective": value,
-                  "regret": max(regret, 0.0), "optimal": regret <= slack,
-                  "within": value <= float(optimum) * (1 + within) + slack}
-        for party in ranged:
-            record[f"in_range.{party}"] = all(
-                _in_range(p, package.achieved[k]) for k, (p, _) in positions.items()
-                if k[0] == party and p.range is not None)
-        records.append(record)
+        records.append({"point": point, "key": variant.key,
+                        **_measured(package, positions, variant.mode, float(optimum), within,
+                                    ranged)})
     points = pd.DataFrame(records)
     if points.empty:
         raise CfeOptError("no optimal variants in the store to measure robustness against")
-    measures = {"optimal": "stays optimal",
-                "within": f"within {within:.0%} of the optimum"}
-    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in ranged})
-    summary = pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
-                             "points": len(points), "share": float(points[m].mean())}
-                            for m, d in measures.items()]).set_index("measure")
+    summary = _summary(points, ranged, within)
     summary.attrs["package"] = package.label
     summary.attrs["within"] = within
     return Robustness(points=points.set_index("point"), summary=summary)
+
+
+def _measured(package: Package, positions: dict, mode: str, optimum: float, within: float,
+              parties: list[str]) -> dict[str, Any]:
+    """One variant's flags: stays optimal, within x of the optimum, within each party's
+    ranges (for ``parties``: those stating a range; see the module doc)."""
+    value, _ = package_objective(package, positions, mode)
+    regret = value - optimum
+    slack = OPTIMAL_RTOL * max(1.0, abs(optimum)) + OPTIMAL_ATOL
+    record = {"mode": mode, "optimum": optimum, "package_objective": value,
+              "regret": max(regret, 0.0), "optimal": regret <= slack,
+              "within": value <= optimum * (1 + within) + slack}
+    for party in parties:
+        record[f"in_range.{party}"] = all(
+            _in_range(p, package.achieved[k]) for k, (p, _) in positions.items()
+            if k[0] == party and p.range is not None)
+    return record
+
+
+def _summary(points: pd.DataFrame, parties: list[str], within: float) -> pd.DataFrame:
+    measures = {"optimal": "stays optimal", "within": f"within {within:.0%} of the optimum"}
+    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in parties})
+    return pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
+                          "points": len(points), "share": float(points[m].mean())}
+                         for m, d in measures.items()]).set_index("measure")
 
 
 def robustness_of_weightings(scenario: Any, package: Package,
@@ -221,24 +232,11 @@ def robustness_of_weightings(scenario: Any, package: Package,
         if math.isnan(optimum):
             continue
         positions = _positions_of(scenario.spec, scenario.data, changes)
-        value, _ = package_objective(package, positions, mode)
-        regret = value - optimum
-        slack = OPTIMAL_RTOL * max(1.0, abs(optimum)) + OPTIMAL_ATOL
-        record = {"sample": k, "mode": mode, "optimum": optimum, "package_objective": value,
-                  "regret": max(regret, 0.0), "optimal": regret <= slack,
-                  "within": value <= optimum * (1 + within) + slack,
-                  "from_basis": bool(found.from_basis[k])}
-        for party in ranged:
-            record[f"in_range.{party}"] = all(
-                _in_range(p, package.achieved[key]) for key, (p, _) in positions.items()
-                if key[0] == party and p.range is not None)
-        records.append(record)
+        records.append({"sample": k, **_measured(package, positions, mode, optimum, within,
+                                                 ranged),
+                        "from_basis": bool(found.from_basis[k])})
     points = pd.DataFrame(records)
-    measures = {"optimal": "stays optimal", "within": f"within {within:.0%} of the optimum"}
-    measures.update({f"in_range.{p}": f"within {p}'s acceptable ranges" for p in ranged})
-    summary = pd.DataFrame([{"measure": m, "description": d, "count": int(points[m].sum()),
-                             "points": len(points), "share": float(points[m].mean())}
-                            for m, d in measures.items()]).set_index("measure")
+    summary = _summary(points, ranged, within)
     summary.attrs.update(package=package.label, within=within, samples=len(samples),
                          from_basis=int(found.from_basis.sum()), resolved=found.resolved)
     return Robustness(points=points.set_index("sample"), summary=summary)
