@@ -138,7 +138,7 @@ def test_random_studies_warm_equals_cold(name, tmp_path):
 def test_numbers_only_are_never_rebuilt_and_an_invalid_value_is_refused(tmp_path):
     """Russia's flank target over a grid and Turkey's cap weight sampled: all in place; a
     negative holding: the reference's invalid row, built afresh."""
-    base = MODELS / "talks_1998.yaml"
+    base = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7" / "talks_1998.yaml"
     target = "parties.RUS.positions.flank_acv.target"
     study = {"name": "numbers", "base": str(base), "objectives": ["weighted", "minimax"],
              "axes": {"target": {"field": target, "values": [1500, 2000, 2600]},
