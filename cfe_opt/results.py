@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from cfe_opt.categories import STATUSES
 from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
 from cfe_opt.scenario.quantities import quantity_label
