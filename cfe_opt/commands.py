@@ -44,7 +44,7 @@ def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     folder, the same question replaces its earlier answer."""
     if not (hasattr(args, "out") and hasattr(args, "scenario")):
         return  # writes nothing, or (a study) keeps a store of its own
-    from cfe_opt.outputs import output_folder, set_name
+    from cfe_opt.outputs import output_folder, set_name, sets_folder
 
     parameters = command_parameters(args)
     name = set_name(args.command, parameters, {k: v for k, v in defaults.items()
@@ -54,9 +54,8 @@ def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     cases = _file_cases(args) if args.command == "solve" and args.case is None else []
     if cases:
         # every case of the file: a folder of sets, one per case and one for cases.csv
-        args.output_root = Path(args.out) if args.out is not None else default
-        args.case_folders = {case: output_folder(str(args.output_root / case), default)
-                             for case in [*cases, CASES_SET]}
+        args.case_folders = sets_folder(args.out, default, [*cases, CASES_SET])
+        args.output_root = args.case_folders[CASES_SET].parent
         args.output_folder = None
         return
     args.output_folder = output_folder(args.out, default)
