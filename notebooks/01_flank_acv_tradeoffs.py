@@ -119,9 +119,10 @@ for (label, mode), row in modes.iterrows():
           f"what it seeks, Turkey and Norway {fmt(row['Turkey/Norway concede (ACVs)'])}; "
           f"{fmt(row['removed from the flank area (ACVs)'])} ACVs leave the original flank area.")
 gap = modes["total"] - SIGNED
-print(f"\nNo mode reaches the signed {fmt(SIGNED)}: the nearest is "
-      f"{fmt(modes['total'].iloc[gap.abs().argmin()])} ({' / '.join(gap.abs().idxmin())}), "
-      f"{fmt(gap.abs().min())} ACVs away.")
+reached = bool((gap.abs() < 0.5).any())
+print(f"\n{'A mode reaches' if reached else 'No mode reaches'} the signed {fmt(SIGNED)}: the "
+      f"nearest is {fmt(modes['total'].iloc[gap.abs().argmin()])} "
+      f"({' / '.join(gap.abs().idxmin())}), {fmt(gap.abs().min())} ACVs away.")
 
 # %% [markdown]
 # ## 2. Who gives what at each value
@@ -196,9 +197,8 @@ pd.concat(tables, axis=1).round(1)
 for label, found in sweeps.items():
     table = tables[label]
     best = table["objective"].idxmin()
-    print(f"{label}: the least total concession is at {fmt(best)} active ACVs; every ACV above "
-          f"it costs Turkey and Norway one ACV of their position and saves Russia one, until "
-          f"Russia has all it seeks.")
+    print(f"{label}: the least total concession (weighted) is at {fmt(best)} active ACVs; the "
+          "active set changes")
     for _, b in found.breakpoints.iterrows():
         print(f"  {where(b)}: {change(b)}")
     at_signed = table.loc[SIGNED - STORAGE]
@@ -253,8 +253,7 @@ demand.round(2)
 # %%
 prices = shadow_prices(base)
 binding = prices[prices["binding"]]
-flank_rows = binding[binding["label"].str.contains("RUS", na=False)
-                     | binding.index.str.contains("crf|flank", regex=True)]
+flank_rows = binding[binding.index.str.contains("crf_|flank", regex=True)]  # Russia's flank
 print(f"Binding hard limits in the base (weighted): {len(binding)}; on the flank: "
       f"{len(flank_rows)}, with prices "
       f"{sorted({fmt(v) for v in flank_rows['shadow_price']})}")
@@ -383,6 +382,7 @@ plt.show()
 w = modes.loc[("December 1998 (durable)", "weighted")]
 m = modes.loc[("December 1998 (durable)", "minimax")]
 mm = modes.loc[("Moscow figure", "minimax")]
+lex = modes.loc[("December 1998 (durable)", "lexicographic")]
 mw = modes.loc[("Moscow figure", "weighted")]
 storage_kept = sorted({round(t - a, 6) for label, table in tables.items()
                        for a, t in table["total sub-ceiling"].items()})
@@ -390,22 +390,38 @@ positions_only = ("flank_acv_active", "no_new_flank_numbers_acv")
 others = sorted({text for found in sweeps.values() for _, b in found.breakpoints.iterrows()
                  for text in (b["entered"], b["left"])
                  if text and not any(name in text for name in positions_only)})
+def moves_one_for_one(table: pd.DataFrame, target: float) -> bool:
+    """Turkey's concession rises, and Russia's falls, by the value's step, below the target."""
+    below = table[table.index <= target]
+    step = pd.Series(below.index, index=below.index).diff().dropna()
+    return bool(((below["Turkey/Norway concede"].diff().dropna() - step).abs() < 1e-6).all()
+                and ((below["Russia concedes"].diff().dropna() + step).abs() < 1e-6).all())
+
+
+one_for_one = (moves_one_for_one(tables["Russia seeks 2,000"], SOUGHT)
+               and moves_one_for_one(tables["Moscow figure"], MOSCOW_FIGURE))
 priced_flank = flank_rows[(flank_rows["raise_one"].abs() > 1e-12)
                           | (flank_rows["lower_one"].abs() > 1e-12)]
 found, points, positions, active, d_rus, d_tur = frontiers["Russia seeks 2,000"]
 zone_base = zones["durable (base)"].ranges.loc["stated ranges"]
 zone_nd = zones["not durable"].ranges.loc["stated ranges"]
 print("\n\n".join([
-    f"1. Weighted and lexicographic give Russia {fmt(w['active'])} active ACVs "
-    f"({fmt(w['total'])} in total): Turkey's figure, whatever Russia asks (Moscow figure: "
-    f"{fmt(mw['active'])}). Minimax gives {fmt(m['active'])} ({fmt(m['total'])} in total), "
-    f"{fmt(mm['active'])} ({fmt(mm['total'])}) with the Moscow figure. None gives the "
-    f"{fmt(SIGNED)} signed in 1999; the nearest answer is {fmt(gap.abs().min())} ACVs short.",
-    f"2. Between {fmt(ALLOWED)} and the Moscow figure every active ACV granted is one ACV "
-    f"conceded by Turkey and Norway and one less conceded by Russia, up to Russia's target; the "
-    f"total sub-ceiling is the active figure plus {' or '.join(fmt(v) for v in storage_kept)} "
-    "in storage. Other limits that start or stop binding in between: "
-    + ("; ".join(others) if others else "none") + ".",
+    f"1. Weighted gives Russia {fmt(w['active'])} active ACVs ({fmt(w['total'])} in total), "
+    + ("Turkey's figure, and the same with the Moscow figure"
+       if w["active"] == TURKEY == mw["active"] else f"{fmt(mw['active'])} with the Moscow "
+       "figure") + f"; lexicographic {fmt(lex['active'])}. "
+    f"Minimax gives {fmt(m['active'])} ({fmt(m['total'])} in total), {fmt(mm['active'])} "
+    f"({fmt(mm['total'])}) with the Moscow figure. "
+    + (f"None gives the {fmt(SIGNED)} signed in 1999; the nearest answer is "
+       f"{fmt(gap.abs().min())} ACVs away." if not reached else
+       f"One gives the {fmt(SIGNED)} signed in 1999."),
+    f"2. Between {fmt(ALLOWED)} and the Moscow figure "
+    + ("every active ACV granted is one ACV conceded by Turkey and Norway and one less conceded "
+       "by Russia, up to Russia's target" if one_for_one else "the concessions do not move one "
+       "for one with the value held (see the table)")
+    + f"; the total sub-ceiling is the active figure plus "
+    f"{' or '.join(fmt(v) for v in storage_kept)} in storage. Other limits that start or stop "
+    "binding in between: " + ("; ".join(others) if others else "none") + ".",
     f"3. In the durable base {len(flank_rows)} hard limits on Russia's flank bind "
     f"({', '.join(flank_rows.index)}), {len(priced_flank)} of them with a price: "
     + ("the flank answer is set by the positions, not by a hard limit. " if not len(priced_flank)

@@ -156,8 +156,9 @@ print("Russia demands mandated cuts of " + ", ".join(
     "by national decision, " + "; ".join(
         f"{p} " + ", ".join(f"{c} {fmt(national.loc[(p, c)])}" for c in demand)
         for p in NEW_MEMBERS) + ".")
-print("Same numbers:", all(abs(national.loc[(p, c)] - f.value) < 1e-6
-                           for p in NEW_MEMBERS for c, f in demand.items()))
+same_numbers = all(abs(national.loc[(p, c)] - f.value) < 1e-6
+                   for p in NEW_MEMBERS for c, f in demand.items())
+print("Same numbers:", same_numbers)
 clash = solve(mandated)
 print(f"\nWith the cuts mandated: {clash.status.value}.")
 
@@ -307,19 +308,28 @@ def handover(party: str, breaks: pd.DataFrame) -> str:
 
 pol = table.loc["POL"]
 w = compare[("weighted", "difference")]
+freezes = work[work.index.str.startswith("freeze.")]
+provisos = work[work.index.str.contains("proviso")]
+red_line = work[work.index.str.contains("no_separate_rules")]
+mechanism = "; ".join([
+    "the US red line holds" + (" at zero" if (red_line["lhs"].abs() < 1e-9).all() else ""),
+    "the freezes are " + ("slack" if (~freezes["binding"]).all() else "binding"),
+    "Russia's proviso " + ("binds in every category" if provisos["binding"].all()
+                           else "binds in part"),
+])
 print("\n\n".join([
     "1. The US approach: each new member's ceiling falls by national decision ("
     + "; ".join(f"{names[p]} " + " / ".join(fmt(v) for v in table.loc[p,
                 "territorial_ceiling_cut_national"]) for p in NEW_MEMBERS)
-    + f" tanks / ACVs / artillery), with no mandated cut "
-    f"({fmt(table['territorial_ceiling_cut_mandated'].sum())}); the US red line holds, the "
-    "freezes are slack, and Russia's proviso against NATO's deployments sets the numbers. "
-    f"Refusing the exceptional levels would cost the new members {fmt(loss.sum())} more units of "
-    "ceiling.",
+    + " tanks / ACVs / artillery), mandated cuts "
+    f"{fmt(table['territorial_ceiling_cut_mandated'].sum())}: {mechanism}. Refusing the "
+    f"exceptional levels would cost the new members {fmt(loss.sum())} more units of ceiling.",
     f"2. Russia's approach, with the same numbers mandated: {clash.status.value}. Every one of "
     f"the {owners.size} conflict sets is a Russian mandated-cut row against the US red line; "
     f"the cheapest way out moves {fmt(cheapest['change'].abs().sum())} units of the two sides' "
-    "numbers. The clash is about the legal form, not the size of the cuts.",
+    "numbers." + (" Russia's demand uses the very numbers the base reaches by national "
+                  "decision, so the clash is about the legal form, not the size of the cuts."
+                  if same_numbers else ""),
     "3. One size fits all: " + "; ".join(f"{names[p]} {'+' if v > 0 else ''}{fmt(v)}"
                                          for p, v in w.items() if abs(v) > 1e-9)
     + " in deviation (weighted; "

@@ -320,6 +320,8 @@ turkey = base_case.spec.parties["TUR"].positions["no_new_flank_numbers_acv"].tar
 storage = (allocation["weighted"].loc[("RUS", "flank", "acv"), "territorial_subceiling"]
            - allocation["weighted"].loc[("RUS", "flank", "acv"), "active_subceiling"])
 midpoint = (russia + turkey) / 2
+ks_flank = b_rus[("flank alone", "kalai_smorodinsky")]
+splits = abs(ks_flank - (midpoint + storage)) < 1e-6
 nearest = (b_rus - rus["signed"]).abs().idxmin()
 durable = tables[(CASES[0], MODES[0])].loc[key]
 lines = [
@@ -328,21 +330,23 @@ lines = [
     f"Not close ({len(far)} of {len(verdicts)}): " + "; ".join(
         f"{names[k[0]]} {k[3]} ({k[1].replace('_', ' ')}): model "
         + " / ".join(fmt(compared.loc[k, m]) for m in MODES)
-        + f" against {fmt(compared.loc[k, 'signed'])}" for k in far) + ".",
+        + f" against {fmt(compared.loc[k, 'signed'])}, {why(k)}" for k in far) + ".",
     f"Russia's flank ACVs: the modes give {' / '.join(fmt(rus[m]) for m in MODES)} against the "
     f"signed {fmt(rus['signed'])}; the bargaining solutions give " + ", ".join(
         f"{s.replace('_', '–')} ({label}) {fmt(v)}" for (label, s), v in b_rus.items())
     + f". The nearest is {nearest[1].replace('_', '–')} ({nearest[0]}), "
     f"{fmt(abs(b_rus[nearest] - rus['signed']))} ACVs from the signed figure. With the flank "
-    f"alone, Kalai–Smorodinsky gives {fmt(b_rus[('flank alone', 'kalai_smorodinsky')])}: the "
-    f"midpoint {fmt(midpoint)} of Russia's {fmt(russia)} and Turkey's {fmt(turkey)} active ACVs "
-    f"plus the {fmt(storage)} in storage. A rule that splits the gap between the two stated "
-    "figures, whatever their scales, comes within "
-    f"{fmt(abs(midpoint + storage - rus['signed']))} ACVs of what was signed; the modes, which "
-    "weigh each miss by its default scale, do not.",
+    f"alone, Kalai–Smorodinsky gives {fmt(ks_flank)}"
+    + (f": the midpoint {fmt(midpoint)} of Russia's {fmt(russia)} and Turkey's {fmt(turkey)} "
+       f"active ACVs plus the {fmt(storage)} in storage. A rule that splits the gap between the "
+       "two stated figures, whatever their scales, comes within "
+       f"{fmt(abs(midpoint + storage - rus['signed']))} ACVs of what was signed; the modes, "
+       "which weigh each miss by its default scale, do not." if splits else
+       f", not the midpoint of the two stated figures ({fmt(midpoint + storage)} in total)."),
     f"Headline: with durable obligations the zone is [{fmt(durable['zone_min'])}, "
-    f"{fmt(durable['zone_max'])}] and 2,140 is inside ({durable['inside']}): nothing the parties "
-    "stated bounds it above, so the zone says only that no hard limit forbids it. "
+    f"{fmt(durable['zone_max'])}] and {fmt(durable['signed'])} is inside ({durable['inside']})"
+    + (": nothing the parties stated bounds it above, so the zone says only that no hard limit "
+       "forbids it. " if durable["zone_max"] == float("inf") else ". ")
     + " ".join(
         f"In case {c} the zone is [{fmt(tables[(c, MODES[0])].loc[key, 'zone_min'])}, "
         f"{fmt(tables[(c, MODES[0])].loc[key, 'zone_max'])}] and the signed figure is "
