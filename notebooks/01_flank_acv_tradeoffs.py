@@ -40,7 +40,7 @@ MOSCOW = "../models/talks_1998_moscow_figure.yaml"  # Russia's higher Moscow fig
 STEP = 110  # ACVs between the values swept
 NOT_DURABLE = "not_durable"  # the case in which Turkey's stance is a red line
 
-# %%
+# %% tags=["budget-60"]
 import copy
 from pathlib import Path
 
@@ -92,7 +92,7 @@ print(f"Allowed today: {fmt(ALLOWED)} active ACVs ({fmt(ALLOWED + STORAGE)} in t
 # costs each side one over its own target: that convention, not a stated position, decides the
 # weighted answer, and the scenario lists it among its assumptions.
 
-# %%
+# %% tags=["budget-30"]
 MODES = ("weighted", "minimax", "lexicographic")
 runs = {"December 1998 (durable)": base, "not durable": not_durable, "Moscow figure": moscow}
 rows = []
@@ -112,7 +112,7 @@ for label, scenario in runs.items():
 modes = pd.DataFrame(rows).set_index(["scenario", "mode"])
 modes.round(2)
 
-# %%
+# %% tags=["budget-30"]
 for (label, mode), row in modes.iterrows():
     print(f"{label}, {mode}: Russia gets {fmt(row['active'])} active ACVs "
           f"({fmt(row['total'])} in total); it concedes {fmt(row['Russia concedes (ACVs)'])} of "
@@ -134,7 +134,7 @@ print(f"\n{'A mode reaches' if reached else 'No mode reaches'} the signed {fmt(S
 # limit starts to bind. Both Russian targets are swept: 2,000 (the base) and the Moscow figure.
 
 
-# %%
+# %% tags=["budget-60"]
 def held(scenario, value: float):
     """The scenario with Russia's active flank ACVs held at ``value`` (a probe: the question
     asked of the model, flagged as such)."""
@@ -193,7 +193,7 @@ def change(b) -> str:
 tables = {label: who_gives_what(found) for label, found in sweeps.items()}
 pd.concat(tables, axis=1).round(1)
 
-# %%
+# %% tags=["budget-30"]
 for label, found in sweeps.items():
     table = tables[label]
     best = table["objective"].idxmin()
@@ -207,7 +207,7 @@ for label, found in sweeps.items():
           f"Turkey and Norway {fmt(at_signed['Turkey/Norway concede'])}, total sub-ceiling "
           f"{fmt(at_signed['total sub-ceiling'])}.")
 
-# %%
+# %% tags=["budget-30"]
 plot_sweep(sweeps["Moscow figure"])
 plt.show()
 
@@ -222,7 +222,7 @@ plt.show()
 # are small, the Czech readiness positions set that level and Central European rows appear among
 # the breakpoints: the blocks share no row, but they share the level.
 
-# %%
+# %% tags=["budget-60"]
 target_field = "parties.RUS.positions.flank_acv_active.target"
 targets = sorted({*range(ALLOWED, MOSCOW_FIGURE + 1, 2 * STEP), SOUGHT, MOSCOW_FIGURE})
 demand = {}
@@ -250,7 +250,7 @@ demand.round(2)
 # held, and whom it costs. When the obligations are not durable, Turkey's "no new flank numbers"
 # becomes a red line, and its price says what durability is worth to Russia.
 
-# %%
+# %% tags=["budget-30"]
 prices = shadow_prices(base)
 binding = prices[prices["binding"]]
 flank_rows = binding[binding.index.str.contains("crf_|flank", regex=True)]  # Russia's flank
@@ -259,7 +259,7 @@ print(f"Binding hard limits in the base (weighted): {len(binding)}; on the flank
       f"{sorted({fmt(v) for v in flank_rows['shadow_price']})}")
 binding[["owner", "kind", "rhs", "unit", "shadow_price", "raise_one", "lower_one"]]
 
-# %%
+# %% tags=["budget-30"]
 # Norway holds Turkey's stance jointly: one position, counted once in the objective, but
 # reported for each holder in per-party tables
 joint = set(base.spec.parties["TUR"].positions["no_new_flank_numbers_acv"].joint_with)
@@ -280,7 +280,7 @@ for at in (SOUGHT, SIGNED - STORAGE):
 print(f"(Turkey's miss per ACV is 1/{fmt(TURKEY)} = {fmt(1 / TURKEY)}, Russia's gain per ACV "
       f"1/{fmt(SOUGHT)} = {fmt(1 / SOUGHT)}.)")
 
-# %%
+# %% tags=["budget-30"]
 for mode in ("weighted", "minimax"):
     nd = shadow_prices(not_durable, objective=mode)
     red = nd[nd["binding"] & (nd["owner"] == "TUR")]
@@ -303,7 +303,7 @@ print("What durability is worth to Russia, in active ACVs: " + ", ".join(
 # maps to active units as 2,140 less the storage they keep (read from the packages below). The
 # 2,140 is then placed on the frontier, and each mode's answer beside it.
 
-# %%
+# %% tags=["budget-30"]
 frontiers = {}
 for label, scenario in (("Russia seeks 2,000", base), ("Moscow figure", moscow)):
     found = solve_frontier(scenario, "RUS", "TUR+NOR")
@@ -335,7 +335,7 @@ for label, scenario in (("Russia seeks 2,000", base), ("Moscow figure", moscow))
         print(f"   {mode}: Russia {fmt(row['deviation_a'])}, Turkey/Norway "
               f"{fmt(row['deviation_b'])}")
 
-# %%
+# %% tags=["budget-30"]
 for found, points, positions, active, d_rus, d_tur in frontiers.values():
     ax = plot_frontier(found, points, mode_positions=positions)
     ax.plot([d_rus], [d_tur], marker="*", markersize=14, color="black", linestyle="none",
@@ -351,7 +351,7 @@ for found, points, positions, active, d_rus, d_tur in frontiers.values():
 # durable obligations only the hard limits bound the zone; when they are not durable, Turkey's
 # red line does.
 
-# %%
+# %% tags=["budget-30"]
 quantity = {"of": "territorial_ceiling", "areas": ["RUS.flank"], "categories": ["acv"]}
 zones = {"durable (base)": agreement_zone(base, quantity),
          "not durable": agreement_zone(not_durable, quantity)}
@@ -378,7 +378,7 @@ plt.show()
 # The five answers, in this notebook's own numbers (each sentence is printed from the results
 # above).
 
-# %%
+# %% tags=["budget-30"]
 w = modes.loc[("December 1998 (durable)", "weighted")]
 m = modes.loc[("December 1998 (durable)", "minimax")]
 mm = modes.loc[("Moscow figure", "minimax")]

@@ -46,7 +46,7 @@ UNIFORM = "../models/talks_1998_uniform_cut.yaml"  # one size fits all
 RESTRAINT = "../models/talks_1998_comparable_restraint.yaml"  # comparable restraint
 NEW_MEMBERS = ["POL", "CZE"]  # the states whose ceilings are at issue
 
-# %%
+# %% tags=["budget-60"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -91,12 +91,12 @@ def deviations(result) -> pd.Series:
 # levels within today's. The question is what each state cuts, in which legal form, and which
 # rows do the work.
 
-# %%
+# %% tags=["budget-30"]
 us = {mode: solve(base, objective=mode) for mode in MODES}
 table = ceilings(us["weighted"])
 table
 
-# %%
+# %% tags=["budget-30"]
 result = us["weighted"]
 for party in NEW_MEMBERS:
     rows = table.loc[party]
@@ -126,7 +126,7 @@ for name, row in work.iterrows():
 # the permanent plus temporary levels stay acceptable. The file's cases `etd_accepted` and
 # `etd_refused` show what that acceptance is worth to Poland and the Czech Republic.
 
-# %%
+# %% tags=["budget-30"]
 etd = {case: solve(load_scenario(SCENARIO, case=case)) for case in ("etd_accepted",
                                                                      "etd_refused")}
 for case, found in etd.items():
@@ -148,7 +148,7 @@ print(f"Russia's acceptance of the exceptional levels is worth {fmt(loss.sum())}
 # same numbers, different legal form. If the red line is about the form, no package exists and
 # `diagnose` names the clash.
 
-# %%
+# %% tags=["budget-30"]
 demand = mandated.spec.parties["RUS"].red_lines["mandated_cuts_designated"].values
 national = table["territorial_ceiling_cut_national"]
 print("Russia demands mandated cuts of " + ", ".join(
@@ -162,7 +162,7 @@ print("Same numbers:", same_numbers)
 clash = solve(mandated)
 print(f"\nWith the cuts mandated: {clash.status.value}.")
 
-# %%
+# %% tags=["budget-30"]
 sets = conflict_sets(mandated)
 limits = sets[sets["kind"] != "definition"]
 print(f"{sets.index.get_level_values('set').nunique()} minimal sets of limits that cannot hold "
@@ -176,7 +176,7 @@ owners = limits.groupby(level="set")["owner"].apply(lambda s: tuple(sorted(set(s
 print("Every set sets Russia's demand against the US red line:",
       bool((owners == ("RUS", "USA")).all()))
 
-# %%
+# %% tags=["budget-30"]
 cheapest = smallest_concession(mandated)
 fair = fair_concession(mandated)
 for label, moves in (("cheapest", cheapest), ("fair split", fair)):
@@ -194,7 +194,7 @@ for label, moves in (("cheapest", cheapest), ("fair split", fair)):
 # the same share, per category. The base is the differentiated answer: each cuts what its own
 # situation needs. Each party's deviation is compared, under both modes.
 
-# %%
+# %% tags=["budget-30"]
 one_size = {mode: solve(uniform, objective=mode) for mode in MODES}
 compare = {}
 for mode in MODES:
@@ -204,7 +204,7 @@ for mode in MODES:
 compare = pd.DataFrame(compare).fillna(0.0)
 compare.round(6)
 
-# %%
+# %% tags=["budget-30"]
 u = ceilings(one_size["weighted"])
 shares = (u["territorial_ceiling_before"] - u["territorial_ceiling"]) / u[
     "territorial_ceiling_before"]
@@ -232,7 +232,7 @@ for party in NEW_MEMBERS:
         + f"; holdings cut {fmt(table.loc[party, 'reduction'].sum())} → "
         f"{fmt(u.loc[party, 'reduction'].sum())}")
 
-# %%
+# %% tags=["budget-30"]
 fig, axs = plt.subplots(1, 2, figsize=(13, 4.6))
 for ax, (label, found) in zip(axs, (("differentiated (base)", us["weighted"]),
                                     ("one size fits all", one_size["weighted"])), strict=True):
@@ -250,7 +250,7 @@ plt.show()
 # its holdings (their stances are not in the data). Russia's restraint in Kaliningrad cannot be
 # a term: the data has no Kaliningrad figure (the scenario file says so and where it would go).
 
-# %%
+# %% tags=["budget-30"]
 tied = {mode: solve(restraint, objective=mode) for mode in MODES}
 r = tied["weighted"]
 rows = r.constraints[r.constraints["family"] == "reciprocity"]
@@ -277,7 +277,7 @@ for mode in MODES:
 # anything a party stated. How much more would each neighbour have to care for its holdings
 # before the answer changes? Its weight is swept, and the breakpoints say where.
 
-# %%
+# %% tags=["budget-60"]
 weights = [1, 2, 4, 6, 8, 10, 12]
 flips = {}
 for party in neighbours:
@@ -292,7 +292,7 @@ for party in neighbours:
 # %% [markdown]
 # ## What this says
 
-# %%
+# %% tags=["budget-30"]
 def handover(party: str, breaks: pd.DataFrame) -> str:
     """The first weight of ``party`` at which NATO or a new member starts to carry a cut the
     neighbours carried, from the weight sweep's breakpoints."""

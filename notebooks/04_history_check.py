@@ -46,7 +46,7 @@ CASES = ["base", "not_durable"]  # durable flank obligations, and not
 OUT = "../out/notebooks/04_history"  # where the solves are written (history reads them there)
 CLOSE = 0.05  # a gap within this share of the signed figure counts as close
 
-# %%
+# %% tags=["budget-60"]
 import contextlib
 import io
 from pathlib import Path
@@ -75,7 +75,7 @@ names = {code: (party.name or code).split(" (")[0] for code, party in base.spec.
 # `history` re-reads it, refuses it if the scenario changed since, and pairs it with the signed
 # figures.
 
-# %%
+# %% tags=["budget-90"]
 tables = {}
 for case in CASES:
     for mode in MODES:
@@ -101,7 +101,7 @@ print(f"{first.attrs['scenario']}: {len(first)} signed figures paired, as of "
 # possible agreement over the stated ranges. The zone does not depend on the mode, only on the
 # case.
 
-# %%
+# %% tags=["budget-30"]
 KEYS = ["party", "figure", "area", "category"]
 rows = []
 for (case, mode), table in tables.items():
@@ -137,7 +137,7 @@ determined
 # Unlike the weighted and minimax modes, Kalai–Smorodinsky and Nash do not depend on how each
 # miss is scaled: they compare each party's gain between its worst and its ideal outcome.
 
-# %%
+# %% tags=["budget-30"]
 base_case = load_scenario(SCENARIO, case=CASES[0])
 joint = {holder for party in base_case.spec.parties.values()
          for position in party.positions.values() for holder in position.joint_with}
@@ -171,7 +171,7 @@ pd.concat([bargained, compared["signed"].rename(("", "signed"))], axis=1).round(
 # A figure is *close* when every mode's gap is within `CLOSE` of the signed figure. The reasons
 # printed beside each are read from the package: which limit holds it there, or which position.
 
-# %%
+# %% tags=["budget-30"]
 allocation = {}
 for mode in MODES:  # the base answers' allocation tables, as solve wrote them
     allocation[mode] = pd.read_csv(Path(OUT) / CASES[0] / mode / "allocation.csv",
@@ -239,7 +239,7 @@ for key, row in compared.iterrows():
           + ", ".join(f"{m} {fmt(row[m])} (gap {fmt(g)})" for m, g in gaps.items())
           + f" — {'CLOSE' if close else 'NOT CLOSE'}: {why(key)}.")
 
-# %%
+# %% tags=["budget-30"]
 circular = determined.loc[CASES[0]]
 circular = circular[circular["status"] == "circular"]
 print(f"Circular ({len(circular)}): " + ", ".join(
@@ -258,7 +258,7 @@ for party, group in nd.groupby(level="party", sort=False):
 # %% [markdown]
 # ## 5. The figure: each answer against the signed figure
 
-# %%
+# %% tags=["budget-30"]
 fig, axes = plt.subplots(1, len(compared), figsize=(2.8 * len(compared), 4.6), sharey=False)
 markers = {"weighted": "s", "minimax": "D", "lexicographic": "^"}
 solutions = list(dict.fromkeys(bargained.columns.get_level_values("solution")))
@@ -292,7 +292,7 @@ plt.show()
 # %% [markdown]
 # ## 6. The headline: Russia's 2,140 and the zone of agreement
 
-# %%
+# %% tags=["budget-30"]
 key = ("RUS", "territorial_subceiling", "flank", "acv")
 for case in CASES:
     row = tables[(case, MODES[0])].loc[key]
@@ -310,7 +310,7 @@ for case in CASES:
 # %% [markdown]
 # ## What this says
 
-# %%
+# %% tags=["budget-30"]
 rus = compared.loc[key]
 close = [v["figure"] for v in verdicts if v["close"]]
 far = [v["figure"] for v in verdicts if not v["close"]]
