@@ -52,18 +52,27 @@ def _report(capsys, *args):
 def test_solve_findings_are_the_hand_derived_package(solve_dir):
     document = build_document(solve_dir)
     assert document.title == "Two parties and a flank"
+    # 53 checks: per party and category (RUS, TUR × tanks, acv) the allowance checks of a
+    # temporary deployment of each kind (basic, exceptional) at the state and in the flank area
+    # (12), the rest as before; the 6 figures are Russia's national and territorial ceilings (no
+    # figure before), its flank sub-ceilings (tanks: none before; ACVs 1,380 → 1,800); the 5
+    # assumptions are the fixture's four test figures and Turkey's default scale, which decides
+    # the answer (its position is missed)
     assert document.narrative == [
-        "A package meets every hard limit: all 47 hard limits hold by the independent check. "
+        "A package meets every hard limit: all 53 hard limits hold by the independent check. "
         "Under the weighted objective its departure from the stated positions is 0.971.",
-        "Russia concedes 200 of the 2,000 it sought (flank_acv): the package gives 1,800, "
+        "Russia concedes 200 of the 2,000 ACVs it sought (flank_acv): the package gives 1,800, "
         "within its acceptable range (at least 1,700).",
-        "Turkey accepts 1,800 where it sought at most 1,380 (flank_no_rise): 420 more.",
-        "The binding limit \u201cflank_cap\u201d (Turkey's red line, ≤ 1,800; "
+        "Turkey accepts 1,800 ACVs where it sought at most 1,380 (flank_no_rise): 420 more.",
+        "The binding limit \u201cflank_cap\u201d (Turkey's red line, ≤ 1,800 ACVs; "
         "limit.TUR.flank_cap) costs 0.002609 per unit: one more would lower the objective by "
         "that much.",
         "6 national or territorial figures change (table below).",
-        "The result rests on 4 stated assumptions (listed below).",
+        "The result rests on 5 stated assumptions (listed below).",
     ]
+    changes = next(t.frame for t in document.tables() if t.name == "changes")
+    flank = changes.loc[("RUS", "flank", "acv", "territorial sub-ceiling")]
+    assert (flank["before"], flank["after"], flank["change"]) == (1380, 1800, 420)
     positions = document.tables()[0].frame
     assert positions.loc[("RUS", "flank_acv"), "achieved"] == 1800
     assert positions.loc[("TUR", "flank_no_rise"), "deviation"] == 420
@@ -88,7 +97,7 @@ def test_html_is_self_contained_and_holds_the_findings(solve_dir, tmp_path, caps
     assert (code, err) == (0, "")
     assert f"report written to {out} (html" in printed
     page = out.read_text(encoding="utf-8")
-    assert "Russia concedes 200 of the 2,000 it sought" in page
+    assert "Russia concedes 200 of the 2,000 ACVs it sought" in page
     assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page)  # nothing fetched
     assert "<script" not in page and "<link" not in page
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)

@@ -57,7 +57,7 @@ def test_solve_report_renders_in_chromium(tmp_path, capsys):
     html = tmp_path / "solve-report.html"
     assert main(["report", str(folder), "--out", str(html)]) == 0
     capsys.readouterr()
-    _assert_renders(html, figures=2, phrase="Russia concedes 200 of the 2,000 it sought")
+    _assert_renders(html, figures=2, phrase="Russia concedes 200 of the 2,000 ACVs it sought")
 
 
 def test_study_report_renders_in_chromium(tmp_path, capsys):

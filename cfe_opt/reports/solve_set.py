@@ -168,16 +168,28 @@ def binding_sentences(constraints: pd.DataFrame, names: dict[str, str] | None = 
     return out
 
 
+# (figure, column before, column after) of a state's row and of an area's row: each level has
+# columns of its own in allocation.csv (docs/outputs.md)
+_STATE_FIGURES = (("national ceiling", "national_ceiling_before", "national_ceiling"),
+                  ("territorial ceiling", "territorial_ceiling_before", "territorial_ceiling"),
+                  ("holdings", "holdings_before", "holdings_after"))
+_AREA_FIGURES = (("territorial sub-ceiling", "territorial_subceiling_before",
+                  "territorial_subceiling"),
+                 ("active-unit sub-ceiling", "active_subceiling_before", "active_subceiling"))
+_STATE_DEPLOYMENTS = (("temporary deployment", "temporary_deployment"),
+                      ("exceptional temporary deployment", "temporary_deployment_exceptional"))
+_AREA_DEPLOYMENTS = (("temporary deployment", "temporary_deployment_in_area"),
+                     ("exceptional temporary deployment",
+                      "temporary_deployment_exceptional_in_area"))
+
+
 def changed_figures(allocation: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """Each ceiling or holding that the package sets differently from before, one row each."""
     rows = []
     for (party, area, category), row in allocation.iterrows():
-        for what, before, after in (
-                ("national ceiling", row.get("national_ceiling_before"),
-                 row.get("national_ceiling")),
-                ("territorial ceiling" if area == "total" else "territorial sub-ceiling",
-                 row.get("territorial_ceiling_before"), row.get("territorial_ceiling")),
-                ("holdings", row.get("holdings_before"), row.get("holdings_after"))):
+        figures = _STATE_FIGURES if area == "total" else _AREA_FIGURES
+        for what, before_column, after_column in figures:
+            before, after = row.get(before_column), row.get(after_column)
             if pd.isna(after):
                 continue
             if pd.isna(before) or abs(float(after) - float(before)) > TOL:
@@ -185,11 +197,12 @@ def changed_figures(allocation: pd.DataFrame, names: dict[str, str]) -> pd.DataF
                              "figure": what, "before": before, "after": after,
                              "change": (float(after) - float(before)) if not pd.isna(before)
                              else math.nan})
-        deployed = row.get("temporary_deployment")
-        if not pd.isna(deployed) and float(deployed) > TOL:
-            rows.append({"party": party, "area": area, "category": category,
-                         "figure": "temporary deployment", "before": math.nan,
-                         "after": deployed, "change": math.nan})
+        for what, column in (_STATE_DEPLOYMENTS if area == "total" else _AREA_DEPLOYMENTS):
+            deployed = row.get(column)
+            if not pd.isna(deployed) and float(deployed) > TOL:
+                rows.append({"party": party, "area": area, "category": category,
+                             "figure": what, "before": math.nan, "after": deployed,
+                             "change": math.nan})
     frame = pd.DataFrame(rows, columns=["party", "area", "category", "figure", "before", "after",
                                         "change"])
     return frame.set_index(["party", "area", "category", "figure"])
