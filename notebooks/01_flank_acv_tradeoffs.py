@@ -363,14 +363,16 @@ for label, zone in zones.items():
           f"signed {fmt(SIGNED)} is {'inside' if inside else 'outside'}"
           + (" (nothing bounds the zone above: inside trivially)" if inside and high == float(
               "inf") else "") + ".")
-fig, axs = plt.subplots(2, 1, figsize=(8, 6))
-for ax, (label, zone) in zip(axs, zones.items(), strict=True):
-    plot_range(zone, ax=ax)
+# the figure for the bounded zone (an unbounded one has nothing to draw beyond its open end)
+for zone in zones.values():
+    if float(zone.ranges.loc["stated ranges", "maximum"]) == float("inf"):
+        continue
+    ax = plot_range(zone)
     ax.axvline(SIGNED, color="black", linestyle=":", label=f"signed 1999 ({fmt(SIGNED)})")
-    ax.set_title(f"{label}: Russia's total flank ACVs", fontsize=10)
+    low, high = ax.get_xlim()
+    ax.set_xlim(low, max(high, SIGNED * 1.08))
     ax.legend(loc="lower right", fontsize=8)
-plt.tight_layout()
-plt.show()
+    plt.show()
 
 # %% [markdown]
 # ## What this says
