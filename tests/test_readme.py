@@ -34,7 +34,8 @@ def commands() -> list[list[str]]:
             if not line.strip() or line.startswith(" "):
                 continue  # a continuation of a synopsis
             line = re.split(r"\s{2,}#", line)[0].strip()  # the comment after a command
-            if "[" in line or " | " in line or set(line.split()) & PLACEHOLDERS:
+            bare = re.sub(r"\"[^\"]*\"|'[^']*'", "", line)  # ".[notebooks]" is no synopsis
+            if "[" in bare or " | " in bare or set(line.split()) & PLACEHOLDERS:
                 continue  # a synopsis, not a command
             for part in line.split("&&"):
                 part = part.strip()

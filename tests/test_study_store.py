@@ -363,7 +363,7 @@ def test_a_variant_that_kills_its_worker_is_an_error_row(tree):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["study"], "cfe-opt: error: give an action: cfe-opt study run|validate|status|query|"
-                "export|report (see cfe-opt study --help)"),
+                "export|report|diff (see cfe-opt study --help)"),
     (["study", "status", "{tree}/nowhere"], "cfe-opt: error: {tree}/nowhere: not a study store "
      "(no manifest.json; run 'cfe-opt study run STUDY --out DIR' first)"),
     (["study", "run", "{study}", "--out", "{tree}/afile"],
