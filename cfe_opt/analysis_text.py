@@ -407,3 +407,23 @@ def text_prices(scenario: Any, prices: pd.DataFrame, costs: pd.DataFrame,
         else:
             lines.append("  no party's deviation moves")
     return "\n".join(lines)
+
+
+def text_history(table: pd.DataFrame) -> str:
+    """The history table: model against signed, with the zone and what decides each figure."""
+    attrs = table.attrs
+    lines = [f"History  {attrs.get('scenario', '')} ({attrs.get('objective_mode', '')}) "
+             "against the figures signed in November 1999",
+             "zone: the figure's range over the packages meeting every hard limit and every "
+             "stated range; face: its range over the optimal packages (before the tie-breaks)"]
+    if table.empty:
+        return "\n".join([*lines, "  (no figure of the scenario has a signed counterpart)"])
+    show = table[["model", "signed", "signed_kind", "gap", "zone_min", "zone_max", "inside",
+                  "face_min", "face_max", "status"]]
+    lines.append(render_table(show))
+    later = table[table["later_inputs"] != ""]
+    if len(later):
+        lines += ["", "Figures whose block rests on later stand-ins:"]
+        for key, row in later.iterrows():
+            lines.append(f"  {' '.join(map(str, key))}: {row.later_inputs}")
+    return "\n".join(lines)

@@ -55,7 +55,7 @@ COLUMNS = ["party", "figure", "area", "category", "model", "signed", "signed_kin
 INSIDE_TOL = 1e-6
 _FIGURE_COLUMN = {"national_ceiling": "national_ceiling",
                   "territorial_ceiling": "territorial_ceiling",
-                  "territorial_subceiling": "territorial_subceiling"}  # an area row's own column
+                  "territorial_subceiling": "territorial_subceiling"}
 
 
 @dataclass(frozen=True)

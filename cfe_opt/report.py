@@ -260,9 +260,15 @@ def answer_lines(positions: pd.DataFrame | None, names: dict[str, str],
 STATE_FIGURES = (("national ceiling", "national_ceiling_before", "national_ceiling"),
                  ("territorial ceiling", "territorial_ceiling_before", "territorial_ceiling"),
                  ("holdings", "holdings_before", "holdings_after"),
-                 ("temporary deployment", None, "temporary_deployment"))
+                 ("temporary deployment", None, "temporary_deployment"),
+                 ("exceptional temporary deployment", None,
+                  "temporary_deployment_exceptional"))
 AREA_FIGURES = (("territorial sub-ceiling", "territorial_subceiling_before",
-                 "territorial_subceiling"),)
+                 "territorial_subceiling"),
+                ("sub-ceiling in active units", "active_subceiling_before", "active_subceiling"),
+                ("temporary deployment into the area", None, "temporary_deployment_in_area"),
+                ("exceptional temporary deployment into the area", None,
+                 "temporary_deployment_exceptional_in_area"))
 
 
 def changes_table(allocation: pd.DataFrame | None, names: dict[str, str] | None = None

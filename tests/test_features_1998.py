@@ -126,8 +126,8 @@ def test_active_subceiling_weighted_goes_to_the_steeper_slope():
     assert r.objective == approx(0.4)
     assert alloc(r, "RUS", "active_subceiling", "flank", "acv") == approx(60)
     assert alloc(r, "RUS", "active_subceiling_before", "flank", "acv") == 60
-    assert alloc(r, "RUS", "active_after", "flank", "acv") == approx(60)
-    assert alloc(r, "RUS", "storage_after", "flank", "acv") == approx(30)
+    assert alloc(r, "RUS", "active_in_area_after", "flank", "acv") == approx(60)
+    assert alloc(r, "RUS", "storage_in_area_after", "flank", "acv") == approx(30)
     assert alloc(r, "RUS", "reduction", "total", "acv") == approx(60)
     rows = r.constraints
     assert bool(rows.at["active_subceiling.RUS.flank.acv", "binding"])
@@ -262,7 +262,7 @@ def test_a_deployment_into_an_area_is_read_by_area_quantities():
         data["parties"]["RUS"]["positions"]["more"]["quantity"],
         {"of": "temporary_deployment", "areas": ["RUS.flank"], "categories": ["acv"]}]}
     r = solve_checked(data)
-    assert alloc(r, "RUS", "temporary_deployment", "flank", "acv") == approx(20)
+    assert alloc(r, "RUS", "temporary_deployment_in_area", "flank", "acv") == approx(20)
     assert r.outcomes["active"] == approx(60)
     assert r.objective == approx(0.2)
     assert "temporary_deployment.RUS.flank.acv" in r.constraints.index

@@ -17,6 +17,11 @@ from cfe_opt.scenario import with_changes
 MODELS = Path(__file__).resolve().parent.parent / "models"
 TALKS = MODELS / "talks_1998.yaml"
 FIELD = "parties.RUS.positions.flank_acv_active.target"
+# the sweep's mechanics (invalid values, defaults, paths, figures) on the frozen pre-issue-7
+# talks files, hand-derived there
+FROZEN = Path(__file__).resolve().parent / "fixtures" / "talks_1998_before_issue_7"
+OLD_TALKS = FROZEN / "talks_1998.yaml"
+OLD_FIELD = "parties.RUS.positions.flank_acv.target"
 
 
 def test_parse_vary():
@@ -100,7 +105,7 @@ def test_sweep_marks_infeasible_values_and_keeps_going():
 
 def test_an_invalid_value_is_recorded_and_the_sweep_goes_on():
     """ETD variant: Russia's target may not pass its stated range max 1,883."""
-    scenario = load_scenario(MODELS / "talks_1998_etd.yaml")
+    scenario = load_scenario(FROZEN / "talks_1998_etd.yaml")
     field = "parties.RUS.positions.central_europe_permitted_tanks.target"
     found = sweep(scenario, field, [1800, 1900, 1850])
     assert list(found.points["status"]) == ["optimal", "invalid", "optimal"]
@@ -113,7 +118,7 @@ def test_a_field_left_at_its_default_can_be_swept():
     """parties.TUR.weight is not written in the file (default 1). Minimax with Turkey's weight
     w ≥ 1: (2000 − F)/2000 = w(F − 1380)/1380, F = 2000·1380(1 + w)/(1380 + 2000w); what
     Russia concedes is shown in ACVs (2000 − F), not in a measure holding w."""
-    found = sweep(load_scenario(TALKS), "parties.TUR.weight", [1, 2, 4], objective="minimax")
+    found = sweep(load_scenario(OLD_TALKS), "parties.TUR.weight", [1, 2, 4], objective="minimax")
     concessions = found.table.xs("concession", level="measure")["number"].unstack("item")
     for w in (1, 2, 4):
         flank = 2000 * 1380 * (1 + w) / (1380 + 2000 * w)
@@ -133,13 +138,13 @@ def test_a_field_left_at_its_default_can_be_swept():
 ])
 def test_a_wrong_field_names_the_wrong_segment(field, phrase):
     with pytest.raises(CfeOptError) as info:
-        sweep(load_scenario(TALKS), field, [1])
+        sweep(load_scenario(OLD_TALKS), field, [1])
     assert phrase in str(info.value)
 
 
 def test_sweep_command_writes_its_tables_and_figure(tmp_path, capsys):
-    code = main(["sweep", str(TALKS), "--vary", f"{FIELD}=1200:2000:400", "--out",
-                 str(tmp_path), "--objective", "minimax", "--case", "base"])
+    code = main(["sweep", str(OLD_TALKS), "--vary", f"{OLD_FIELD}=1200:2000:400", "--out",
+                 str(tmp_path), "--objective", "minimax"])
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "Breakpoints" in out and "at 1,380: from here on" in out
@@ -151,7 +156,7 @@ def test_sweep_command_writes_its_tables_and_figure(tmp_path, capsys):
     assert (tmp_path / "sweep_breakpoints.csv").read_text().startswith(
         "breakpoint,after,before,at,kind,entered,left\n")
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
-    code = main(["sweep", str(TALKS), "--vary", "oops"])
+    code = main(["sweep", str(OLD_TALKS), "--vary", "oops"])
     assert code == 2 and "FIELD=FROM:TO:STEP" in capsys.readouterr().err
 
 
@@ -162,7 +167,7 @@ def test_sweep_figure_draws_gaps_breakpoints_and_moving_ceilings():
 
     from cfe_opt.plots.sweep import plot_sweep
 
-    scenario = load_scenario(MODELS / "talks_1998_flank_deadlock.yaml")
+    scenario = load_scenario(FROZEN / "talks_1998_flank_deadlock.yaml")
     found = sweep(scenario, "parties.RUS.red_lines.flank_acv_floor.value",
                   [1200, 1300, 1400, 1500])
     ax = plot_sweep(found)
@@ -175,7 +180,7 @@ def test_sweep_figure_draws_gaps_breakpoints_and_moving_ceilings():
     assert ax.get_ylabel() == "concession (ACVs)"
     plt.close(ax.figure)
 
-    found = sweep(load_scenario(TALKS), FIELD, [1000, 1400, 2000], objective="minimax")
+    found = sweep(load_scenario(OLD_TALKS), OLD_FIELD, [1000, 1400, 2000], objective="minimax")
     ax = plot_sweep(found)
     top, bottom = ax.figure.axes
     assert [ln.get_xdata()[0] for ln in top.get_lines() if ln.get_label().startswith(
@@ -191,9 +196,23 @@ def test_sweep_figure_has_sensible_axes_when_nothing_moves():
 
     from cfe_opt.plots.sweep import plot_sweep
 
-    found = sweep(load_scenario(TALKS), FIELD, [1000, 1200])
+    found = sweep(load_scenario(OLD_TALKS), OLD_FIELD, [1000, 1200])
     ax = plot_sweep(found)
     low, high = ax.get_ylim()
     assert low <= 0 <= high and high - low >= 1  # not a hair-thin band around 0
     assert "nobody concedes anything" in ax.get_legend_handles_labels()[1]
     plt.close(ax.figure)
+
+
+def test_sweep_command_on_one_case_of_the_bundled_file(tmp_path, capsys):
+    """``--case`` picks one case of a file with cases; Russia's active flank target swept from
+    500 by 500 (weighted): the active set changes at 580 exactly (see the breakpoint test)."""
+    code = main(["sweep", str(TALKS), "--vary", f"{FIELD}=500:1500:500", "--out",
+                 str(tmp_path), "--case", "base"])
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "at 580: from here on" in out
+    points = (tmp_path / "sweep_points.csv").read_text().splitlines()
+    assert [line.split(",")[:2] for line in points[1:]] == [["500", "optimal"],
+                                                          ["1000", "optimal"],
+                                                          ["1500", "optimal"]]

@@ -142,8 +142,8 @@ def test_with_russias_1999_holdings_the_removals_are_the_excess_aca_reported():
     reduced area (ACA: "approximately 260 tanks, 1,500 ACVs and 200 artillery pieces")."""
     r = solve_checked(variant("russia_1999_holdings"))
     for c, excess in (("tanks", 260), ("acv", 1500), ("artillery", 200)):
-        before = area(r, "RUS", "flank", c, "on_territory_before")
-        after = area(r, "RUS", "flank", c, "on_territory_after")
+        before = area(r, "RUS", "flank", c, "in_area_before")
+        after = area(r, "RUS", "flank", c, "in_area_after")
         assert before - after == approx(excess)
 
 
@@ -367,7 +367,7 @@ def test_flexibility_inside_the_flank():
     (2,000 − 241 − a)/2,000 = (a − 580)/580."""
     w = solve_checked(variant("flank_flexibility"))
     assert w.outcomes["flank_acv_active"] == approx(580)
-    assert area(w, "RUS", "flank", "acv", "temporary_deployment") == approx(241)
+    assert area(w, "RUS", "flank", "acv", "temporary_deployment_in_area") == approx(241)
     m = solve_checked(variant("flank_flexibility"), objective="minimax")
     a = (1759 / 2000 + 1) / (1 / 2000 + 1 / 580)
     assert m.outcomes["flank_acv_active"] == approx(a, abs=1e-5)

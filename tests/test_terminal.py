@@ -17,9 +17,11 @@ from cfe_opt import solve
 from cfe_opt.cli import main
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-TALKS = MODELS / "talks_1998.yaml"
-ETD = MODELS / "talks_1998_etd.yaml"
-DEADLOCK = MODELS / "talks_1998_flank_deadlock.yaml"
+# what the analyst reads is tested on the frozen pre-issue-7 talks files (hand-derived there)
+FROZEN = Path(__file__).resolve().parent / "fixtures" / "talks_1998_before_issue_7"
+TALKS = FROZEN / "talks_1998.yaml"
+ETD = FROZEN / "talks_1998_etd.yaml"
+DEADLOCK = FROZEN / "talks_1998_flank_deadlock.yaml"
 
 
 def run(argv, capsys) -> tuple[int, str]:
@@ -165,7 +167,7 @@ def test_analyses_print_the_package_in_units(tmp_path, capsys):
 def test_zopa_prints_the_zone_and_the_clash(tmp_path, capsys, models_dir):
     import shutil
 
-    shutil.copytree(MODELS, models_dir, dirs_exist_ok=True)
+    shutil.copytree(FROZEN, models_dir, dirs_exist_ok=True)
     (models_dir / "clash.yaml").write_text(
         "name: clash\nextends: talks_1998.yaml\nparties:\n"
         "  RUS: {positions: {flank_acv: {range: {min: 1700}}}}\n"

@@ -26,8 +26,11 @@ from cfe_opt.solve import CompiledModel
 
 EPS = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
-TALKS = ROOT / "models" / "talks_1998.yaml"
-DEADLOCK = ROOT / "models" / "talks_1998_flank_deadlock.yaml"
+# the zone is tested on the frozen pre-issue-7 talks files (hand-derived there)
+FROZEN = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7"
+TALKS = FROZEN / "talks_1998.yaml"
+BUNDLED = ROOT / "models" / "talks_1998.yaml"  # the rebuilt December 1998 scenario
+DEADLOCK = FROZEN / "talks_1998_flank_deadlock.yaml"
 
 
 def approx(value: Any) -> Any:
@@ -228,21 +231,22 @@ def test_talks_1998_flank_acv_range():
     may remove all its active ACVs) → [0, inf]. Read as a red line (case not_durable) → [0,
     580]; with Russia's floor of 2,000 too (the deadlock variant) there is no package.
     Targets: RUS ≥ 2,000; TUR ≤ 580 and NOR, holding it jointly, the same."""
-    talks = load_scenario(TALKS)
+    talks = load_scenario(BUNDLED)
     assert list(quantity_range(talks, "RUS.flank_acv_active").iloc[0]) == [0, float("inf")]
     p = preferred_points(talks, "RUS.flank_acv_active")
     assert list(p.index) == ["RUS", "TUR", "NOR"]
     assert list(p["x"]) == [2000, 580, 580]
     assert list(p["direction_x"]) == ["at_least", "at_most", "at_most"]
     assert p.at["NOR", "position_x"] == "TUR.no_new_flank_numbers_acv"
-    capped = load_scenario(TALKS, case="not_durable")
+    capped = load_scenario(BUNDLED, case="not_durable")
     active = {"of": "territorial_ceiling", "areas": ["RUS.flank"], "categories": ["acv"],
               "status": "active"}
     assert list(quantity_range(capped, active).iloc[0]) == approx([0, 580])
     total = {**active, "status": "any"}
     assert list(quantity_range(capped, total).iloc[0]) == approx([0, 1380])
     with pytest.raises(InfeasibleError):
-        quantity_range(load_scenario(DEADLOCK), "RUS.flank_acv_active")
+        quantity_range(load_scenario(ROOT / "models" / "talks_1998_flank_deadlock.yaml"),
+                       "RUS.flank_acv_active")
 
 
 def test_talks_1998_polands_permanent_and_temporary_polygon():
@@ -250,7 +254,7 @@ def test_talks_1998_polands_permanent_and_temporary_polygon():
     form caps x at 1,730 (it cannot rise), the allowance y at 153, Russia's proviso x + y at
     1,730; both ≥ 0 (Poland may reduce all its tanks). Vertices (0, 0), (1730, 0), (1577, 153),
     (0, 153). Preferred: Poland's readiness floor 1,557 on x, the USA's 153 on y."""
-    talks = load_scenario(TALKS)
+    talks = load_scenario(BUNDLED)
     qx = {"of": "territorial_ceiling", "parties": ["POL"], "categories": ["tanks"]}
     qy = {"of": "temporary_deployment", "parties": ["POL"], "categories": ["tanks"],
           "kinds": ["basic"]}
@@ -361,7 +365,7 @@ def test_plots_smoke(tmp_path):
     ax = plot_range(quantity_range(s, nc("AAA")), preferred_points(s, nc("AAA")))
     assert isinstance(ax, Axes)
     ax.figure.savefig(tmp_path / "range.png")
-    talks = load_scenario(TALKS)
+    talks = load_scenario(BUNDLED)
     ax = plot_range(agreement_zone(talks, "RUS.flank_acv_active"),
                     preferred_points(talks, "RUS.flank_acv_active"))  # open upper end
     ax.figure.savefig(tmp_path / "range_open.png")
@@ -369,7 +373,7 @@ def test_plots_smoke(tmp_path):
                        ("segment", feasible_region(s, nc("AAA"), nc("AAA", coefficient=2)))]:
         ax = plot_region(poly, preferred_points(s, nc("AAA"), nc("BBB")))
         assert isinstance(ax, Axes)
-        assert ax.get_xlabel() == "national_ceiling AAA tanks (tanks)"
+        assert ax.get_xlabel() == "national_ceiling A tanks (tanks)"  # the party's name
         ax.figure.savefig(tmp_path / f"{name}.png")
     for name in ("range", "range_open", "region", "segment"):
         assert (tmp_path / f"{name}.png").stat().st_size > 0
@@ -387,7 +391,7 @@ def test_zone_figure_shows_each_range_and_the_zone_or_the_gap():
     assert "Turkey: acceptable range ..1,800" in labels
     assert [t.get_text() for t in ax.get_yticklabels()] == ["hard limits", "Russia", "Turkey",
                                                              "Norway"]
-    assert ax.get_xlabel() == "RUS.flank_acv (ACVs)"
+    assert ax.get_xlabel() == "Russia's flank_acv (ACVs)"
     plt.close(ax.figure)
     s = flank_ranges(1700, 1600, 1800)
     ax = plot_range(agreement_zone(s, "RUS.flank_acv"), preferred_points(s, "RUS.flank_acv"))

@@ -204,7 +204,7 @@ def named(text: str, ctx: Mapping[str, Any]) -> str:
         return str(text)
     pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(codes, key=len,
                                                                           reverse=True)))
-                         + r")(\.(?=[A-Za-z_]))?(?![\w])")
+                         + r")(?:(\.)(?=[A-Za-z_])|(?![\w.]))")
 
     def swap(match: re.Match[str]) -> str:
         name = party_name(match.group(1), names)
