@@ -33,7 +33,7 @@
 # * **circular** when its 1998 input is a later stand-in equal to the signed figure (nothing is
 #   learnt from the match);
 # * **not determined** when nothing in the scenario bears on it: the value is the tie-break's
-#   (today's holdings kept), so its gap measures holdings against a ceiling, not the model.
+#   (mostly today's holdings kept), so its gap says nothing about the positions.
 #
 # `face_min`…`face_max` is the figure's range over every package that is optimal in the mode's
 # main stages: how much of the model's value the tie-break, not the positions, chose.
@@ -248,8 +248,8 @@ print(f"Circular ({len(circular)}): " + ", ".join(
       + " — the scenario's input is the signed figure itself (a later stand-in), so the match "
       "says nothing.")
 nd = first[first["status"] == "not determined"]
-print(f"\nNot determined ({len(nd)}): the model has no 1998 input for these; its value is "
-      "today's holdings (the tie-break), so the gap is holdings against the signed ceiling:")
+print(f"\nNot determined ({len(nd)}): the model has no 1998 input for these; its value is the "
+      "tie-break's (mostly today's holdings kept), so the gap says nothing about the positions:")
 for party, group in nd.groupby(level="party", sort=False):
     print(f"  {names.get(party, party)}: " + ", ".join(
         f"{k[1].replace('_', ' ')} {k[3]} {fmt(r['model'])} vs {fmt(r['signed'])}"
