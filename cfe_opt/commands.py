@@ -251,10 +251,10 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def history(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis_text import text_history
     from cfe_opt.history import history_of
     from cfe_opt.io import csv_text
     from cfe_opt.outputs import output_folder
-    from cfe_opt.analysis_text import text_history
 
     result_dir = Path(args.result_dir)
     args.output_folder = output_folder(args.out, result_dir.parent / f"{result_dir.name}-history")
