@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "into OUT/<case>/, with cases.csv side by side)")
     solve.add_argument("--robustness", action="store_true",
                        help="also show how the outcomes move as each party's weight and "
-                            "scales vary from ×0.5 to ×2 (robustness.csv)")
+                            "scales vary from ×0.5 to ×2 (robustness_band.csv)")
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
     _scenario(validate)

@@ -91,7 +91,7 @@ class Result:
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"allocation": self.allocation, "equipment": self.equipment,
                "positions": self.positions, "constraints": self.constraints,
-               "concession": self.concession, "robustness": self.robustness}
+               "concession": self.concession, "robustness_band": self.robustness}
         return {k: v for k, v in out.items() if v is not None}
 
 

@@ -13,6 +13,9 @@ PLACEHOLDER = re.compile(r"<[a-z]+>")
 # run.json and summary.json maps whose keys are names, not fixed fields: documented as <name>
 DYNAMIC = {"scenario.file_sha256": "<file>", "parameters": "<option>", "versions": "<package>",
            "resolved": "<key>", "outcome": "<key>", "files": "<file>"}
+# the named outcomes of the bundled scenarios (``outcomes:``), the only names <outcome> stands for
+OUTCOMES = {"flank_acv_active", "flank_acv_total", "flank_tanks_total", "flank_artillery_total",
+            "poland_tc_tanks", "poland_tc_acv", "poland_tc_artillery", "poland_reduction"}
 LEAVES = {"scenario.file_sha256", "parameters", "versions", "resolved", "outcome"}
 
 
@@ -88,7 +91,9 @@ def matches(column: str, documented_columns: list[str], parties: set[str]) -> bo
         pattern = re.escape(entry)
         pattern = pattern.replace(re.escape("<party>"), "(?P<party>[A-Za-z][A-Za-z0-9_]*)")
         pattern = pattern.replace(re.escape("<package>"), r"\d+")
+        pattern = pattern.replace(re.escape("<outcome>"), "(?P<outcome>[a-z][a-z0-9_]*)")
         found = re.fullmatch(pattern, column)
-        if found and ("party" not in found.groupdict() or found.group("party") in parties):
+        if found and ("party" not in found.groupdict() or found.group("party") in parties) and (
+                "outcome" not in found.groupdict() or found.group("outcome") in OUTCOMES):
             return True
     return False

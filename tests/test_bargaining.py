@@ -346,8 +346,8 @@ def test_talks_1998_flank_bargain(tmp_path):
                         "achieved"] == approx(580)
     ax = plot_bargaining(result)
     ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert ticks[:2] == ["utilitarian\nRussia: flank_acv_active\n580 ACVs",
-                         "Kalai–Smorodinsky\nRussia: flank_acv_active\n1,290 ACVs"]
+    assert ticks[:2] == ["utilitarian\nRussia:\nflank_acv_active\n580 ACVs",
+                         "Kalai–Smorodinsky\nRussia:\nflank_acv_active\n1,290 ACVs"]
     bars = {c.get_label(): c.patches[0].get_facecolor() for c in ax.containers}
     assert set(bars) == {"Russia", "Turkey", "Norway"}
     ax.figure.savefig(tmp_path / "bargaining.png")

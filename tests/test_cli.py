@@ -100,7 +100,7 @@ def test_infeasible_scenario_exits_1_and_names_the_concession(tmp_path, capsys):
     code, stdout, stderr = run(["solve", DEADLOCK, "--out", out], capsys)
     assert code == 1
     assert "no feasible option" in stderr
-    assert "RUS red line" in stdout and "2,000 → 580" in stdout
+    assert "Russia's red line" in stdout and "≥ 2,000 → 580 (−1,420 ACVs)" in stdout
     concession = pd.read_csv(out / "concession.csv")
     assert list(concession["name"]) == ["limit.RUS.flank_acv_active_floor"]
     assert json.loads((out / "summary.json").read_text())["status"] == "infeasible"

@@ -603,7 +603,7 @@ def test_solve_with_robustness_writes_the_table(tmp_path):
                  str(out), "--quiet"]) == 0
     import pandas as pd
 
-    table = pd.read_csv(out / "robustness.csv")
+    table = pd.read_csv(out / "robustness_band.csv")
     assert len(table) == 2 * 2 * 2 * 3  # parties × factors × multipliers × outcomes
     summary = json.loads((out / "summary.json").read_text())
     assert any("moves an outcome over the robustness band" in a for a in summary["assumptions"])

@@ -13,16 +13,18 @@ from outputs_doc import csv_header, documented, json_keys, matches
 from cfe_opt.cli import main
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-FIELD = "parties.RUS.positions.flank_acv.target"
-NC = "{of: national_ceiling, parties: [%s], categories: [tanks]}"
+FIELD = "parties.RUS.positions.flank_acv_active.target"
+TC_POL = "{of: territorial_ceiling, parties: [POL], categories: [tanks]}"
+TD_POL = "{of: temporary_deployment, parties: [POL], categories: [tanks]}"
 RANGED = """\
 name: Flank ranges that clash
 extends: talks_1998.yaml
 parties:
-  RUS: {positions: {flank_acv: {range: {min: 1700}}}}
-  TUR: {positions: {flank_acv_no_rise: {range: {max: 1600}}}}
+  RUS: {positions: {flank_acv_active: {range: {min: 1700}}}}
+  TUR: {positions: {no_new_flank_numbers_acv: {range: {max: 1600}}}}
 """
-PARTIES = {"USA", "NATO_OTHERS", "RUS", "POL", "DEU", "TUR", "NOR"}
+PARTIES = {"USA", "RUS", "POL", "CZE", "DEU", "TUR", "NOR", "UKR", "BEL", "DNK", "FRA", "GRC",
+           "ISL", "ITA", "LUX", "NLD"}
 
 
 @pytest.fixture(scope="module")
@@ -32,27 +34,36 @@ def written(tmp_path_factory) -> list[Path]:
     models = root / "models"
     shutil.copytree(MODELS, models)
     (models / "ranged.yaml").write_text(RANGED)
-    talks, etd = models / "talks_1998.yaml", models / "talks_1998_etd.yaml"
+    talks = models / "talks_1998.yaml"
     deadlock = models / "talks_1998_flank_deadlock.yaml"
+    base = ["--case", "base"]
     runs = [
-        (["solve", talks, "--write-model"], 0),
+        (["solve", talks, "--write-model"], 0),  # every case: a folder of sets
+        (["solve", talks, *base, "--robustness"], 0),
         (["solve", deadlock], 1),
         (["diagnose", deadlock], 1),
-        (["prices", etd], 0),
-        (["sweep", talks, "--vary", f"{FIELD}=1000:2000:500", "--objective", "minimax"], 0),
+        (["prices", talks, "--case", "etd_refused"], 0),
+        (["sweep", talks, *base, "--vary", f"{FIELD}=1000:2000:500", "--objective", "minimax"],
+         0),
         (["sweep", deadlock, "--vary",
-          "parties.RUS.red_lines.flank_acv_floor.value=1300:1500:100"], 0),
-        (["frontier", talks, "RUS", "TUR+NOR"], 0),
-        (["zopa", models / "ranged.yaml", "RUS.flank_acv"], 0),
-        (["zopa", talks, NC % "USA", NC % "NATO_OTHERS"], 0),
-        (["bargain", talks], 0),
-        (["alternatives", talks, "-k", "2"], 0),
+          "parties.RUS.red_lines.flank_acv_active_floor.value=500:700:100"], 0),
+        (["frontier", talks, "RUS", "TUR+NOR", *base], 0),
+        (["zopa", models / "ranged.yaml", "RUS.flank_acv_active"], 0),  # extends: no cases
+        (["zopa", talks, TC_POL, TD_POL, *base], 0),  # Poland's permanent and temporary
+        (["bargain", talks, *base], 0),
+        (["alternatives", talks, "-k", "2", *base], 0),
     ]
     folders = []
     for i, (argv, code) in enumerate(runs):
         out = root / f"set{i}"
         assert main([str(a) for a in argv] + ["--out", str(out)]) == code, argv
-        folders.append(out)
+        if (out / "run.json").exists():
+            folders.append(out)
+        else:  # a folder of sets, one per case and one for cases.csv
+            folders += sorted(p for p in out.iterdir() if p.is_dir())
+    history = root / "history"
+    assert main(["history", str(root / "set0" / "base"), "--out", str(history)]) == 0
+    folders.append(history)
     return folders
 
 
@@ -107,16 +118,24 @@ def test_the_checks_catch_a_stale_page(tmp_path, monkeypatch):
 
 # ---- tidy tables -----------------------------------------------------------------------------
 def test_not_modelled_is_empty_never_zero_and_levels_do_not_mix(written):
-    """Talks 1998: Russia's equipment is not modelled, so its flank area holds no known
-    equipment — empty, not 0; a state row's area columns and an area row's state columns are
-    empty, so summing a column over a party's rows counts nothing twice."""
+    """Talks 1998, case base: Turkey's equipment is not modelled, so its territory holds no
+    known equipment — empty, not 0; Russia's flank holds its 1996 freeze holdings (4,397 ACVs,
+    cut to the 1,380 sub-ceiling). A state row's area columns and an area row's state columns
+    are empty, so summing a column over a party's rows counts nothing twice."""
     import pandas as pd
 
     allocation = pd.read_csv(written[0] / "allocation.csv", keep_default_na=False)
-    flank = allocation[(allocation["party"] == "RUS") & (allocation["area"] == "flank")
-                       & (allocation["category"] == "acv")].iloc[0]
-    assert flank["in_area_before"] == "" and flank["in_area_after"] == ""
+
+    def row(party: str, area: str) -> pd.Series:
+        return allocation[(allocation["party"] == party) & (allocation["area"] == area)
+                          & (allocation["category"] == "acv")].iloc[0]
+
+    turkey = row("TUR", "main")
+    assert turkey["in_area_before"] == "" and turkey["in_area_after"] == ""
+    flank = row("RUS", "flank")
+    assert float(flank["in_area_before"]) == 4397 and float(flank["in_area_after"]) == 1380
     assert float(flank["territorial_subceiling"]) == 1380
+    assert float(flank["active_subceiling"]) == 580
     assert flank["territorial_ceiling"] == "" and flank["on_territory_after"] == ""
     state = allocation[allocation["area"] == "total"]
     area = allocation[allocation["area"] != "total"]

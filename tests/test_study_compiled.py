@@ -164,7 +164,8 @@ def test_detail_tables_only_when_asked(tmp_path):
     from cfe_opt.study import open as open_store
     from cfe_opt.study.runner import run_study
 
-    study = {"name": "detail", "base": str(MODELS / "talks_1998.yaml"),
+    frozen = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7" / "talks_1998.yaml"
+    study = {"name": "detail", "base": str(frozen),
              "axes": {"t": {"field": "parties.RUS.positions.flank_acv.target",
                             "values": [1500, 2400]}},
              "keep": {"ceilings": "none", "detail": True}}
