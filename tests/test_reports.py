@@ -85,6 +85,29 @@ def test_solve_findings_are_the_hand_derived_package(solve_dir):
     assert provenance["Command"].startswith("cfe-opt solve ")
 
 
+def test_one_case_of_a_file_with_cases_keeps_the_party_names(tmp_path):
+    """A file with cases is solved into one folder per case, whose record holds the case's
+    sha256: the names come from that case of the file, not from the file as written."""
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text((REPO / "tests" / "fixtures" / "report_two_party.yaml").read_text(
+        encoding="utf-8") + "cases:\n  as_written: {description: the file as written}\n"
+        "  tighter:\n    description: Turkey's cap at 1,700\n    changes:\n"
+        "      parties: {TUR: {red_lines: {flank_cap: {value: 1700}}}}\n", encoding="utf-8")
+    out = tmp_path / "solved"
+    assert main(["solve", str(scenario), "--out", str(out), "--quiet"]) == 0
+    document = build_document(out / "tighter")
+    assert document.narrative[1] == (
+        "Russia concedes 300 of the 2,000 ACVs it sought (flank_acv): the package gives 1,700, "
+        "within its acceptable range (at least 1,700).")  # the cap binds: 1,700, at the edge
+    assert dict(document.provenance)["Party names"] == (
+        f"from {scenario}, case tighter (the same sha256 as the run)")
+    # the default file goes beside the folder of the cases, so the file can be solved again
+    assert main(["report", str(out / "tighter")]) == 0
+    assert (tmp_path / "solved-tighter.html").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["as_written", "cases", "tighter"]
+    assert main(["solve", str(scenario), "--out", str(out), "--quiet"]) == 0
+
+
 def _record(folder):
     import json
 

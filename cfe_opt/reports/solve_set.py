@@ -28,7 +28,8 @@ POSITION_SHOWN = ["direction", "target", "achieved", "deviation", "unit", "norma
 
 def solve_document(result: ResultSet) -> Document:
     summary = read_json(result, "summary.json")
-    names, names_note = party_names(result.record)
+    names, names_note = party_names(result.record,
+                                    case=(summary.get("scenario") or {}).get("case"))
     scenario = " ".join(str(summary.get("scenario", {}).get("name", "")).split())
     optimal = summary.get("status") == "optimal"
     narrative: list[str] = []
@@ -259,8 +260,10 @@ def concession_lines(concession: pd.DataFrame, names: dict[str, str]) -> list[st
     return out
 
 
-def party_names(record: dict[str, Any]) -> tuple[dict[str, str], str]:
-    """Party names from the scenario the record names, if it is still there unchanged."""
+def party_names(record: dict[str, Any], case: str | None = None) -> tuple[dict[str, str], str]:
+    """Party names from the scenario the record names, if it is still there unchanged: the
+    ``case`` of its file when the result is one case's (the record's sha256 is then the case's;
+    a command given ``--case`` records it among its parameters)."""
     from cfe_opt.errors import CfeOptError
 
     scenario = record.get("scenario") or {}
@@ -275,7 +278,8 @@ def party_names(record: dict[str, Any]) -> tuple[dict[str, str], str]:
     try:
         from cfe_opt.scenario import load_scenario
 
-        loaded = load_scenario(path)
+        case = case or (record.get("parameters") or {}).get("case")
+        loaded = load_scenario(path, case=case)
     except CfeOptError:
         return {}, f"codes ({file} no longer loads)"
     if loaded.sha256 != scenario.get("sha256"):
@@ -286,7 +290,8 @@ def party_names(record: dict[str, Any]) -> tuple[dict[str, str], str]:
         if name.endswith(")") and " (" in name:
             name = name[: name.rindex(" (")]
         names[code] = name
-    return names, f"from {file} (the same sha256 as the run)"
+    where = f"{file}, case {case}" if case else str(file)
+    return names, f"from {where} (the same sha256 as the run)"
 
 
 def provenance(result: ResultSet, summary: dict[str, Any] | None, names_note: str

@@ -2,9 +2,13 @@
 
 ``--format`` names the format; without it, ``--out``'s suffix does (``.html``/``.htm``,
 ``.md``, ``.xlsx``), else HTML. The default file sits beside the input folder:
-``out/talks_1998/solve`` → ``out/talks_1998/solve.html``. Refused: an empty path, a folder, a
-symbolic link, a path under a file, a system folder, a file inside the input folder (a result
-set lists exactly its own files, a store its own), and a suffix that contradicts --format.
+``out/talks_1998/solve`` → ``out/talks_1998/solve.html``; for one case's set inside the folder
+of a file's cases (its ``run.json`` names that folder as ``output_root``), beside that folder,
+so that the next solve of the file still finds only its own sets there:
+``out/talks_1998/solve/base`` → ``out/talks_1998/solve-base.html``. Refused: an empty path, a
+folder, a symbolic link, a path under a file, a system folder, a file inside the input folder (a
+result set lists exactly its own files, a store its own), and a suffix that contradicts
+--format.
 """
 
 from __future__ import annotations
@@ -17,6 +21,21 @@ from cfe_opt.reports.sources import ReportError
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".xlsx": "xlsx"}
 EXTENSION = {"html": ".html", "md": ".md", "xlsx": ".xlsx"}
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/run")
+
+
+def _cases_folder(source: Path) -> Path | None:
+    """The folder of a file's case sets that ``source`` is one set of, if its run.json says so
+    (``parameters.output_root`` is ``source``'s parent); None otherwise, also for a run.json
+    that cannot be read (the report's own checks say why, later)."""
+    import json
+
+    try:
+        record = json.loads((source / "run.json").read_text(encoding="utf-8"))
+        root = Path(str(record["parameters"]["output_root"])).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    here = source.resolve()
+    return root if root == here.parent and root != here else None
 
 
 def report_target(source: Path, out: str | None, form: str | None) -> tuple[Path, str]:
@@ -37,7 +56,11 @@ def report_target(source: Path, out: str | None, form: str | None) -> tuple[Path
     else:
         form = form or "html"
         name = source.resolve().name or "report"
-        path = source.resolve().parent / f"{name}{EXTENSION[form]}"
+        beside = source.resolve().parent
+        root = _cases_folder(source)
+        if root is not None:  # one case's set: beside the folder of the file's cases
+            name, beside = f"{root.name}-{name}", root.parent
+        path = beside / f"{name}{EXTENSION[form]}"
         label = f"report file {path}"
     absolute = Path(os.path.abspath(path))
     if path.name in ("", ".", ".."):
