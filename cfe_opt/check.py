@@ -27,6 +27,8 @@ from cfe_opt.scenario.schema import (
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
 
 TOTAL = "total"
+DEPLOYMENT_COLUMN = {"basic": "temporary_deployment",
+                     "exceptional": "temporary_deployment_exceptional"}
 ABS_TOL = 1e-4  # tables carry 6 decimals; sums of many of them drift by far less than this
 REL_TOL = 1e-7
 TABLE_TOL = 1e-8  # relative rounding of a table value (9 significant digits), with margin
@@ -92,7 +94,7 @@ class _Solution:
                           f"{column} of {party} {category}")
 
     def subceiling(self, party: str, area: str, category: str) -> float:
-        return self._read(self.areas, (party, area, category), "territorial_ceiling",
+        return self._read(self.areas, (party, area, category), "territorial_subceiling",
                           f"territorial sub-ceiling of {party}.{area} {category}")
 
     def _read(self, frame: pd.DataFrame, key: tuple, column: str, what: str) -> float:
@@ -106,9 +108,19 @@ class _Solution:
             return 0.0
         return value
 
-    def deployment(self, party: str, category: str) -> float:
+    def area_value(self, column: str, party: str, area: str, category: str) -> float:
+        return self._read(self.areas, (party, area, category), column,
+                          f"{column} of {party}.{area} {category}")
+
+    def deployment(self, party: str, category: str, kind: str = "basic",
+                   area: str = TOTAL) -> float:
+        """The temporary deployment of a kind permitted on a territory (area total) or in an
+        area; 0 where the table has none."""
+        column = DEPLOYMENT_COLUMN[kind] + ("" if area == TOTAL else "_in_area")
+        frame, key = ((self.national, (party, category)) if area == TOTAL
+                      else (self.areas, (party, area, category)))
         try:
-            value = float(self.national.at[(party, category), "temporary_deployment"])
+            value = float(frame.at[key, column])
         except KeyError:
             return 0.0
         return 0.0 if math.isnan(value) else value
@@ -132,7 +144,7 @@ def check(scenario: Scenario, allocation: pd.DataFrame, equipment: pd.DataFrame,
     report = CheckReport()
     _tables(index, sol, allocation, equipment, report)
     _definitions(index, sol, report, integer)
-    _deployments(index, sol, report)
+    _deployments(index, sol, report, integer)
     for path, _name, limit, owner, _kind in hard_limits(index.spec):
         where = ".".join(path)
         if isinstance(limit, SumLimit):
@@ -237,13 +249,10 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                       "ceiling is not modelled", on_territory, "<=", 0.0)
                 continue
             tc = sol.national_value("territorial_ceiling", p, c)
-            td = sol.deployment(p, c)
             _test(report, "non_negative", p, f"{p} {c}: territorial ceiling", tc, ">=", 0)
-            _test(report, "non_negative", p, f"{p} {c}: temporary deployment", td, ">=", 0)
-            if integer:
-                _whole(report, f"{p} {c} temporary deployment", td)
-            _test(report, "territorial_ceiling", p, f"{p} {c}: TLE on territory within TC + "
-                  "temporary deployment", on_territory, "<=", tc + td)
+            _test(report, "territorial_ceiling", p, f"{p} {c}: TLE on territory within its "
+                  "territorial ceiling (a temporary deployment is no room for permanent TLE)",
+                  on_territory, "<=", tc)
             if integer:
                 _whole(report, f"{p} {c} territorial ceiling", tc)
         for a, area in party.areas.items():
@@ -258,6 +267,40 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
                       0)
                 if integer:
                     _whole(report, f"{p}.{a} {c} sub-ceiling", sub_ceiling)
+                if not area.has_active_subceiling:
+                    continue
+                active = sol.area_value("active_subceiling", p, a, c)
+                in_active = sol.equipment_sum(locations={(p, a)}, categories={c},
+                                              statuses={"active"})
+                _test(report, "active_subceiling", p, f"{p}.{a} {c}: TLE in active units "
+                      "within the active sub-ceiling", in_active, "<=", active)
+                _test(report, "subceiling_split", p, f"{p}.{a} {c}: active sub-ceiling within "
+                      "the sub-ceiling", active, "<=", sub_ceiling)
+                _test(report, "non_negative", p, f"{p}.{a} {c}: active sub-ceiling", active,
+                      ">=", 0)
+                if integer:
+                    _whole(report, f"{p}.{a} {c} active sub-ceiling", active)
+        for ceiling in party.cuts:
+            _cuts(index, sol, report, p, ceiling, integer)
+
+
+def _cuts(index: ScenarioIndex, sol: _Solution, report: CheckReport, p: str, ceiling: str,
+          integer: bool) -> None:
+    """A ceiling cut by form: v⁰ − v = national cut + mandated cut, both ≥ 0."""
+    for (v, q, c) in index.cut_keys:
+        if v != ceiling or q != p:
+            continue
+        now = float(index.ceiling_now(v, p, c))
+        value = sol.national_value(v, p, c)
+        national = sol.national_value(f"{v}_cut_national", p, c)
+        mandated = sol.national_value(f"{v}_cut_mandated", p, c)
+        _test(report, "cut_by_form", p, f"{p} {c}: {v} + national cut + mandated cut = "
+              "current figure", value + national + mandated, "==", now,
+              magnitude=abs(value) + abs(national) + abs(mandated))
+        for form, cut in (("national", national), ("mandated", mandated)):
+            _test(report, "non_negative", p, f"{p} {c}: {form} cut of the {v}", cut, ">=", 0)
+            if integer:
+                _whole(report, f"{p} {c} {form} cut of the {v}", cut)
 
 
 def _whole(report: CheckReport, what: str, value: float) -> None:
@@ -265,21 +308,41 @@ def _whole(report: CheckReport, what: str, value: float) -> None:
           "<=", 0.0)
 
 
-def _deployments(index: ScenarioIndex, sol: _Solution, report: CheckReport) -> None:
+def _deployments(index: ScenarioIndex, sol: _Solution, report: CheckReport,
+                 integer: bool = False) -> None:
+    """Each temporary deployment within its entry's allowance, not negative; none of a kind
+    where no entry allows one."""
+    allowed: set[tuple[str, str, str, str]] = set()
     for name, entry in index.spec.temporary_deployments.items():
-        hosts = index.parties_of(entry.hosts)
-        for p in hosts:
-            for c in index.ground:
-                if c in entry.allowance:
+        for ref in entry.hosts:
+            if "." in ref:
+                hosts = [tuple(ref.split(".", 1))]
+            else:
+                hosts = [(p, TOTAL) for p in index.parties_of([ref])]
+            for p, a in hosts:
+                where = p if a == TOTAL else f"{p}.{a}"
+                for c in index.ground:
+                    if c not in entry.allowance:
+                        continue
+                    allowed.add((entry.kind, p, a, c))
+                    value = sol.deployment(p, c, entry.kind, a)
                     _test(report, f"temporary_deployments.{name}", entry.owner or "treaty",
-                          f"{p} {c}: temporary deployment within the allowance",
-                          sol.deployment(p, c), "<=", entry.allowance[c].value)
+                          f"{where} {c}: {entry.kind} temporary deployment within the "
+                          "allowance", value, "<=", entry.allowance[c].value)
+                    _test(report, "non_negative", p, f"{where} {c}: {entry.kind} temporary "
+                          "deployment", value, ">=", 0)
+                    if integer:
+                        _whole(report, f"{where} {c} {entry.kind} temporary deployment", value)
     for p in index.parties:
-        for c in index.ground:
-            if (p, c) not in index.td_allowance:
-                _test(report, "temporary_deployments", "treaty",
-                      f"{p} {c}: no temporary deployment without an allowance",
-                      abs(sol.deployment(p, c)), "<=", 0.0)
+        areas = (TOTAL, *index.spec.parties[p].areas) if index.spec.parties[p].territory else ()
+        for a in areas:
+            for c in index.ground:
+                for kind in DEPLOYMENT_COLUMN:
+                    if (kind, p, a, c) not in allowed:
+                        where = p if a == TOTAL else f"{p}.{a}"
+                        _test(report, "temporary_deployments", "treaty",
+                              f"{where} {c}: no {kind} temporary deployment without an "
+                              "allowance", abs(sol.deployment(p, c, kind, a)), "<=", 0.0)
 
 
 # ---- scenario limits, evaluated from the tables ----------------------------------------------
@@ -295,14 +358,25 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
                           if index.holds(p, c))
     if term.of == "territorial_ceiling":
         if term.areas is not None:
-            return coef * sum(sol.subceiling(p, a, c) for (p, a) in index.locations_of(term.areas)
+            return coef * sum(_area_ceiling(index, sol, term.status, p, a, c)
+                              for (p, a) in index.locations_of(term.areas)
                               if (p, a) in index.subceiling_areas for c in ground)
         return coef * sum(sol.national_value("territorial_ceiling", p, c)
                           for p in index.parties_of(term.parties) for c in ground
                           if (p, c) in index.territorial_pairs)
     if term.of == "temporary_deployment":
-        return coef * sum(sol.deployment(p, c) for p in index.parties_of(term.parties)
-                          for c in ground)
+        kinds = term.kinds if term.kinds is not None else list(DEPLOYMENT_COLUMN)
+        places = (index.locations_of(term.areas) if term.areas is not None
+                  else [(p, TOTAL) for p in index.parties_of(term.parties)])
+        return coef * sum(sol.deployment(p, c, kind, a) for (p, a) in places for c in ground
+                          for kind in kinds)
+    if term.of == "ceiling_cut":
+        forms = ("national", "mandated") if term.form == "any" else (term.form,)
+        return coef * sum(sol.national_value(f"{term.ceiling}_cut_{f}", p, c)
+                          for p in index.parties_of(term.parties)
+                          if term.ceiling in index.spec.parties[p].cuts
+                          for c in cats if (term.ceiling, p, c) in set(index.cut_keys)
+                          for f in forms)
     if term.of == "equipment":
         if term.areas is not None:
             locations = set(index.locations_of(term.areas))
@@ -317,6 +391,17 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
     raise CfeOptError(f"unknown quantity kind {term.of}")
 
 
+def _area_ceiling(index: ScenarioIndex, sol: _Solution, status: str, p: str, a: str,
+                  c: str) -> float:
+    """An area's sub-ceiling (status any), its active-unit part, or its storage part."""
+    if status == "any":
+        return sol.subceiling(p, a, c)
+    if (p, a) not in index.active_areas:
+        return 0.0
+    active = sol.area_value("active_subceiling", p, a, c)
+    return active if status == "active" else sol.subceiling(p, a, c) - active
+
+
 def _selects(index: ScenarioIndex, sol: _Solution, term: Term) -> bool:
     """Whether the term names anything that exists in this scenario (read from the tables)."""
     cats = index.categories_of(term.categories)
@@ -327,11 +412,18 @@ def _selects(index: ScenarioIndex, sol: _Solution, term: Term) -> bool:
                    for p in parties for c in cats)
     if term.of == "territorial_ceiling":
         if term.areas is not None:
-            return any((p, a) in index.subceiling_areas and c in ground
+            wanted = index.subceiling_areas if term.status == "any" else index.active_areas
+            return any((p, a) in wanted and c in ground
                        for (p, a) in index.locations_of(term.areas) for c in ground)
         return any((p, c) in index.territorial_pairs for p in parties for c in ground)
     if term.of == "temporary_deployment":
-        return any((p, c) in index.td_allowance for p in parties for c in ground)
+        places = (set(index.locations_of(term.areas)) if term.areas is not None
+                  else {(p, TOTAL) for p in parties})
+        return any((k[1], k[2]) in places and k[3] in ground
+                   and (term.kinds is None or k[0] in term.kinds) for k in index.td_allowance)
+    if term.of == "ceiling_cut":
+        return any(v == term.ceiling and p in parties and c in cats
+                   for (v, p, c) in index.cut_keys)
     eq = sol.equipment
     if term.areas is not None:
         locations = set(index.locations_of(term.areas))
@@ -402,10 +494,14 @@ def _freeze(index: ScenarioIndex, sol: _Solution, report: CheckReport, where: st
                   _current(index, limit.of, p, c))
     for ref in limit.areas or []:
         p, a = ref.split(".", 1)
+        area = index.spec.parties[p].areas[a]
         for c in cats:
-            now = index.spec.parties[p].areas[a].territorial_subceiling[c].value
-            _test(report, where, owner, f"{ref} {c}: sub-ceiling frozen",
-                  sol.subceiling(p, a, c), "<=", float(now))
+            total = float(area.territorial_subceiling[c].value) if limit.status != "active" else 0
+            active = float(area.active_figures[c].value) if limit.status != "any" else 0
+            now = {"any": total, "active": active, "storage": total - active}[limit.status]
+            part = "" if limit.status == "any" else f" ({limit.status} part)"
+            _test(report, where, owner, f"{ref} {c}: sub-ceiling{part} frozen",
+                  _area_ceiling(index, sol, limit.status, p, a, c), "<=", now)
 
 
 def _status_quo_of(index: ScenarioIndex, quantity: Quantity) -> float:
@@ -424,7 +520,8 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
             rows.append({"party": p, "area": TOTAL, "category": c,
                          "national_ceiling": _or_nan(index.national_ceiling_now(p, c)),
                          "territorial_ceiling": _or_nan(index.territorial_ceiling_now(p, c)),
-                         "temporary_deployment": 0.0,
+                         "temporary_deployment": 0.0, "temporary_deployment_exceptional": 0.0,
+                         **dict.fromkeys(_CUT_COLUMNS, 0.0),
                          "holdings_after": float(index.holdings_before(p, c)) if held
                          else math.nan,
                          "reduction": 0.0 if held else math.nan})
@@ -432,11 +529,22 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
             for c in index.ground:
                 now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_areas
                        else None)
+                active = (index.active_subceiling_now(p, a, c) if (p, a) in index.active_areas
+                          else None)
                 rows.append({"party": p, "area": a, "category": c,
-                             "territorial_ceiling": _or_nan(now)})
+                             "territorial_subceiling": _or_nan(now),
+                             "active_subceiling": _or_nan(active),
+                             "temporary_deployment_in_area": 0.0,
+                             "temporary_deployment_exceptional_in_area": 0.0})
     columns = ["party", "area", "category", "national_ceiling", "territorial_ceiling",
-               "temporary_deployment", "holdings_after", "reduction"]
+               "temporary_deployment", "temporary_deployment_exceptional", *_CUT_COLUMNS,
+               "holdings_after", "reduction", "territorial_subceiling", "active_subceiling",
+               "temporary_deployment_in_area", "temporary_deployment_exceptional_in_area"]
     return pd.DataFrame(rows, columns=columns).set_index(["party", "area", "category"])
+
+
+_CUT_COLUMNS = [f"{v}_cut_{f}" for v in ("national_ceiling", "territorial_ceiling")
+                for f in ("national", "mandated")]
 
 
 def _status_quo_equipment(index: ScenarioIndex) -> pd.DataFrame:
@@ -489,7 +597,7 @@ MAX_REPORTED = 20  # problems listed per table before "… and N more"
 _TABLES = {
     "allocation.csv": (("party", "area", "category"),
                        ("national_ceiling", "territorial_ceiling", "temporary_deployment",
-                        "holdings_after", "reduction")),
+                        "holdings_after", "reduction", "territorial_subceiling")),
     "equipment.csv": (("owner", "party", "area", "category", "status"), ("after",)),
 }
 
@@ -694,7 +802,21 @@ def _missing_values(index: ScenarioIndex, allocation: pd.DataFrame, equipment: p
         need(allocation, (p, TOTAL, c), "territorial_ceiling", alloc_file, f"{p} {TOTAL} {c}")
     for p, a in index.subceiling_areas:
         for c in index.ground:
-            need(allocation, (p, a, c), "territorial_ceiling", alloc_file, f"{p} {a} {c}")
+            need(allocation, (p, a, c), "territorial_subceiling", alloc_file, f"{p} {a} {c}")
     for key in index.equipment_keys():
         need(equipment, key, "after", eq_file, " ".join(key))
     return problems
+
+
+def solution_case(directory: Path) -> str | None:
+    """The case of the scenario file a written solution is for, from its ``summary.json``
+    (None if it names none, or there is no readable summary)."""
+    import json
+
+    try:
+        summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scenario = summary.get("scenario") if isinstance(summary, dict) else None
+    case = scenario.get("case") if isinstance(scenario, dict) else None
+    return case if isinstance(case, str) else None

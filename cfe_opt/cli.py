@@ -20,6 +20,8 @@ from cfe_opt.errors import CfeOptError, InfeasibleError, ScenarioErrors
 from cfe_opt.modes import OBJECTIVE_MODES
 from cfe_opt.version import package_version
 
+FIGURE_FORMATS = ("png", "svg", "pdf")  # as cfe_opt.io writes them (not imported: it loads pandas)
+
 
 class Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (``cfe-opt solve: error: … (see …--help)``, exit 2)
@@ -56,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
                        help="stop each solver call after this many seconds")
     solve.add_argument("--quiet", action="store_true", help="print only the status line")
+    _show_all(solve)
+    _figures(solve)
+    solve.add_argument("--case", default=None, metavar="NAME",
+                       help="solve one case of the file (default: every case it lists, each "
+                            "into OUT/<case>/, with cases.csv side by side)")
+    solve.add_argument("--robustness", action="store_true",
+                       help="also show how the outcomes move as each party's weight and "
+                            "scales vary from ×0.5 to ×2 (robustness_band.csv)")
 
     validate = commands.add_parser("validate", help="check a scenario file without solving")
     _scenario(validate)
@@ -64,6 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario(check)
     check.add_argument("--solution", type=_path_arg("--solution"), required=True,
                        help="folder holding allocation.csv and equipment.csv")
+    check.add_argument("--case", default=None, metavar="NAME",
+                       help="the case of the file the solution is for (default: the one its "
+                            "summary.json names, if any)")
+
+    history = commands.add_parser(
+        "history", help="compare a solved 1998 scenario with the figures signed in 1999",
+        description="State by state and category by category: the model's figure, the signed "
+                    "one, the gap, and whether the signed figure lies inside the zone of "
+                    "possible agreement over the stated ranges (history.csv).")
+    history.add_argument("result_dir", type=Path, help="folder written by 'cfe-opt solve'")
+    history.add_argument("--data", type=Path, default=None,
+                         help="folder of the signed figures (default: models/data next to the "
+                              "scenario)")
+    history.add_argument("--signed", type=Path, default=None,
+                         help="the signed treaty as a scenario, cross-checked with the data "
+                              "(default: adapted_1999.yaml next to the scenario)")
+    history.add_argument("--out", default=None, metavar="DIR",
+                         help="folder for history.csv and run.json, replaced as a set "
+                              "(default: RESULT_DIR-history beside RESULT_DIR)")
 
     diagnose = commands.add_parser(
         "diagnose", help="why no package meets every hard limit, and the smallest concession",
@@ -82,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Shadow prices of every hard limit with the range over which each holds, "
                     "the binding limits sorted by cost, and a tornado figure.")
     _common(prices)
+    _show_all(prices)
+    _figures(prices)
 
     sweep = commands.add_parser(
         "sweep", help="how the answer moves as one number moves",
@@ -89,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "ceilings that move and the binding limits, with breakpoints.")
     _common(sweep)
     sweep.add_argument("--vary", required=True, metavar="FIELD=FROM:TO:STEP",
-                       help="e.g. parties.RUS.positions.flank_acv.target=580:3000:100")
+                       help="any number field of the scenario by its dotted path, also one "
+                            "left at its default, e.g. "
+                            "parties.RUS.positions.flank_acv_active.target=580:3000:100 or "
+                            "parties.TUR.weight=0.5:4:0.5")
+    _show_all(sweep)
+    _figures(sweep)
 
     frontier = commands.add_parser(
         "frontier", help="the exact Pareto frontier between two parties or groups",
@@ -98,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(frontier, objective=False)
     frontier.add_argument("side_a", help="parties/groups of the first side, e.g. RUS")
     frontier.add_argument("side_b", help="parties/groups of the second side, e.g. TUR+NOR")
+    _show_all(frontier)
+    _figures(frontier)
 
     zopa = commands.add_parser(
         "zopa", help="zone of possible agreement for one or two quantities",
@@ -109,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(zopa, objective=False)
     zopa.add_argument("quantity", help="PARTY.position or an inline quantity")
     zopa.add_argument("quantity_y", nargs="?", help="a second quantity: the feasible polygon")
+    _figures(zopa)
 
     bargain = commands.add_parser(
         "bargain", help="bargaining solutions side by side (utilitarian, Kalai–Smorodinsky, Nash)",
@@ -121,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "party with positions)")
     bargain.add_argument("--nash-tolerance", type=float, default=1e-3,
                          help="bound on the Nash approximation's error in Σ log gains")
+    _show_all(bargain)
+    _figures(bargain)
 
     alternatives = commands.add_parser(
         "alternatives", help="several workable packages that differ as much as possible",
@@ -133,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     alternatives.add_argument("--share", type=float, default=0.1,
                               help="how much worse than the optimum a package may be (0.1: "
                                    "10%%)")
+    _show_all(alternatives)
+    _figures(alternatives)
 
     scenarios = commands.add_parser(
         "scenarios", help="the scenarios that ship with cfe-opt: list them, copy them",
@@ -158,6 +201,19 @@ def _scenario(parser: argparse.ArgumentParser) -> None:
                         help="the folder tree a scenario may extend files in (default: the "
                              "nearest ancestor folder named models, else the scenario's own "
                              "folder)")
+
+
+def _show_all(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", dest="show_all",
+                        help="print every row, also those where nothing happens (positions "
+                             "met, limits binding at no cost)")
+
+
+def _figures(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--figure-format", action="append", choices=FIGURE_FORMATS,
+                        default=None, metavar="FORMAT", dest="figure_format",
+                        help="also write each figure as svg or pdf (repeatable; PNG at 200 "
+                             "dpi is always written)")
 
 
 def _out(parser: argparse.ArgumentParser) -> None:
@@ -202,6 +258,8 @@ def _common(parser: argparse.ArgumentParser, objective: bool = True) -> None:
     parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
                         help="LP solver (default: highs)")
     _out(parser)
+    parser.add_argument("--case", default=None, metavar="NAME",
+                        help="use this case of the scenario file (default: the file as written)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,16 +15,18 @@ EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_SOLVER, EXIT_INTERNAL = 0, 1, 2, 
 
 
 # ---- inputs and outputs shared by the commands ------------------------------------------------
-def _load(args: argparse.Namespace) -> Any:
-    """The command's scenario, with its models tree (--models-root) if given."""
+def _load(args: argparse.Namespace, case: str | None = None) -> Any:
+    """The command's scenario, with its models tree (--models-root) if given, and the case of
+    the file it names (--case; default: the file as written)."""
     from cfe_opt.scenario import load_scenario
 
-    return load_scenario(args.scenario, models_root=getattr(args, "models_root", None))
+    return load_scenario(args.scenario, models_root=getattr(args, "models_root", None),
+                         case=case if case is not None else getattr(args, "case", None))
 
 
 # options that say where things are or how much to print, not what is computed
 _NOT_PARAMETERS = frozenset({"command", "scenario", "out", "quiet", "models_root", "argv",
-                             "output_folder", "action"})
+                             "output_folder", "action", "show_all"})
 
 
 def command_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -42,13 +44,38 @@ def plan_outputs(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     folder, the same question replaces its earlier answer."""
     if not (hasattr(args, "out") and hasattr(args, "scenario")):
         return  # writes nothing, or (a study) keeps a store of its own
-    from cfe_opt.outputs import output_folder, set_name
+    from cfe_opt.outputs import output_folder, set_name, sets_folder
 
     parameters = command_parameters(args)
     name = set_name(args.command, parameters, {k: v for k, v in defaults.items()
                                                if k in parameters})
     stem = Path(args.scenario).stem.strip() or "scenario"
-    args.output_folder = output_folder(args.out, Path("out") / stem / name)
+    default = Path("out") / stem / name
+    cases = _file_cases(args) if args.command == "solve" and args.case is None else []
+    if cases:
+        # every case of the file: a folder of sets, one per case and one for cases.csv
+        args.case_folders = sets_folder(args.out, default, [*cases, CASES_SET])
+        args.output_root = args.case_folders[CASES_SET].parent
+        args.output_folder = None
+        return
+    args.output_folder = output_folder(args.out, default)
+
+
+CASES_SET = "cases"  # the set beside the cases' own, holding cases.csv (no case takes the name)
+
+
+def _file_cases(args: argparse.Namespace) -> list[str]:
+    """The cases the scenario file lists (read, not yet validated: a bad file is reported when
+    it is loaded)."""
+    from cfe_opt.errors import CfeOptError
+    from cfe_opt.scenario.cases import case_names
+    from cfe_opt.scenario.loader import read_raw
+
+    try:
+        raw = read_raw(Path(args.scenario), getattr(args, "models_root", None))
+    except CfeOptError:
+        return []
+    return case_names(raw.data)
 
 
 def _scenario_record(scenario: Any) -> dict[str, Any]:
@@ -75,18 +102,29 @@ def _write_set(args: argparse.Namespace, scenario: Any, outputs: dict[str, objec
     from cfe_opt.outputs import new_record, publish
 
     files: dict[str, Any] = {}
+    extra = [f for f in (getattr(args, "figure_format", None) or []) if f != "png"]
+    figures = []
     for name, item in outputs.items():
         if isinstance(item, bytes) or callable(item):
             files[name] = item
         elif isinstance(item, pd.DataFrame):
             files[name] = lambda path, frame=item: write_csv(frame, path)
-        else:
-            files[name] = lambda path, figure=item: write_figure(figure, path)
+        else:  # a figure: PNG, and each format asked for beside it
+            figures.append(item)
+            for kind in ("png", *dict.fromkeys(extra)):
+                files[str(Path(name).with_suffix(f".{kind}"))] = (
+                    lambda path, figure=item: write_figure(figure, path, close=False))
     record = new_record(args.command, getattr(args, "argv", []), command_parameters(args),
                         _scenario_record(scenario))
     record["resolved"] = resolved or {}
     record["outcome"] = outcome or {}
-    published = publish(args.output_folder, files, record)
+    try:
+        published = publish(args.output_folder, files, record)
+    finally:
+        import matplotlib.pyplot as plt
+
+        for figure in figures:
+            plt.close(figure)
     line = f"Wrote {', '.join(published.files)} to {_shown(published.folder)}/"
     if published.replaced is not None:
         old = published.replaced
@@ -104,33 +142,98 @@ def _shown(folder: Path) -> str:
 
 # ---- commands ---------------------------------------------------------------------------------
 def solve(args: argparse.Namespace) -> int:
-    from cfe_opt.api import solve, verify
-    from cfe_opt.report import solve_files, text_summary
-
     scenario = _load(args)
-    result = solve(scenario, objective=args.objective, solver=args.solver,
-                   integer=args.integer, time_limit=args.time_limit)
+    if getattr(args, "output_folder", None) is not None or not scenario.spec.cases:
+        code, result, text, wrote = _solve_one(args, scenario)
+        print(text.status_line if args.quiet else text.full)
+        print(f"\n{wrote}")
+        _explain(code, args, [result.status.value])
+        return code
+    from cfe_opt.api import cases_table
+    from cfe_opt.io import csv_text
+    from cfe_opt.report import cases_text
+    from cfe_opt.scenario import scenario_cases
+
+    folders = getattr(args, "case_folders", None) or {}
+    results = {}
+    codes = []
+    for name, case_of in scenario_cases(scenario).items():
+        args.output_folder = folders[name]
+        code, result, text, _wrote = _solve_one(args, case_of)
+        results[name] = result
+        codes.append(code)
+        description = scenario.spec.cases[name].description
+        print(f"Case {name}" + (f": {' '.join(description.split())}" if description else ""))
+        print(text.status_line if args.quiet else text.brief)
+        print()
+    table = cases_table(results, scenario)
+    args.output_folder = folders[CASES_SET]
+    wrote = _write_set(args, scenario, {"cases.csv": csv_text(table).encode("utf-8")},
+                       outcome={"statuses": {n: r.status.value for n, r in results.items()}})
+    if not args.quiet:
+        print(cases_text(table))
+    print(f"\n{wrote}; each case's set in {_shown(args.output_root.resolve())}/<case>/ "
+          f"({', '.join(results)})")
+    worst = max(codes, key=lambda c: _SEVERITY.get(c, 0))
+    _explain(worst, args, [f"{n}: {r.status.value}" for n, r in results.items()
+                           if not r.optimal])
+    return worst
+
+
+_SEVERITY = {EXIT_OK: 0, EXIT_INFEASIBLE: 1, EXIT_SOLVER: 2, EXIT_INTERNAL: 3}
+
+
+def _solve_one(args: argparse.Namespace, scenario: Any) -> tuple[int, Any, Any, str]:
+    """Solve one scenario (or case), check it, write its output set; (exit code, result,
+    texts, the line saying what was written)."""
+    from cfe_opt.api import solve, verify
+    from cfe_opt.model.core import HARD_KINDS
+    from cfe_opt.report import PRICE_TOL, SolveText, solve_files
+    from cfe_opt.solve import CompiledModel
+
+    compiled = CompiledModel(scenario, solver=args.solver, integer=args.integer)
+    result = solve(compiled, objective=args.objective, time_limit=args.time_limit,
+                   robustness=getattr(args, "robustness", False))
     report = verify(scenario, result) if result.optimal else None
-    files = solve_files(result, report, scenario.files, write_model=args.write_model)
+    files: dict[str, Any] = dict(solve_files(result, report, scenario.files,
+                                             write_model=args.write_model))
+    if result.optimal:
+        from cfe_opt.plots.allocation import plot_allocation
+
+        files["allocation.png"] = plot_allocation(result).figure
+    slopes = {}
+    constraints = result.constraints
+    if result.optimal and result.duals_available and constraints is not None and \
+            result.objective is not None:
+        # what one unit more or less of each priced binding limit does, re-solved (the LP's
+        # price may hold on one side only)
+        priced = constraints[constraints["kind"].isin(HARD_KINDS) & constraints["binding"]
+                             & (constraints["shadow_price"].abs() > PRICE_TOL)]
+        if len(priced):
+            slopes = compiled.unit_prices(args.objective, result.objective, list(priced.index))
     wrote = _write_set(args, scenario, files, outcome={"status": result.status.value})
-    text = text_summary(result, report, scenario.files)
-    status_line = next(line for line in text.splitlines() if line.startswith("Status"))
-    print(status_line if args.quiet else text)
-    print(f"\n{wrote}")
+    text = SolveText.of(result, report, scenario.files,
+                        show_all=getattr(args, "show_all", False), unit_prices=slopes)
     if not result.optimal:
-        if result.status.value == "infeasible":
-            print("cfe-opt: no feasible option: the hard limits above cannot all hold "
-                  f"(see concession.csv; run 'cfe-opt diagnose {args.scenario}' for the "
-                  "conflicting limits)", file=sys.stderr)
-            return EXIT_INFEASIBLE
-        print(f"cfe-opt: error: the solver stopped with status {result.status.value}",
+        code = EXIT_INFEASIBLE if result.status.value == "infeasible" else EXIT_SOLVER
+    elif report is not None and not report.ok:
+        code = EXIT_INTERNAL
+    else:
+        code = EXIT_OK
+    return code, result, text, wrote
+
+
+def _explain(code: int, args: argparse.Namespace, statuses: list[str]) -> None:
+    if code == EXIT_INFEASIBLE:
+        print("cfe-opt: no feasible option: the hard limits above cannot all hold "
+              f"(see concession.csv; run 'cfe-opt diagnose {args.scenario}' for the "
+              "conflicting limits)", file=sys.stderr)
+    elif code == EXIT_SOLVER:
+        print(f"cfe-opt: error: the solver stopped with status {', '.join(statuses)}",
               file=sys.stderr)
-        return EXIT_SOLVER
-    if report is not None and not report.ok:
+    elif code == EXIT_INTERNAL:
         print("cfe-opt: internal error: the solution fails the independent check "
               "(please report it)", file=sys.stderr)
-        return EXIT_INTERNAL
-    return EXIT_OK
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -139,17 +242,36 @@ def validate(args: argparse.Namespace) -> int:
     limits = len(scenario.spec.limits) + sum(len(p.red_lines)
                                              for p in scenario.spec.parties.values())
     positions = sum(len(p.positions) for p in scenario.spec.parties.values())
+    cases = f", {len(scenario.spec.cases)} cases" if scenario.spec.cases else ""
     print(f"{scenario.display}: valid — {len(index.parties)} parties, "
           f"{len(index.categories)} categories, {len(scenario.spec.groups)} groups, "
-          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions "
-          f"(sha256 {scenario.sha256[:12]})")
+          f"{len(scenario.spec.zones)} zones, {limits} hard limits, {positions} positions"
+          f"{cases} (sha256 {scenario.sha256[:12]})")
+    return EXIT_OK
+
+
+def history(args: argparse.Namespace) -> int:
+    from cfe_opt.analysis_text import text_history
+    from cfe_opt.history import history_of
+    from cfe_opt.io import csv_text
+    from cfe_opt.outputs import output_folder
+
+    result_dir = Path(args.result_dir)
+    args.output_folder = output_folder(args.out, result_dir.parent / f"{result_dir.name}-history")
+    table, scenario = history_of(result_dir, data_dir=args.data, signed=args.signed)
+    wrote = _write_set(args, scenario, {"history.csv": csv_text(table).encode("utf-8")},
+                       resolved={"result_dir": str(result_dir), "case": scenario.case},
+                       outcome={"figures": len(table)})
+    print(text_history(table))
+    print(f"\n{wrote}")
     return EXIT_OK
 
 
 def check(args: argparse.Namespace) -> int:
-    from cfe_opt.check import check, read_solution
+    from cfe_opt.check import check, read_solution, solution_case
 
-    scenario = _load(args)
+    case = args.case if args.case is not None else solution_case(args.solution)
+    scenario = _load(args, case=case)
     allocation, equipment = read_solution(args.solution, scenario)
     report = check(scenario, allocation, equipment)
     print(report.summary())
@@ -184,10 +306,11 @@ def _weights(pairs: list[str]) -> dict[str, float]:
 
 
 def diagnose(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.conflict import conflict_set
-    from cfe_opt.concession import smallest_concession
+    from cfe_opt.analysis.conflict import conflict_sets
+    from cfe_opt.analysis_text import text_diagnosis
+    from cfe_opt.concession import fair_concession, smallest_concession
     from cfe_opt.errors import CfeOptError
-    from cfe_opt.report import text_diagnosis
+    from cfe_opt.solve import CompiledModel
 
     scenario = _load(args)
     weights = _weights(args.weight)
@@ -197,28 +320,33 @@ def diagnose(args: argparse.Namespace) -> int:
     if args.method == "highs" and args.solver != "highs":
         raise CfeOptError("--method highs needs --solver highs (CBC computes no IIS; "
                           "use --method filter)")
-    conflict = conflict_set(scenario, solver=args.solver, method=args.method)
-    if conflict.empty:  # the set says so: no conflict table of an earlier run stays behind
+    compiled = CompiledModel(scenario, solver=args.solver)
+    conflicts = conflict_sets(compiled, method=args.method)
+    if conflicts.empty:  # the set says so: no conflict table of an earlier run stays behind
         _publish(args, scenario, f"{scenario.display}: feasible — every hard limit can hold "
                  "together (see 'cfe-opt prices' for what each costs)", {},
                  outcome={"feasible": True})
         return EXIT_OK
-    concession = smallest_concession(scenario, weights=weights, solver_name=args.solver)
-    _publish(args, scenario, text_diagnosis(scenario, conflict, concession),
-             {"conflict.csv": conflict, "concession.csv": concession},
-             outcome={"feasible": False})
+    cheapest = smallest_concession(compiled, weights=weights)
+    fair = fair_concession(compiled, weights=weights)
+    sets = len(set(conflicts.index.get_level_values("set")))
+    _publish(args, scenario, text_diagnosis(scenario, conflicts, cheapest, fair),
+             {"conflict.csv": conflicts, "concession.csv": cheapest,
+              "concession_fair.csv": fair},
+             outcome={"feasible": False, "conflict_sets": sets,
+                      "complete": bool(conflicts.attrs.get("complete", True))})
     return EXIT_INFEASIBLE
 
 
 def prices(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sensitivity import limit_costs, shadow_prices
+    from cfe_opt.analysis_text import text_prices
     from cfe_opt.plots.sensitivity import plot_tornado
-    from cfe_opt.report import text_prices
 
     scenario = _load(args)
     table = shadow_prices(scenario, objective=args.objective, solver=args.solver)
     costs = limit_costs(scenario, table, objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_prices(scenario, table, costs),
+    _publish(args, scenario, text_prices(scenario, table, costs, show_all=args.show_all),
              {"shadow_prices.csv": table, "limit_costs.csv": costs,
               "shadow_prices.png": plot_tornado(table).figure})
     return EXIT_OK
@@ -227,30 +355,39 @@ def prices(args: argparse.Namespace) -> int:
 def sweep(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.sweep import parse_vary
     from cfe_opt.analysis.sweep import sweep as run_sweep
+    from cfe_opt.analysis_text import text_sweep
     from cfe_opt.plots.sweep import plot_sweep
-    from cfe_opt.report import text_sweep
 
     scenario = _load(args)
     field, values = parse_vary(args.vary)
-    table = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_sweep(table),
-             {"sweep.csv": table, "sweep.png": plot_sweep(table).figure},
-             {"field": field, "values": [float(v) for v in values]})
+    found = run_sweep(scenario, field, values, objective=args.objective, solver=args.solver)
+    _publish(args, scenario, text_sweep(found, show_all=args.show_all),
+             {"sweep.csv": found.table, "sweep_points.csv": found.points,
+              "sweep_breakpoints.csv": found.breakpoints,
+              "sweep.png": plot_sweep(found).figure},
+             {"field": field, "values": [float(v) for v in values]},
+             {"statuses": {s: int((found.points["status"] == s).sum())
+                           for s in found.points["status"].unique()}})
     return EXIT_OK
 
 
 def frontier(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.frontier import mode_points, pareto_frontier
+    from cfe_opt.analysis.frontier import mode_packages, solve_frontier
+    from cfe_opt.analysis_text import text_frontier
     from cfe_opt.plots.frontier import plot_frontier
-    from cfe_opt.report import text_frontier
 
     scenario = _load(args)
     parties_a, parties_b = _two_sides(scenario, args.side_a, args.side_b)
-    table = pareto_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
-    modes = mode_points(scenario, args.side_a, args.side_b, solver=args.solver)
-    _publish(args, scenario, text_frontier(table, modes),
-             {"frontier.csv": table, "frontier_modes.csv": modes,
-              "frontier.png": plot_frontier(table, modes).figure},
+    found = solve_frontier(scenario, args.side_a, args.side_b, solver=args.solver)
+    modes, mode_positions = mode_packages(scenario, args.side_a, args.side_b,
+                                          solver=args.solver)
+    _publish(args, scenario, text_frontier(found, modes, mode_positions,
+                                           show_all=args.show_all),
+             {"frontier.csv": found.points, "frontier_positions.csv": found.positions,
+              "frontier_allocation.csv": found.allocation, "frontier_modes.csv": modes,
+              "frontier_modes_positions.csv": mode_positions,
+              "frontier.png": plot_frontier(found, modes,
+                                            mode_positions=mode_positions).figure},
              {"side_a_parties": list(parties_a), "side_b_parties": list(parties_b)})
     return EXIT_OK
 
@@ -321,32 +458,44 @@ def _two_quantities(scenario: Any, qx: object, qy: object) -> None:
 
 
 def zopa(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
+    import pandas as pd
+
+    from cfe_opt.analysis.agreement import agreement_region, agreement_zone
+    from cfe_opt.analysis.zopa import feasible_region, preferred_points
+    from cfe_opt.analysis_text import text_zopa
     from cfe_opt.plots.zopa import plot_range, plot_region
-    from cfe_opt.report import text_zopa
 
     qx = _quantity_arg(args.quantity, "quantity")
     qy = _quantity_arg(args.quantity_y, "quantity_y") if args.quantity_y is not None else None
     scenario = _load(args)
     if qy is not None:
         _two_quantities(scenario, qx, qy)
-    ranges = [quantity_range(scenario, qx, solver=args.solver)]
+    zones = [agreement_zone(scenario, qx, solver=args.solver)]
     if qy is not None:
-        ranges.append(quantity_range(scenario, qy, solver=args.solver))
-    import pandas as pd
-
-    table = pd.concat(ranges)
+        zones.append(agreement_zone(scenario, qy, solver=args.solver))
+    table = pd.concat({z.ranges.attrs["quantity"]: z.ranges for z in zones}, names=["quantity"])
+    edges = zones[0].edges
+    clashes = pd.concat({z.ranges.attrs["quantity"]: z.clashes for z in zones},
+                        names=["quantity"])
     preferred = preferred_points(scenario, qx, qy)
     # compute everything before writing anything: an error leaves no half-written set
-    region = feasible_region(scenario, qx, qy, solver=args.solver) if qy is not None else None
-    figure = (plot_region(region, preferred) if region is not None
-              else plot_range(ranges[0], preferred)).figure
-    outputs: dict[str, object] = {"zopa.csv": table, "zopa_preferred.csv": preferred}
+    region = zone_region = None
+    if qy is not None:
+        region = feasible_region(scenario, qx, qy, solver=args.solver)
+        zone_region = agreement_region(scenario, qx, qy, solver=args.solver)
+    figure = (plot_region(region, preferred, zone=zone_region) if region is not None
+              else plot_range(zones[0], preferred)).figure
+    outputs: dict[str, object] = {"zopa.csv": table, "zopa_ranges.csv": edges,
+                                  "zopa_clashes.csv": clashes,
+                                  "zopa_preferred.csv": preferred}
     if region is not None:
         outputs["zopa_region.csv"] = region
+        if zone_region is not None:
+            outputs["zopa_zone_region.csv"] = zone_region
     outputs["zopa.png"] = figure
-    _publish(args, scenario, text_zopa(table, preferred, region), outputs,
-             {"quantities": [q for q in (qx, qy) if q is not None]})
+    _publish(args, scenario, text_zopa(zones, preferred, region, zone_region), outputs,
+             {"quantities": [q for q in (qx, qy) if q is not None]},
+             {"zone": [str(z.ranges.loc["stated ranges", "status"]) for z in zones]})
     return EXIT_OK
 
 
@@ -382,20 +531,23 @@ def _distinct_parties(scenario: Any, refs: list[str] | None) -> None:
 
 
 def bargain(args: argparse.Namespace) -> int:
-    from cfe_opt.analysis.bargaining import bargaining_solutions
+    from cfe_opt.analysis.bargaining import solve_bargaining
+    from cfe_opt.analysis_text import text_bargaining
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.bargaining import plot_bargaining
-    from cfe_opt.report import text_bargaining
 
     if not (0 < args.nash_tolerance < float("inf")):
         raise CfeOptError("--nash-tolerance must be a positive number")
     parties = _parties_arg(args.parties)
     scenario = _load(args)
     _distinct_parties(scenario, parties)
-    table = bargaining_solutions(scenario, parties=parties,
-                                 nash_tolerance=args.nash_tolerance, solver=args.solver)
-    _publish(args, scenario, text_bargaining(table),
-             {"bargaining.csv": table, "bargaining.png": plot_bargaining(table).figure},
+    found = solve_bargaining(scenario, parties=parties, nash_tolerance=args.nash_tolerance,
+                             solver=args.solver)
+    table = found.table
+    _publish(args, scenario, text_bargaining(found, show_all=args.show_all),
+             {"bargaining.csv": table, "bargaining_positions.csv": found.positions,
+              "bargaining_allocation.csv": found.allocation,
+              "bargaining.png": plot_bargaining(found).figure},
              {"bargaining_parties": list(dict.fromkeys(
                  table.index.get_level_values("party")))})
     return EXIT_OK
@@ -403,19 +555,22 @@ def bargain(args: argparse.Namespace) -> int:
 
 def alternatives(args: argparse.Namespace) -> int:
     from cfe_opt.analysis.alternatives import near_optimal_alternatives
+    from cfe_opt.analysis_text import text_alternatives
     from cfe_opt.errors import CfeOptError
     from cfe_opt.plots.alternatives import plot_alternatives
-    from cfe_opt.report import text_alternatives
 
     if args.k < 1 or not (0 <= args.share < float("inf")):
         raise CfeOptError("-k must be at least 1 and --share a number of at least 0")
     scenario = _load(args)
     found = near_optimal_alternatives(scenario, k=args.k, share=args.share,
                                       objective=args.objective, solver=args.solver)
-    _publish(args, scenario, text_alternatives(found),
+    _publish(args, scenario, text_alternatives(found, show_all=args.show_all),
              {"alternatives.csv": found.summary, "alternatives_positions.csv": found.positions,
               "alternatives_allocation.csv": found.allocation,
-              "alternatives.png": plot_alternatives(found).figure})
+              "alternatives_quantities.csv": found.quantities,
+              "alternatives.png": plot_alternatives(found).figure},
+             outcome={"returned": len(found.summary), "stopped": found.summary.attrs.get(
+                 "stopped")})
     return EXIT_OK
 
 

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from cfe_opt.model.core import HARD_KINDS, Model
-from cfe_opt.results import clean
+from cfe_opt.results import clean, row_units
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
 MOVE_TOL = 1e-6
 COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "relaxed_rhs",
-           "change", "field"]
+           "change", "unit", "field"]
 
 
 def elastic_columns(model: Model) -> dict[str, list[tuple[int, int]]]:
@@ -95,7 +95,13 @@ def smallest_concession(scenario: Scenario | CompiledModel,
     status, _ = elastic_solve(compiled, weights=weights, unique=True)
     if status is not SolveStatus.OPTIMAL:
         return pd.DataFrame(columns=COLUMNS).set_index("name")
+    return _moves(compiled)
+
+
+def _moves(compiled: CompiledModel) -> pd.DataFrame:
+    """Every hard limit the last elastic solve moved: its number and the new number."""
     model, x = compiled.model, compiled.engine.x
+    units = row_units(model)
     rows = []
     for name, pairs in model.elastic_cols.items():
         # lhs + sign·E (sense) b  ⟺  lhs (sense) b − sign·E: the number moves by −sign·E
@@ -106,11 +112,73 @@ def smallest_concession(scenario: Scenario | CompiledModel,
         rows.append({"name": name, "owner": row.info.owner, "kind": row.info.kind,
                      "family": row.info.family, "label": row.info.label, "sense": row.sense,
                      "rhs": row.rhs, "relaxed_rhs": clean(row.rhs + change),
-                     "change": clean(change), "field": row.info.field})
+                     "change": clean(change), "unit": units[row.index],
+                     "field": row.info.field})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["change", "name"], key=lambda s: s.abs() if s.name == "change"
                               else s, ascending=[False, True]) if len(frame) else frame
     return frame.set_index("name")
+
+
+def fair_concession(scenario: Scenario | CompiledModel,
+                    weights: dict[str, float] | None = None,
+                    solver_name: SolverName = "highs") -> pd.DataFrame:
+    """A concession split fairly: min Z with Σ_{limits of p} w_p·E ≤ Z for every owner p (no
+    owner moves its numbers by more than Z, in the units of its limits' own numbers), then, Z
+    held, the cheapest such (min Σ w·E), then the same fixed choice among equals as
+    ``smallest_concession``. Same table as ``smallest_concession``; ``attrs["level"]`` is Z.
+
+    The flank deadlock (Russia's floor 2,000 against Turkey's and Norway's caps of 1,380): the
+    cheapest concession moves Russia's floor by 620; the fair split moves each of the three by
+    310, to 1,690."""
+    from cfe_opt.model.linear import Lin
+
+    compiled = scenario if isinstance(scenario, CompiledModel) else CompiledModel(
+        scenario, solver=solver_name)
+    model = compiled.model
+    columns = elastic_columns(model)
+    weights = weights or {}
+    by_owner: dict[str, dict[int, float]] = {}
+    for name, pairs in columns.items():
+        owner = model.rows[name].info.owner
+        w = float(weights.get(owner, 1.0))
+        for col, _sign in pairs:
+            by_owner.setdefault(owner, {})[col] = w
+    if not model.has_var(("stage_level", "fair_concession")):
+        model.add_variables("stage_level", [("fair_concession",)], integer=False)
+    level = model.col(("stage_level", "fair_concession"))
+    tags = [("fair_concession", owner) for owner in by_owner]
+    for tag, (owner, terms) in zip(tags, by_owner.items(), strict=True):
+        compiled.set_limit(tag, Lin({**terms, level: -1.0}), "<=", 0.0,
+                           f"{owner}'s moves within the fair level")
+    for pairs in columns.values():
+        for col, _sign in pairs:
+            model.set_col_bounds(col, 0.0, math.inf)
+    try:
+        status = compiled.engine.solve(_unit(model.num_cols, level))
+        if status is not SolveStatus.OPTIMAL:
+            return pd.DataFrame(columns=COLUMNS).set_index("name")
+        z = float(compiled.engine.x[level])
+        compiled.set_limit(("fair_concession", "level"), Lin({level: 1.0}), "<=",
+                           z + 1e-9 * max(1.0, z), "hold the fair level")
+        status, _ = elastic_solve(compiled, weights=weights, unique=True)
+        if status is not SolveStatus.OPTIMAL:
+            return pd.DataFrame(columns=COLUMNS).set_index("name")
+        frame = _moves(compiled)
+    finally:
+        for tag in [*tags, ("fair_concession", "level")]:
+            compiled.free_limit(tag)
+        for pairs in columns.values():
+            for col, _sign in pairs:
+                model.set_col_bounds(col, 0.0, 0.0)
+    frame.attrs["level"] = clean(z)
+    return frame
+
+
+def _unit(size: int, col: int) -> np.ndarray:
+    cost = np.zeros(size)
+    cost[col] = 1.0
+    return cost
 
 
 def describe(frame: pd.DataFrame) -> list[str]:
@@ -122,8 +190,9 @@ def describe(frame: pd.DataFrame) -> list[str]:
         rhs, new = row.rhs, row.relaxed_rhs
         units = (" (in cut-share units: the rule itself would have to give way)"
                  if row.family in ("reciprocity", "equal_treatment") else "")
+        unit = str(row.get("unit", "") or "")
         out.append(f"{who} {row.label!r} ({name}): {row.sense} {_fmt(rhs)} → {_fmt(new)}"
-                   f"{units}")
+                   f"{' ' + unit if unit and not units else ''}{units}")
     return out
 
 

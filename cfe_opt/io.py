@@ -66,13 +66,35 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def write_figure(figure: Any, path: Path, dpi: int = 120) -> None:
-    """Save a matplotlib figure as PNG, atomically, then close it."""
+FIGURE_FORMATS = ("png", "svg", "pdf")
+FIGURE_DPI = 200
+_FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+                    "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}
+
+
+def figure_bytes(figure: Any, kind: str = "png", dpi: int = FIGURE_DPI) -> bytes:
+    """A matplotlib figure as PNG (at ``dpi``, at least 200), SVG or PDF bytes, with no
+    date or software stamp, so the same figure gives the same file."""
     import io
 
+    import matplotlib
+
+    if kind not in FIGURE_FORMATS:
+        raise ValueError(f"figure format must be one of {', '.join(FIGURE_FORMATS)}")
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "cfe-opt"}):
+        figure.savefig(buffer, format=kind, dpi=max(dpi, FIGURE_DPI),
+                       metadata=_FIGURE_METADATA[kind])
+    return buffer.getvalue()
+
+
+def write_figure(figure: Any, path: Path, dpi: int = FIGURE_DPI, close: bool = True) -> None:
+    """Save a matplotlib figure atomically in the format its suffix names (.png, .svg,
+    .pdf), then close it (unless ``close`` is False: the same figure in several formats)."""
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(figure)
-    write_atomic(path, buffer.getvalue())
+    kind = Path(path).suffix.lstrip(".").lower() or "png"
+    data = figure_bytes(figure, kind, dpi)
+    if close:
+        plt.close(figure)
+    write_atomic(path, data)

@@ -89,21 +89,27 @@ def status_quo_holdings(model: Model) -> Lin:
 
 def status_quo_ceilings(model: Model) -> Lin:
     """Σ |C − C⁰| over ceilings with a current figure C⁰, + Σ C over ceilings without one,
-    + Σ TD: ceilings change least, and where nothing is known they stay as tight as holdings."""
+    + Σ TD + Σ CUT[mandated]: ceilings change least, where nothing is known they stay as tight
+    as holdings, and a cut is made by national decision unless a limit requires the mandated
+    form."""
     with_figure, without = [], []
-    for family in ("national_ceiling", "territorial_ceiling", "territorial_subceiling"):
+    for family in ("national_ceiling", "territorial_ceiling", "territorial_subceiling",
+                   "active_subceiling"):
         for key in model.variables.get(family, {}):
             full = (family, *key)
             (with_figure if status_quo(model.index, full) is not None else without).append(full)
     free = lin_sum(model.var(k) for k in without)
     deployments = Lin(dict.fromkeys(model.variables.get("temporary_deployment", {}).values(),
                                     1.0))
-    return _distance(model, "ceilings", with_figure) + free + deployments
+    mandated = Lin({col: 1.0 for key, col in model.variables.get("ceiling_cut", {}).items()
+                    if key[0] == "mandated"})
+    return _distance(model, "ceilings", with_figure) + free + deployments + mandated
 
 
 # the figures a package consists of: what the last tie-break makes unique
 PACKAGE_FAMILIES = ("national_ceiling", "holdings", "reduction", "territorial_ceiling",
-                    "territorial_subceiling", "temporary_deployment", "equipment")
+                    "territorial_subceiling", "active_subceiling", "ceiling_cut",
+                    "temporary_deployment", "equipment")
 
 
 def generic_weight(name: str) -> float:

@@ -74,6 +74,41 @@ def output_folder(text: str | None, default: Path) -> Path:
     Raises ``OutputError`` (one line, exit 2) for an empty path, the working folder or one of
     its ancestors, a system folder, an existing file or link, a path under a file, a folder
     cfe-opt did not write, or a place where nothing can be created."""
+    folder, label = _checked_path(text, default)
+    _check_replaceable(folder, label)
+    return folder
+
+
+def sets_folder(text: str | None, default: Path, sets: list[str]) -> dict[str, Path]:
+    """A folder of several output sets (``solve`` of a file with cases: one set per case and
+    one for the table beside them), from ``--out`` (or ``default``), checked now like
+    ``output_folder``: the folder itself may hold only those sets; each set is checked as a
+    set. Returns each set's folder by name."""
+    root, label = _checked_path(text, default)
+    _check_place(root, label)
+    if root.is_dir():
+        try:
+            names = sorted(entry.name for entry in os.scandir(root))
+        except OSError as exc:
+            raise OutputError(f"{label}: cannot list {root} ({_reason(exc)})") from None
+        foreign = [name for name in names if name not in sets]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                              if len(foreign) > 3 else "")
+            raise OutputError(f"{label}: {root} holds files cfe-opt did not write ({shown}), "
+                              "none of them a set of this file's; give a new or empty folder, "
+                              "or one an earlier 'solve' of the same file wrote")
+    out = {}
+    for name in sets:
+        folder = root / name
+        _check_replaceable(folder, f"{label} (its set {name})")
+        out[name] = folder
+    return out
+
+
+def _checked_path(text: str | None, default: Path) -> tuple[Path, str]:
+    """The folder named by ``--out`` (or ``default``), resolved, with the label its errors
+    start with; refused if it cannot be a folder of outputs at all."""
     shown = "--out" if text is not None else "output folder"
     if text is not None:
         if not text.strip():
@@ -100,8 +135,7 @@ def output_folder(text: str | None, default: Path) -> Path:
     if any(folder == Path(s) or folder.is_relative_to(s) for s in SYSTEM_FOLDERS):
         raise OutputError(f"{label}: {folder} is a system folder; give a folder of your own")
     _check_ancestors(folder.parent, label)
-    _check_replaceable(folder, label)
-    return folder
+    return folder, label
 
 
 def _check_ancestors(parent: Path, label: str) -> None:
@@ -121,6 +155,28 @@ def _check_ancestors(parent: Path, label: str) -> None:
                           "under it")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"{label}: cannot write in {probe} (permission denied)")
+
+
+def _check_place(folder: Path, label: str) -> None:
+    """``folder``, if it exists, is a real folder of ours to write in: not a link, not a file,
+    not the working folder or one of its ancestors, writable."""
+    try:
+        info = folder.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise OutputError(f"{label}: cannot use {folder} ({_reason(exc)})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise OutputError(f"{label}: {folder} is a symbolic link; give the folder itself")
+    if not stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"{label}: {folder} is an existing file, not a folder; nothing was "
+                          "written")
+    cwd = Path.cwd().resolve()
+    if cwd == folder or cwd.is_relative_to(folder):
+        raise OutputError(f"{label}: {folder} is the working folder or contains it; give a "
+                          "folder of its own for this command's outputs")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{label}: cannot replace {folder} (permission denied)")
 
 
 def _check_replaceable(folder: Path, label: str) -> None:

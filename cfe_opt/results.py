@@ -17,12 +17,15 @@ from pydantic import BaseModel
 from cfe_opt.categories import STATUSES
 from cfe_opt.model.core import Model
 from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.quantities import quantity_label
 from cfe_opt.scenario.sets import MAIN
+from cfe_opt.scenario.sets import TOTAL as _TOTAL
 from cfe_opt.solve import SolveRun, SolveStatus, StageResult
+from cfe_opt.text import form_categories, unit_of
 
 Solution = np.ndarray  # column values, by column index
 
-TOTAL = "total"  # the area label of a party's whole-state row in the allocation table
+TOTAL = _TOTAL  # the area label of a party's whole-state row in the allocation table
 DECIMALS = 6
 SIGNIFICANT = 9
 RATIO_ZERO = 1e-12
@@ -72,6 +75,11 @@ class Result:
     constraints: pd.DataFrame | None = None
     concession: pd.DataFrame | None = None  # infeasible only: the smallest concession
     assumptions: list[str] = field(default_factory=list)
+    outcomes: dict[str, float] = field(default_factory=dict)  # named outcomes at the package
+    as_of: str | None = None  # the scenario's date, if it has one
+    case: str | None = None  # the case of the scenario file solved (None: the file as written)
+    later_stand_ins: list[dict[str, str]] = field(default_factory=list)  # inputs after as_of
+    robustness: pd.DataFrame | None = None  # with --robustness: outcomes over the band
     notes: list[str] = field(default_factory=list)
     model: Model | None = field(default=None, repr=False, compare=False)
     run: SolveRun | None = field(default=None, repr=False, compare=False)
@@ -83,7 +91,7 @@ class Result:
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"allocation": self.allocation, "equipment": self.equipment,
                "positions": self.positions, "constraints": self.constraints,
-               "concession": self.concession}
+               "concession": self.concession, "robustness_band": self.robustness}
         return {k: v for k, v in out.items() if v is not None}
 
 
@@ -96,7 +104,8 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
         stages=run.stages, solver=run.solver, solver_version=run.solver_version,
         integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
         duals_available=run.row_dual is not None, assumptions=assumption_list(scenario),
-        model=model, run=run,
+        later_stand_ins=later_stand_ins(scenario), as_of=scenario.spec.as_of,
+        case=scenario.case, model=model, run=run,
     )
     if model.integer:
         result.notes.append("solved as a MILP (--integer): whole-number values, no shadow "
@@ -109,7 +118,68 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
         result.equipment = equipment_table(model, run.x)
         result.positions = positions_table(model, run.x)
         result.constraints = constraints_table(model, run.activity, run.row_dual)
+        result.outcomes = outcome_values(model, run.x)
+        result.assumptions += default_scale_assumptions(result.positions, result.constraints)
     return result
+
+
+def outcome_values(model: Model, x: Solution) -> dict[str, float]:
+    """Each named outcome (``outcomes``) at the package: its quantity's value."""
+    from cfe_opt.scenario.quantities import linear_form
+
+    out = {}
+    for name, outcome in model.index.spec.outcomes.items():
+        form = linear_form(model.index, outcome.quantity)
+        out[name] = clean(sum(model.number(c) * _value(model, x, k) for k, c in form.items()))
+    return out
+
+
+def default_scale_assumptions(positions: pd.DataFrame | None,
+                              constraints: pd.DataFrame | None = None) -> list[str]:
+    """Each side of a position normalised by the default scale max(|T|, 1) where it decides the
+    answer: the position is missed on that side, or it is met exactly and holds the answer back
+    (its row binds with a non-zero shadow price: the trade-off against the positions it holds
+    back is weighed with that scale). The robustness table (``cfe_opt.analysis.robustness``)
+    shows how far the answer moves with the scales."""
+    if positions is None:
+        return []
+    found = []
+    for (party, name), row in positions.iterrows():
+        sides = []
+        if row["deviation"] > BINDING_TOL:
+            sides.append(("under" if row["achieved"] < row["target"] else "over", "missed"))
+        elif constraints is not None:
+            for side in ("under", "over"):
+                key = f"position.{side}.{party}.{name}"
+                if key in constraints.index:
+                    price = constraints.at[key, "shadow_price"]
+                    if bool(constraints.at[key, "binding"]) and not math.isnan(price) and (
+                            abs(price) > RATIO_ZERO):
+                        sides.append(("over" if side == "over" else "under", "holds back"))
+        for side, how in sides:
+            if row[f"scale_{side}_source"] != "default":
+                continue
+            what = "shortfall below" if side == "under" else "excess above"
+            found.append(f"parties.{party}.positions.{name}: the default scale "
+                         f"{_fmt_number(row[f'scale_{side}'])} (max(|target|, 1); no range or "
+                         f"scale stated) weighs its {what} the target, and the position "
+                         f"{'is missed' if how == 'missed' else 'holds the answer back'}: "
+                         "the default decides the answer")
+    return found
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def later_stand_ins(scenario: Scenario) -> list[dict[str, str]]:
+    """Every input flagged as a later stand-in (dated after the scenario's ``as_of``)."""
+    from cfe_opt.scenario.validate import dated_inputs
+    from cfe_opt.scenario.yaml_safe import format_path
+
+    return [{"field": format_path(path), "date": item.date or "",
+             "note": getattr(item, "note", "") or ""}
+            for path, item in dated_inputs(scenario.spec) if getattr(item, "stand_in", False)]
 
 
 def _value(model: Model, x: Solution, key: tuple) -> float:
@@ -118,10 +188,32 @@ def _value(model: Model, x: Solution, key: tuple) -> float:
     return float(x[model.col(key)])
 
 
+STATE_COLUMNS = ["national_ceiling_before", "national_ceiling", "territorial_ceiling_before",
+                 "territorial_ceiling", "temporary_deployment",
+                 "temporary_deployment_exceptional",
+                 *(f"{v}_cut_{f}" for v in ("national_ceiling", "territorial_ceiling")
+                   for f in ("national", "mandated")),
+                 "holdings_before", "holdings_after", "reduction", "on_territory_before",
+                 "on_territory_after", "active_after", "storage_after"]
+AREA_COLUMNS = ["territorial_subceiling_before", "territorial_subceiling",
+                "active_subceiling_before", "active_subceiling", "temporary_deployment_in_area",
+                "temporary_deployment_exceptional_in_area", "in_area_before", "in_area_after",
+                "active_in_area_after", "storage_in_area_after"]
+ALLOCATION_COLUMNS = ["party", "area", "category", *STATE_COLUMNS, *AREA_COLUMNS]
+
+
 def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
     """(party, area, category) → ceilings, holdings before/after, reduction, equipment on
     territory. Area ``total`` is the whole state; other areas are its declared areas and
-    ``main`` (the rest of its territory)."""
+    ``main`` (the rest of its territory).
+
+    Each level has columns of its own, so no sum over a column mixes a state's figure with its
+    areas': the state rows fill ``STATE_COLUMNS`` (national and territorial ceiling, temporary
+    deployment, holdings, reduction, equipment on the whole territory), the area rows
+    ``AREA_COLUMNS`` (the area's sub-ceiling and the equipment in it; an area's equipment adds
+    up, over the areas of a state, to the state's). A value that is not modelled — no equipment
+    of anyone's is modelled on that territory, no current figure exists — is empty (NaN),
+    never 0."""
     index = model.index
     number = model.number
     on_before: dict[tuple, float] = {}
@@ -133,7 +225,9 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
         for loc in ((p, a, c), (p, TOTAL, c)):
             on_before[loc] = on_before.get(loc, 0.0) + number(index.equipment_before[key])
             on_after[loc] = on_after.get(loc, 0.0) + after
-            by_status[(*loc, k)] = by_status.get((*loc, k), 0.0) + after
+            for status in STATUSES:
+                by_status.setdefault((*loc, status), 0.0)
+            by_status[(*loc, k)] += after
     rows = []
     for p in index.parties:
         has_territory = index.spec.parties[p].territory
@@ -142,44 +236,60 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
             held = index.holds(p, c)
             if not held and (p, c) not in index.territorial_pairs:
                 continue
+            on_land = ground and has_territory
             rows.append({
                 "party": p, "area": TOTAL, "category": c,
                 "national_ceiling_before": _num(model, index.national_ceiling_now(p, c)),
                 "national_ceiling": _value(model, x, ("national_ceiling", p, c)),
                 "territorial_ceiling_before": _num(model, index.territorial_ceiling_now(p, c))
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "territorial_ceiling": _value(model, x, ("territorial_ceiling", p, c)),
-                "temporary_deployment": _value(model, x, ("temporary_deployment", p, c)),
+                "temporary_deployment": _value(model, x, (
+                    "temporary_deployment", "basic", p, TOTAL, c)),
+                "temporary_deployment_exceptional": _value(model, x, (
+                    "temporary_deployment", "exceptional", p, TOTAL, c)),
+                **_cuts(model, x, p, c),
                 "holdings_before": number(index.holdings_before(p, c)) if held else math.nan,
                 "holdings_after": _value(model, x, ("holdings", p, c)),
                 "reduction": _value(model, x, ("reduction", p, c)),
                 "on_territory_before": on_before.get((p, TOTAL, c), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "on_territory_after": on_after.get((p, TOTAL, c), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "active_after": by_status.get((p, TOTAL, c, "active"), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
                 "storage_after": by_status.get((p, TOTAL, c, "storage"), math.nan)
-                if ground and has_territory else math.nan,
+                if on_land else math.nan,
             })
         for (_, a) in index.territory[p]:
             for c in index.ground:
                 rows.append({
                     "party": p, "area": a, "category": c,
-                    "territorial_ceiling_before": _num(model, index.subceiling_now(p, a, c))
+                    "territorial_subceiling_before": _num(model, index.subceiling_now(p, a, c))
                     if a != MAIN and (p, a) in index.subceiling_areas else math.nan,
-                    "territorial_ceiling": _value(model, x, ("territorial_subceiling", p, a, c)),
-                    "on_territory_before": on_before.get((p, a, c), 0.0),
-                    "on_territory_after": on_after.get((p, a, c), 0.0),
-                    "active_after": by_status.get((p, a, c, "active"), 0.0),
-                    "storage_after": by_status.get((p, a, c, "storage"), 0.0),
+                    "territorial_subceiling": _value(model, x, (
+                        "territorial_subceiling", p, a, c)),
+                    "active_subceiling_before": _num(model, index.active_subceiling_now(p, a, c))
+                    if (p, a) in index.active_areas else math.nan,
+                    "active_subceiling": _value(model, x, ("active_subceiling", p, a, c)),
+                    "temporary_deployment_in_area": _value(model, x, (
+                        "temporary_deployment", "basic", p, a, c)),
+                    "temporary_deployment_exceptional_in_area": _value(model, x, (
+                        "temporary_deployment", "exceptional", p, a, c)),
+                    # empty, not 0, where nobody's equipment is modelled in the area
+                    "in_area_before": on_before.get((p, a, c), math.nan),
+                    "in_area_after": on_after.get((p, a, c), math.nan),
+                    "active_in_area_after": by_status.get((p, a, c, "active"), math.nan),
+                    "storage_in_area_after": by_status.get((p, a, c, "storage"), math.nan),
                 })
-    frame = pd.DataFrame(rows, columns=[
-        "party", "area", "category", "national_ceiling_before", "national_ceiling",
-        "territorial_ceiling_before", "territorial_ceiling", "temporary_deployment",
-        "holdings_before", "holdings_after", "reduction", "on_territory_before",
-        "on_territory_after", "active_after", "storage_after"])
+    frame = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     return _finish(frame, ["party", "area", "category"])
+
+
+def _cuts(model: Model, x: Solution, p: str, c: str) -> dict[str, float]:
+    """The cut of each ceiling the party cuts by form, national and mandated (NaN elsewhere)."""
+    return {f"{v}_cut_{f}": _value(model, x, ("ceiling_cut", f, v, p, c))
+            for v in ("national_ceiling", "territorial_ceiling") for f in ("national", "mandated")}
 
 
 def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
@@ -196,9 +306,10 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
     return _finish(frame, ["owner", "party", "area", "category", "status"])
 
 
-POSITION_COLUMNS = ["party", "position", "direction", "target", "achieved", "deviation",
-                    "normalised_deviation", "weighted_deviation", "weight", "priority",
-                    "scale_under", "scale_over", "range_min", "range_max", "within_range"]
+POSITION_COLUMNS = ["party", "position", "quantity", "direction", "target", "achieved",
+                    "deviation", "unit", "normalised_deviation", "weighted_deviation", "weight",
+                    "priority", "scale_under", "scale_over", "range_min", "range_max",
+                    "within_range", "scale_under_source", "scale_over_source", "joint_with"]
 POSITION_RATIOS = ("normalised_deviation", "weighted_deviation", "weight", "scale_under",
                    "scale_over")
 
@@ -218,15 +329,28 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     low = number(rng.min) if rng is not None and rng.min is not None else math.nan
     high = number(rng.max) if rng is not None and rng.max is not None else math.nan
     return {
-        "party": t.party, "position": t.name, "direction": t.position.direction,
+        "party": t.party, "position": t.name, "quantity": quantity_label(t.position.quantity),
+        "direction": t.position.direction,
         "target": target, "achieved": achieved, "deviation": under + over,
+        "unit": unit_of(form_categories(t.form)),
         "normalised_deviation": normalised, "weighted_deviation": normalised * weight,
         "weight": weight, "priority": t.position.priority,
         "scale_under": scale_under, "scale_over": scale_over,
         "range_min": float(low), "range_max": float(high),
-        "within_range": bool((math.isnan(low) or achieved >= low - BINDING_TOL)
-                             and (math.isnan(high) or achieved <= high + BINDING_TOL)),
+        "within_range": within_range(achieved, low, high),
+        "scale_under_source": t.scale_sources[0] if t.under is not None else "",
+        "scale_over_source": t.scale_sources[1] if t.over is not None else "",
+        "joint_with": "+".join(t.joint_with),
     }
+
+
+def within_range(achieved: float, low: float, high: float) -> bool | None:
+    """Whether the achieved value lies in the stated acceptable range (to 10⁻⁶); None — no
+    answer, an empty field — where the position states no range (nothing to be within)."""
+    if math.isnan(low) and math.isnan(high):
+        return None
+    return bool((math.isnan(low) or achieved >= low - BINDING_TOL)
+                and (math.isnan(high) or achieved <= high + BINDING_TOL))
 
 
 def positions_table(model: Model, x: Solution) -> pd.DataFrame:
@@ -236,6 +360,7 @@ def positions_table(model: Model, x: Solution) -> pd.DataFrame:
     max(0, F − T) for at_most, |F − T| for exactly."""
     rows = [position_record(model, t, x) for t in model.positions]
     frame = pd.DataFrame(rows, columns=POSITION_COLUMNS)
+    frame["within_range"] = frame["within_range"].astype("boolean")  # empty: no range stated
     return _finish(frame, ["party", "position"], ratios=POSITION_RATIOS)
 
 
@@ -247,6 +372,21 @@ def is_binding(row: Any, lhs: float) -> bool:
     return abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
 
 
+def party_deviations(positions: pd.DataFrame) -> pd.Series:
+    """Each party's weighted normalised deviation from a positions table: the sum over the
+    positions it holds, a joint position counted for its owner and for every co-holder."""
+    if positions.empty:
+        return pd.Series(dtype=float, name="deviation")
+    totals: dict[str, float] = {}
+    for (party, _name), row in positions.iterrows():
+        holders = [party, *(p for p in str(row.get("joint_with", "") or "").split("+") if p)]
+        for holder in holders:
+            totals[holder] = totals.get(holder, 0.0) + float(row["weighted_deviation"])
+    out = pd.Series(totals, dtype=float, name="deviation")
+    out.index.name = "party"
+    return out
+
+
 def constraints_table(model: Model, activity: np.ndarray,
                       row_dual: np.ndarray | None) -> pd.DataFrame:
     """name → family, owner, kind, lhs, sense, rhs, slack, shadow price, binding.
@@ -256,6 +396,7 @@ def constraints_table(model: Model, activity: np.ndarray,
     shadow price is the change in the defining stage's objective per unit increase of the
     right-hand side, read from that stage's LP; NaN for a MILP."""
     rows = []
+    units = row_units(model)
     for row in model.row_list:
         if row.info.kind == "objective":
             continue
@@ -271,13 +412,40 @@ def constraints_table(model: Model, activity: np.ndarray,
         rows.append({
             "name": row.name, "family": row.info.family, "owner": row.info.owner,
             "kind": row.info.kind, "label": row.info.label, "lhs": lhs, "sense": row.sense,
-            "rhs": row.rhs, "slack": slack, "shadow_price": price, "binding": binding,
-            "field": row.info.field,
+            "rhs": row.rhs, "unit": units[row.index], "slack": slack, "shadow_price": price,
+            "binding": binding, "field": row.info.field,
         })
     frame = pd.DataFrame(rows, columns=["name", "family", "owner", "kind", "label", "lhs",
-                                        "sense", "rhs", "slack", "shadow_price", "binding",
-                                        "field"])
+                                        "sense", "rhs", "unit", "slack", "shadow_price",
+                                        "binding", "field"])
     return _finish(frame, ["name"], ratios=("shadow_price",))
+
+
+RATIO_FAMILIES = ("reciprocity", "equal_treatment")  # rows whose number is a share, not a count
+_NOT_COUNTS = ("deviation_under", "deviation_over", "stage_level", "distance", "violation")
+
+
+def row_units(model: Model) -> list[str]:
+    """The unit of each row's number: the categories its equipment columns count (``ACVs``;
+    ``tanks + artillery`` for several), ``share of holdings`` for a rule between cut shares,
+    empty for the solver's own rows."""
+    categories: list[list[str]] = [[] for _ in range(model.num_rows)]
+    for r, c in zip(model.entry_row, model.entry_col, strict=True):
+        key = model.col_keys[c]
+        if key[0] in _NOT_COUNTS or r >= len(categories):
+            continue
+        category = str(key[4] if key[0] == "equipment" else key[-1])
+        if category not in categories[r]:
+            categories[r].append(category)
+    out = []
+    for row in model.row_list:
+        if row.info.family in RATIO_FAMILIES:
+            out.append("share of holdings")
+        elif row.info.kind == "objective":
+            out.append("")
+        else:
+            out.append(unit_of(categories[row.index]))
+    return out
 
 
 def _num(model: Model, value: Any) -> float:

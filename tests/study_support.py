@@ -1,4 +1,8 @@
-"""Helpers for study tests: a models/ tree with the bundled scenarios and a studies/ folder."""
+"""Helpers for study tests: a models/ tree with two talks scenarios and a studies/ folder.
+
+The scenarios are the bundled talks files as they were before issue 7 rebuilt them, frozen in
+tests/fixtures/: the study tests' hand-derived values are about those files, and the studies
+machinery they test does not depend on what the talks scenarios say."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures" / "talks_1998_before_issue_7"
 
 
 def make_tree(root: Path) -> Path:
     (root / "models").mkdir(exist_ok=True)
     for name in ("talks_1998.yaml", "talks_1998_flank_deadlock.yaml"):
-        shutil.copy(REPO / "models" / name, root / "models" / name)
+        shutil.copy(FIXTURES / name, root / "models" / name)
     (root / "studies").mkdir(exist_ok=True)
     return root
 

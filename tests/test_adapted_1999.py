@@ -111,7 +111,7 @@ def test_russian_flank_subceiling_is_the_signed_figure(scenario: Scenario,
     for category in GROUND:
         value = int(tsc[("RUS", category)]["value"])
         assert flank.territorial_subceiling[category].value == value
-        solved = result.allocation.at[("RUS", "flank", category), "territorial_ceiling"]
+        solved = result.allocation.at[("RUS", "flank", category), "territorial_subceiling"]
         assert solved == pytest.approx(value, abs=1e-6), category
 
 

@@ -1,11 +1,13 @@
 """Near-optimal alternatives (modelling to generate alternatives), derived by hand.
 
 x = NC(AAA, tanks). A wants x ≤ 100, B wants x ≥ 200; AAA holds 80 tanks, its NC is 150 now.
-The decision space is the figures a range bounds inside the near-optimal region; here only x
-(every other ceiling can rise without limit and is left out). Its scale is
-s = max(status quo 150, optimal value, range width, 1) = 150 in every case below, so the
-distance of two packages is |x − x'|/150. Each later package maximises ±x/s, pointing to the
-side of the reference (the centroid, then each earlier package) with more room; ties go up.
+The packages are spread in the quantities the positions name: here both name x, so the space is
+x alone (every other ceiling is named by no position and left to the tie-break), scaled by its
+room in the near-optimal region (s = hi − lo), so the distance of two packages is |x − x'|/s.
+Each package comes from a direction (±x, away from a reference: the centroid, then each earlier
+package, to the side with more room, ties up) or from one party's own deviation, then is made
+Pareto-optimal (every party kept at least as well off) and moved as close to package 0 as that
+allows. A package giving every party what an earlier one gives is not a new one.
 """
 
 from __future__ import annotations
@@ -69,8 +71,19 @@ def recomputed(positions: pd.DataFrame, mode: str = "weighted") -> float:
 
 def assert_sound(data: Any, alt: Alternatives) -> None:
     """Every package passes the checker, stays within the share (objective recomputed from
-    its who-gives-what table) and lies at least min_distance from every earlier package."""
+    its who-gives-what table), lies at least min_distance from every earlier package, differs
+    from every other in some party's deviation, and is dominated by none (worse for one party
+    and better for none)."""
     attrs = alt.summary.attrs
+    outcomes = alt.summary[attrs["parties"]]
+    for i in outcomes.index:
+        for j in outcomes.index:
+            if i == j:
+                continue
+            a, b = outcomes.loc[j], outcomes.loc[i]
+            assert (a - b).abs().max() > 1e-6, f"packages {i} and {j} give every party the same"
+            assert not ((a <= b + 1e-6).all() and (a < b - 1e-6).any()), \
+                f"package {i} is dominated by package {j}"
     assert attrs["returned"] == len(alt.summary) <= attrs["requested"]
     assert list(alt.summary.index) == list(range(len(alt.summary)))
     for i in alt.summary.index:
@@ -86,52 +99,61 @@ def assert_sound(data: Any, alt: Alternatives) -> None:
 
 def test_flat_optimum_gives_distinct_packages_with_the_same_objective():
     """scale 100: (x − 100)/100 + (200 − x)/100 = 1 for every 100 ≤ x ≤ 200 (and more outside),
-    so with share 0 the region is exactly that interval. Package 0 is solve's answer, x = 150
-    (the tie-break keeps the status quo). Package 1: centroid 150, room 50 either way → up:
-    x = 200. Package 2: centroid 175, more room below → x = 100. Package 3: centroid 150 →
-    200 again; away from 100 → 200, from 200 → 100, from 150 → 200: all repeats, so the search
-    stops at 3 packages. All have objective 1; distances 50/150 = 1/3 each."""
+    so with share 0 the region is exactly that interval, s = 100. Package 0 is solve's answer,
+    x = 150 (the tie-break keeps the status quo). Round 1: from the centroid 150 the room is 50
+    either way → up: x = 200 (A 1, B 0); A's own best, x = 100, is as far (0.5) but comes later.
+    Round 2: centroid 175, more room below → x = 100 (A 0, B 1). Round 3: every candidate gives
+    the parties what package 1 or 2 gives, so the search stops at 3 packages. All have
+    objective 1; distances 50/100 each."""
     data = make(pull_apart(scale=100))
     alt = near_optimal_alternatives(data, k=4, share=0)
     assert_sound(data, alt)
     assert xs(alt) == [approx(150), approx(200), approx(100)]
     assert list(alt.summary["objective"]) == [approx(1), approx(1), approx(1)]
-    assert list(alt.summary["distance"])[1:] == [approx(1 / 3), approx(1 / 3)]
+    assert list(alt.summary["distance"])[1:] == [approx(0.5), approx(0.5)]
     assert list(alt.summary["AAA"]) == [approx(0.5), approx(1), approx(0)]
     assert list(alt.summary["BBB"]) == [approx(0.5), approx(0), approx(1)]
-    assert alt.summary.attrs["stopped"] is not None
-    assert alt.summary.attrs["decision_space"] == ["national_ceiling.AAA.tanks"]
-    figure = alt.figures.loc[("national_ceiling", "AAA", "total", "tanks")]
-    assert (figure["low"], figure["high"], figure["scale"]) == (approx(100), approx(200),
-                                                                approx(150))
-    assert bool(figure["in_space"])
+    assert "differs in nothing a party cares about" in alt.summary.attrs["stopped"]
+    assert alt.summary.attrs["decision_space"] == ["AAA.low"]
+    quantity = alt.quantities.loc["AAA.low"]
+    assert quantity["positions"] == "AAA.low BBB.high" and quantity["unit"] == "tanks"
+    assert (quantity["low"], quantity["high"], quantity["scale"]) == (approx(100), approx(200),
+                                                                      approx(100))
+    assert bool(quantity["in_space"])
     positions = alt.positions.xs(1, level="package")
     assert positions.at[("AAA", "low"), "deviation"] == approx(100)  # A gives 100 in package 1
+    assert positions.at[("AAA", "low"), "unit"] == "tanks"
 
 
 def test_share_zero_with_a_unique_optimum_gives_one_package():
     """No scale: (x − 100)/100 + (200 − x)/200 has slope 1/200 > 0 on [100, 200], so x = 100 is
-    the unique optimum (0.5); with share 0 no figure can move."""
+    the unique optimum (0.5); with share 0 no quantity can move."""
     data = make(pull_apart())
     alt = near_optimal_alternatives(data, k=4, share=0)
     assert_sound(data, alt)
     assert len(alt.summary) == 1
     assert xs(alt) == [approx(100)]
     assert alt.summary.at[0, "objective"] == approx(0.5)
-    assert "no negotiated figure can move" in alt.summary.attrs["stopped"]
+    assert "no quantity a position names can move" in alt.summary.attrs["stopped"]
 
 
-def test_share_widens_the_region_by_hand():
+def test_no_alternative_is_dominated():
     """No scale, share 0.2: objective ≤ 0.6. On [100, 200] it is 0.5 + (x − 100)/200 → x ≤ 120;
-    below 100 it is (200 − x)/200 → x ≥ 80. Region 80 ≤ x ≤ 120. Package 0: x = 100; package 1:
-    room 20 either way → up, 120; package 2: centroid 110, more room below → 80. Objectives
-    0.5, 0.6, 0.6; distances 20/150 and min(20, 40)/150. With k = 2 only the first two."""
+    below 100 it is (200 − x)/200 → x ≥ 80. Region 80 ≤ x ≤ 120, s = 40. Package 0: x = 100
+    (A 0, B 0.5); package 1: room 20 either way → up, x = 120 (A 0.2, B 0.4): a trade-off,
+    distance 20/40. Next, from the centroid 110 the direction points down to x = 80 (A 0,
+    B 0.6): worse for B and better for no one than package 0 — dominated. Made Pareto-optimal
+    with every party kept at least as well off it is x = 100, package 0 again, so it is no new
+    package and the search stops at two. With k = 2 it stops on its own."""
     data = make(pull_apart())
     alt = near_optimal_alternatives(data, k=4, share=0.2)
     assert_sound(data, alt)
-    assert xs(alt) == [approx(100), approx(120), approx(80)]
-    assert list(alt.summary["objective"]) == [approx(0.5), approx(0.6), approx(0.6)]
-    assert list(alt.summary["distance"])[1:] == [approx(20 / 150), approx(20 / 150)]
+    assert xs(alt) == [approx(100), approx(120)]
+    assert list(alt.summary["objective"]) == [approx(0.5), approx(0.6)]
+    assert list(alt.summary["AAA"]) == [approx(0), approx(0.2)]
+    assert list(alt.summary["BBB"]) == [approx(0.5), approx(0.4)]
+    assert list(alt.summary["distance"])[1:] == [approx(0.5)]
+    assert "differs in nothing a party cares about" in alt.summary.attrs["stopped"]
     two = near_optimal_alternatives(data, k=2, share=0.2)
     assert xs(two) == [approx(100), approx(120)]
     assert two.summary.attrs["stopped"] is None
@@ -139,12 +161,23 @@ def test_share_widens_the_region_by_hand():
 
 def test_minimax_share_is_on_the_level():
     """scale 100, minimax: max((x − 100)/100, (200 − x)/100) is 0.5 at x = 150; share 0.2 →
-    level ≤ 0.6 → 140 ≤ x ≤ 160. Packages 150, 160, 140 with levels 0.5, 0.6, 0.6."""
+    level ≤ 0.6 → 140 ≤ x ≤ 160, s = 20. Packages 150, 160 (A 0.6, B 0.4), 140 (A 0.4, B 0.6)
+    with levels 0.5, 0.6, 0.6: each a trade-off."""
     data = make(pull_apart(scale=100))
     alt = near_optimal_alternatives(data, k=3, share=0.2, objective="minimax")
     assert_sound(data, alt)
     assert xs(alt) == [approx(150), approx(160), approx(140)]
     assert list(alt.summary["objective"]) == [approx(0.5), approx(0.6), approx(0.6)]
+
+
+def test_packages_differ_in_what_a_position_names_not_in_free_figures():
+    """A free ceiling (AAA's artillery NC, which no position names) is never what packages
+    differ in: it stays at its status quo (80) in every package."""
+    data = make(pull_apart(scale=100))
+    alt = near_optimal_alternatives(data, k=4, share=0)
+    for i in alt.summary.index:
+        assert float(alt.allocation.at[(i, "AAA", "total", "artillery"),
+                                       "national_ceiling"]) == approx(80)
 
 
 def test_deterministic():
@@ -172,19 +205,32 @@ def test_errors_are_one_line():
 
 
 def test_talks_1998_alternatives(tmp_path):
-    """Smoke test: three packages within 20% of the optimum (0.31, Russia's flank ACV
-    concession), package 0 exactly the answer solve gives, each sound and distinct; the figure
-    draws."""
+    """Smoke test: three packages within 20% of the optimum (Russia's flank concession
+    1420/2000 plus Poland's and the Czech Republic's cuts beyond their floors, docs/
+    talks-1998-model.md §6.5), package 0 exactly the answer solve gives, each sound and
+    distinct; the figure draws."""
     data = load_scenario(ROOT / "models" / "talks_1998.yaml")
+    optimum = 0.71 + 26 / 1935 + 57.3 / 861.3 + 104.3 / 1230.3 + 63.3 / 690.3
     alt = near_optimal_alternatives(data, k=3, share=0.2)
     assert_sound(data, alt)
-    assert alt.summary.attrs["optimum"] == approx(0.31)
-    assert alt.summary.attrs["limit"] == approx(1.2 * 0.31)
+    assert alt.summary.attrs["optimum"] == approx(optimum, abs=1e-6)
+    assert alt.summary.attrs["limit"] == approx(1.2 * optimum, abs=1e-6)
     assert len(alt.summary) >= 2
     answer = solve_checked(data)
     assert answer.allocation is not None
-    pd.testing.assert_frame_equal(alt.allocation.xs(0, level="package"), answer.allocation)
+    pd.testing.assert_frame_equal(alt.allocation.xs(0, level="package"), answer.allocation,
+                                  check_flags=False)
     ax = plot_alternatives(alt)
-    assert len(ax.patches) == len(alt.summary) * len(alt.summary.attrs["parties"])
+    bars = [p for p in ax.patches]
+    conceding = [p for p in ("RUS", "TUR", "NOR", "POL", "CZE", "USA")
+                 if (alt.summary[p] > 0).any()]
+    assert conceding == ["RUS", "POL", "CZE", "USA"]  # Turkey and Norway get their 580
+    assert len(bars) == len(alt.summary) * len(conceding)  # one bar per conceding party
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    # each package named by what differs between them, in units; package 0 is solve's
+    poland_acv = float(answer.allocation.at[("POL", "total", "acv"), "territorial_ceiling"])
+    assert ticks[0].startswith(f"package 0 (optimum)\nPoland: readiness_acv\n"
+                               f"{poland_acv:,.0f} ACVs")
+    assert ticks[1].startswith("package 1\n")
     ax.figure.savefig(tmp_path / "alternatives.png")
     assert (tmp_path / "alternatives.png").stat().st_size > 0

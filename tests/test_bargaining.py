@@ -308,32 +308,47 @@ def test_infeasible_scenario_is_one_line():
 
 # ---- the 1998 talks and the figure --------------------------------------------------------------
 def test_talks_1998_flank_bargain(tmp_path):
-    """Russia, Turkey and Norway bargain over one number, y = Russia's flank ACV sub-ceiling:
-    D_RUS = (2000 − y)/2000, D_TUR = D_NOR = (y − 1380)/1380 on 1380 ≤ y ≤ 2000.
-    W_RUS = 620/2000 = 0.31, W_TUR = W_NOR = 620/1380; I = 0.
-    * utilitarian: Turkey and Norway together pull 2/1380 per unit against 1/2000 → y = 1380.
-    * KS: (2000 − y)/620 = (y − 1380)/620 → y = 1690: D_RUS = 0.155, D_TUR = 310/1380.
-    * Nash: ln(y − 1380) + 2 ln(2000 − y) is largest at y = 1380 + 620/3; the package's own
-      Σ ln g is within the bound of that."""
+    """Russia, Turkey and Norway bargain over one number, a = Russia's active ACV sub-ceiling in
+    the flank: D_RUS = (2000 − a)/2000; Turkey's stance is held jointly with Norway, one
+    position counted for each of them: D_TUR = D_NOR = (a − 580)/580 on 580 ≤ a ≤ 2000.
+    W_RUS = 1420/2000 = 0.71 (Turkey's ideal a = 580), W_TUR = W_NOR = 1420/580 (Russia's ideal
+    a = 2000); I = 0. The utilitarian sum counts the joint position once, like every objective.
+    * utilitarian: the joint position pulls 1/580 per unit against Russia's 1/2000 → a = 580.
+    * KS: (2000 − a)/1420 = (a − 580)/1420 → a = 1290: D_RUS = 0.355, D_TUR = 710/580.
+    * Nash: gains (a − 580)/2000 for Russia and (2000 − a)/580 for each of Turkey and Norway:
+      ln(a − 580) + 2 ln(2000 − a) is largest at a = 580 + 1420/3; the package's own Σ ln g is
+      within the bound of that."""
     data = load_scenario(ROOT / "models" / "talks_1998.yaml")
     result = solve_bargaining(data, parties=["RUS", "TUR", "NOR"], include_weighted=True)
     table = result.table
     assert_checked(data, result)
     assert list(table.index.unique("solution")) == ["utilitarian", "kalai_smorodinsky", "nash",
                                                     "weighted"]
-    assert outcome(table, "RUS", "nash", "worst") == approx(0.31)
-    assert outcome(table, "TUR", "nash", "worst") == approx(620 / 1380)
-    assert outcome(table, "RUS", "utilitarian") == approx(0.31)
+    assert outcome(table, "RUS", "nash", "worst") == approx(0.71)
+    assert outcome(table, "TUR", "nash", "worst") == approx(1420 / 580)
+    assert outcome(table, "NOR", "nash", "worst") == approx(1420 / 580)
+    assert outcome(table, "RUS", "utilitarian") == approx(0.71)
     assert outcome(table, "TUR", "utilitarian") == approx(0)
-    assert outcome(table, "RUS", "kalai_smorodinsky") == approx(0.155)
-    assert outcome(table, "NOR", "kalai_smorodinsky") == approx(310 / 1380)
+    assert outcome(table, "RUS", "kalai_smorodinsky") == approx(0.355)
+    assert outcome(table, "NOR", "kalai_smorodinsky") == approx(710 / 580)
 
     def f(y: float) -> float:
-        return math.log((y - 1380) / 2000) + 2 * math.log((2000 - y) / 1380)
+        return math.log((y - 580) / 2000) + 2 * math.log((2000 - y) / 580)
 
     y = 2000 - 2000 * outcome(table, "RUS", "nash")
-    assert f(y) >= f(1380 + 620 / 3) - table.attrs["nash_error_bound"] - EPS
-    ax = plot_bargaining(table)
-    assert ax.get_xticklabels()[0].get_text() == "RUS"
+    assert f(y) >= f(580 + 1420 / 3) - table.attrs["nash_error_bound"] - EPS
+    # the package itself, in ACVs: KS gives a = 1,290, utilitarian 580
+    positions = result.positions
+    ks = ("kalai_smorodinsky", "RUS", "flank_acv_active")
+    assert positions.at[ks, "achieved"] == approx(1290)
+    assert positions.at[ks, "unit"] == "ACVs"
+    assert positions.at[("utilitarian", "TUR", "no_new_flank_numbers_acv"),
+                        "achieved"] == approx(580)
+    ax = plot_bargaining(result)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[:2] == ["utilitarian\nRussia:\nflank_acv_active\n580 ACVs",
+                         "Kalai–Smorodinsky\nRussia:\nflank_acv_active\n1,290 ACVs"]
+    bars = {c.get_label(): c.patches[0].get_facecolor() for c in ax.containers}
+    assert set(bars) == {"Russia", "Turkey", "Norway"}
     ax.figure.savefig(tmp_path / "bargaining.png")
     assert (tmp_path / "bargaining.png").stat().st_size > 0

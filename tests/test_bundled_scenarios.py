@@ -46,7 +46,7 @@ def test_a_source_checkout_reads_models_itself():
     assert sorted(found) == sorted(p.name for p in MODELS.glob("*.yaml"))
     for name, entry in found.items():
         assert entry.name == load_scenario(MODELS / name).name
-    assert found["talks_1998_etd.yaml"].extends == "talks_1998.yaml"
+    assert found["talks_1998_mandated_cuts.yaml"].extends == "talks_1998.yaml"
 
 
 def test_scenarios_list_shows_each_with_its_name(capsys):
@@ -137,7 +137,8 @@ def test_an_installed_wheel_ships_the_scenarios(tmp_path):
     assert probe.returncode == 0, probe.stderr
     module, root, found = probe.stdout.split("\n")[:3]
     assert Path(module).is_relative_to(target) and Path(root) == shipped and found == "True"
-    for argv in (["scenarios", "copy", "copied"], ["validate", "copied/talks_1998_etd.yaml"]):
+    for argv in (["scenarios", "copy", "copied"],
+                 ["validate", "copied/talks_1998_mandated_cuts.yaml"]):
         proc = subprocess.run([sys.executable, "-m", "cfe_opt", *argv], capture_output=True,
                               text=True, check=False, cwd=work, env=env, timeout=300)
         assert proc.returncode == 0, proc.stderr

@@ -23,30 +23,30 @@ def test_frontier_command(tmp_path, capsys):
     code, out, err = run(["frontier", TALKS, "RUS", "TUR+NOR", "--out", tmp_path], capsys)
     assert code == 0, err
     frontier = pd.read_csv(tmp_path / "frontier.csv", index_col="point")
-    # RUS alone satisfied: TUR and NOR each concede 620/1380; TUR+NOR satisfied: RUS 620/2000
-    assert frontier.loc[0].tolist() == pytest.approx([0, 2 * 620 / 1380], abs=1e-6)
-    assert frontier.loc[1].tolist() == pytest.approx([0.31, 0], abs=1e-6)
+    # RUS alone satisfied: the position TUR holds jointly with NOR (counted once for the side)
+    # concedes 1420/580; TUR+NOR satisfied: RUS concedes 1420/2000
+    assert frontier.loc[0].tolist() == pytest.approx([0, 1420 / 580], abs=1e-6)
+    assert frontier.loc[1].tolist() == pytest.approx([0.71, 0], abs=1e-6)
     assert (tmp_path / "frontier_modes.csv").is_file()
     assert (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
     assert "minimax" in out
 
 
 def test_zopa_command_one_and_two_quantities(tmp_path, capsys):
-    code, _, err = run(["zopa", MODELS / "talks_1998_flank_deadlock.yaml", "RUS.flank_acv",
-                          "--out", tmp_path], capsys)
+    code, _, err = run(["zopa", MODELS / "talks_1998_flank_deadlock.yaml",
+                        "RUS.flank_acv_active", "--out", tmp_path], capsys)
     assert code == 1
     assert "no package meets every hard limit" in err and "cfe-opt diagnose" in err
-    code, out, err = run(["zopa", TALKS, "{of: national_ceiling, parties: [USA], categories: "
-                          "[tanks]}", "{of: national_ceiling, parties: [NATO_OTHERS], "
-                          "categories: [tanks]}", "--out", tmp_path], capsys)
+    code, out, err = run(["zopa", TALKS, "{of: territorial_ceiling, parties: [POL], categories: "
+                          "[tanks]}", "{of: temporary_deployment, parties: [POL], categories: "
+                          "[tanks], kinds: [basic]}", "--out", tmp_path], capsys)
     assert code == 0, err
     region = pd.read_csv(tmp_path / "zopa_region.csv", index_col="vertex")
-    # the USA alone is capped by the sufficiency rule (13,300); together by the JCG rule
-    # (NATO-19 entitlement 22,664): vertices (0,0), (13300,0), (13300,9364), (0,22664)
-    assert region[["x", "y"]].values.tolist() == [[0, 0], [13300, 0], [13300, 9364],
-                                                   [0, 22664]]
+    # Poland's TC cannot rise (1,730), its basic deployment ≤ 153, Russia's proviso TC + TD ≤
+    # 1,730: vertices (0,0), (1730,0), (1577,153), (0,153)
+    assert region[["x", "y"]].values.tolist() == [[0, 0], [1730, 0], [1577, 153], [0, 153]]
     assert (tmp_path / "zopa.png").is_file()
-    assert "Feasible polygon (4 vertices)" in out
+    assert "Allowed by every hard limit: a polygon of 4 vertices" in out
     code, _, err = run(["zopa", TALKS, "[1, 2]"], capsys)
     assert code == 2 and "PARTY.position or a mapping" in err
 
@@ -56,8 +56,8 @@ def test_bargain_command(tmp_path, capsys):
                          capsys)
     assert code == 0, err
     table = pd.read_csv(tmp_path / "bargaining.csv").set_index(["party", "solution"])
-    # utilitarian: Turkey and Norway (two votes at 1/1380 a unit) beat Russia (1/2000)
-    assert table.loc[("RUS", "utilitarian"), "deviation"] == pytest.approx(0.31, abs=1e-6)
+    # utilitarian: the joint Turkish-Norwegian position (1/580 a unit) beats Russia (1/2000)
+    assert table.loc[("RUS", "utilitarian"), "deviation"] == pytest.approx(0.71, abs=1e-6)
     assert table.loc[("TUR", "utilitarian"), "deviation"] == pytest.approx(0, abs=1e-6)
     assert "Nash: Σ log gains within" in out
     assert (tmp_path / "bargaining.png").is_file()
@@ -70,8 +70,9 @@ def test_alternatives_command(tmp_path, capsys):
                           tmp_path], capsys)
     assert code == 0, err
     summary = pd.read_csv(tmp_path / "alternatives.csv", index_col="package")
-    assert summary.loc[0, "objective"] == pytest.approx(0.31, abs=1e-6)
-    assert (summary["objective"] <= 0.31 * 1.2 + 1e-6).all()
+    optimum = 0.71 + 26 / 1935 + 57.3 / 861.3 + 104.3 / 1230.3 + 63.3 / 690.3
+    assert summary.loc[0, "objective"] == pytest.approx(optimum, abs=1e-6)
+    assert (summary["objective"] <= optimum * 1.2 + 1e-6).all()
     positions = pd.read_csv(tmp_path / "alternatives_positions.csv")
     assert set(positions["package"]) == set(summary.index)
     assert "Near-optimal packages" in out

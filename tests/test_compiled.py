@@ -34,6 +34,8 @@ from cfe_opt.solve.cbc import to_pulp
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 BUNDLED = sorted(p.name for p in MODELS.glob("*.yaml"))
+# the cases of the talks file are scenarios of their own
+CASES = ["not_durable", "crf_unsolved", "etd_accepted", "etd_refused"]
 RANDOM = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                          HealthCheck.filter_too_much])
@@ -130,13 +132,15 @@ def test_stages_through_pulp_highs_agree(name):
 
 
 # ---- variants in place equal fresh builds ----------------------------------------------------
-@pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_variants_in_place_equal_fresh_builds(name):
-    """Twelve random variants of each bundled scenario, each set in place on one compiled
-    model (warm, after the others): the LP equals a fresh build's row by row, the tables are
-    byte-identical under every objective mode, and the checker accepts the package."""
-    rng = random.Random(name)
-    scenario = load_scenario(MODELS / name)
+@pytest.mark.parametrize(("name", "case"), [(n, None) for n in BUNDLED]
+                         + [("talks_1998.yaml", c) for c in CASES])
+def test_bundled_variants_in_place_equal_fresh_builds(name, case):
+    """Twelve random variants of each bundled scenario (and case), each set in place on one
+    compiled model (warm, after the others): the LP equals a fresh build's row by row, the
+    tables are byte-identical under every objective mode, and the checker accepts the
+    package."""
+    rng = random.Random(f"{name}{case or ''}")
+    scenario = load_scenario(MODELS / name, case=case)
     cm = CompiledModel(scenario, variants=True)
     done = 0
     for _ in range(12):
@@ -190,7 +194,7 @@ def test_back_to_the_base_scenario_after_variants():
     cm = CompiledModel(scenario, variants=True)
     base = tables(cm, "minimax")
     for target in (1500, 2400, 3000):
-        assert cm.apply({"parties.RUS.positions.flank_acv.target": target}).in_place
+        assert cm.apply({"parties.RUS.positions.flank_acv_active.target": target}).in_place
         cm.solve("weighted")
     assert cm.apply({}).in_place
     assert tables(cm, "minimax") == base
@@ -200,37 +204,42 @@ def test_back_to_the_base_scenario_after_variants():
 def test_a_target_outside_its_range_is_refused_in_place():
     """The validation's branch (target within range) is a guard: moving the target past the
     range's edge is not set in place, and the fresh build names the problem."""
-    scenario = load_scenario(MODELS / "talks_1998_etd.yaml")
+    from cfe_opt import scenario_from_dict
+
+    data = load_scenario(MODELS / "talks_1998.yaml", case="base").data
+    data["parties"]["RUS"]["positions"]["flank_acv_active"]["range"] = {"min": 1000,
+                                                                        "max": 2400}
+    scenario = scenario_from_dict(data)
     cm = CompiledModel(scenario, variants=True)
-    path = "parties.RUS.positions.central_europe_permitted_tanks.target"
-    assert cm.apply({path: 1800}).in_place
-    applied = cm.apply({path: 1900})  # above the range's max of 1,883
+    path = "parties.RUS.positions.flank_acv_active.target"
+    assert cm.apply({path: 2300}).in_place
+    applied = cm.apply({path: 2500})  # above the range's max of 2,400
     assert not applied.in_place
     assert "branch" in applied.reason
-    with pytest.raises(CfeOptError, match="above the acceptable range's max 1883"):
-        with_changes(scenario, {path: 1900})
+    with pytest.raises(CfeOptError, match="above the acceptable range's max 2400"):
+        with_changes(scenario, {path: 2500})
 
 
 def test_invalid_values_and_unknown_fields_are_refused_in_place():
     scenario = load_scenario(MODELS / "talks_1998.yaml")
     cm = CompiledModel(scenario, variants=True)
-    assert not cm.apply({"parties.USA.holdings.tanks": -5}).in_place
-    assert not cm.apply({"parties.USA.holdings.tanks": 846.5}).in_place  # a count is whole
-    assert not cm.apply({"parties.USA.holdings.tanks": True}).in_place
-    assert not cm.apply({"parties.RUS.positions.flank_acv.priority": 2}).in_place  # structure
+    assert not cm.apply({"parties.POL.holdings.tanks": -5}).in_place
+    assert not cm.apply({"parties.POL.holdings.tanks": 846.5}).in_place  # a count is whole
+    assert not cm.apply({"parties.POL.holdings.tanks": True}).in_place
+    assert not cm.apply({"parties.RUS.positions.flank_acv_active.priority": 2}).in_place
     assert not cm.apply({"parties.NOPE.weight": 2}).in_place
-    assert cm.apply({"parties.NATO_OTHERS.holdings.tanks.value": 15000}).in_place  # its value
+    assert cm.apply({"parties.POL.holdings.tanks.value": 1700}).in_place  # its value
 
 
 def test_a_holding_moving_the_split_of_equipment_is_set_in_place():
-    """USA's tanks are all stationed: its holdings must equal what it stations (validation:
-    a party without territory stations all). Changing the holdings alone breaks that branch
-    (refused in place), changing both keeps it (in place, equal to the fresh build)."""
+    """Russia's tanks all stand in its flank area: its holdings may not fall below what its
+    areas hold (validation). Lowering the holdings alone breaks that branch (refused in place),
+    lowering both keeps it (in place, equal to the fresh build)."""
     scenario = load_scenario(MODELS / "talks_1998.yaml")
     cm = CompiledModel(scenario, variants=True)
-    assert not cm.apply({"parties.USA.holdings.tanks": 900}).in_place
-    changes = {"parties.USA.holdings.tanks": 900,
-               "parties.USA.stationed.NATO_OTHERS.tanks": 900}
+    assert not cm.apply({"parties.RUS.holdings.tanks": 1800}).in_place
+    changes = {"parties.RUS.holdings.tanks": 1800,
+               "parties.RUS.areas.flank.holdings.tanks": 1800}
     assert cm.apply(changes).in_place
     other = fresh(scenario, changes)
     assert other is not None
@@ -259,14 +268,14 @@ def test_infeasible_variant_in_place_then_feasible_again():
     scenario = load_scenario(MODELS / "talks_1998_flank_deadlock.yaml")
     cm = CompiledModel(scenario, variants=True)
     assert cm.solve("weighted").status is SolveStatus.INFEASIBLE
-    path = "parties.RUS.red_lines.flank_acv_floor.value"
-    assert cm.apply({path: 1380}).in_place
+    path = "parties.RUS.red_lines.flank_acv_active_floor.value"
+    assert cm.apply({path: 580}).in_place
     out = cm.solve("weighted")
     assert out.optimal
-    other = fresh(scenario, {path: 1380})
+    other = fresh(scenario, {path: 580})
     assert other is not None
     assert tables(cm, "weighted") == tables(other, "weighted")
-    assert cm.apply({path: 1400}).in_place
+    assert cm.apply({path: 600}).in_place
     assert cm.solve("weighted").status is SolveStatus.INFEASIBLE
     assert np.isfinite(cm.model.row_upper).any()
 

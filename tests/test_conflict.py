@@ -8,9 +8,9 @@ import pytest
 import yaml
 from conftest import make
 
-from cfe_opt.analysis.conflict import conflict_set
+from cfe_opt.analysis.conflict import conflict_set, conflict_sets
 from cfe_opt.cli import main
-from cfe_opt.concession import smallest_concession
+from cfe_opt.concession import fair_concession, smallest_concession
 
 
 def flank(extra_red_lines: dict[str, Any] | None = None, tur_cap: int = 1380,
@@ -114,15 +114,63 @@ class NoAliases(yaml.SafeDumper):
         return True
 
 
+@pytest.mark.parametrize("method", ["highs", "filter"])
+def test_every_minimal_conflict_set_is_listed(method):
+    """Floor 2,000 against Turkey's cap 1,380 and, separately, Norway's 1,500: two minimal sets,
+    both holding Russia's floor (moving it alone resolves both); Greece's harmless floor is in
+    neither. The search is complete."""
+    found = conflict_sets(make(flank()), method=method)
+    sets = [set(found.xs(i, level="set").index) for i in (1, 2)]
+    assert sorted(sets, key=sorted) == [{"limit.RUS.floor", "limit.NOR.cap"},
+                                        {"limit.RUS.floor", "limit.TUR.cap"}]
+    assert found.attrs["in_every_set"] == ["limit.RUS.floor"]
+    assert found.attrs["complete"] is True
+    assert set(found["unit"]) == {"ACVs"}
+
+
+def test_one_conflict_set_when_there_is_only_one():
+    """Norway's cap at 2,500 does not conflict: Turkey's is the only cap in a conflict."""
+    found = conflict_sets(make(flank(nor_cap=2500)))
+    assert set(found.index.get_level_values("set")) == {1}
+    assert set(found.index.get_level_values("name")) == {"limit.RUS.floor", "limit.TUR.cap"}
+    assert conflict_sets(make(flank(rus_floor=1300))).empty
+
+
+def test_fair_concession_splits_the_moves():
+    """Minimax over owners of Σ E: Russia's floor and Turkey's cap must close 620 between
+    them, so the level is 310: RUS 2,000 → 1,690 and TUR 1,380 → 1,690; Norway's 1,500 then
+    has to move 190 to 1,690 too (the least, with the level held). The cheapest concession
+    instead moves the floor alone, by 620."""
+    fair = fair_concession(make(flank()))
+    assert fair.attrs["level"] == pytest.approx(310)
+    assert dict(fair["relaxed_rhs"]) == pytest.approx({"limit.RUS.floor": 1690,
+                                                       "limit.TUR.cap": 1690,
+                                                       "limit.NOR.cap": 1690})
+    assert dict(fair["change"]) == pytest.approx({"limit.RUS.floor": -310,
+                                                  "limit.TUR.cap": 310, "limit.NOR.cap": 190})
+    assert set(fair["unit"]) == {"ACVs"}
+
+
 def test_diagnose_command(tmp_path, capsys, models_dir):
     path = models_dir / "deadlock.yaml"
     path.write_text(yaml.dump(flank(), Dumper=NoAliases))
-    code = main(["diagnose", str(path), "--out", str(tmp_path / "out"), "--weight", "RUS=2"])
+    code = main(["diagnose", str(path), "--out", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 1
-    assert "cannot all hold together" in out and "RUS red line" in out
-    assert (tmp_path / "out" / "conflict.csv").is_file()
+    assert "2 minimal sets of limits cannot each hold together" in out
+    assert "  set 1:\n" in out and "  set 2:\n" in out
+    assert "In every set: Russia's red line" in out
+    assert "The cheapest concession" in out
+    assert "≥ 2,000 → 1,500 (−500 ACVs)" in out  # one of the moves of 620 in all
+    assert "A fair split (minimax: no owner moves its numbers by more than 310" in out
+    assert "Turkey's red line 'cap': ≤ 1,380 → 1,690 (+310 ACVs)" in out
+    conflict = (tmp_path / "out" / "conflict.csv").read_text().splitlines()
+    assert conflict[0] == "set,name,owner,kind,family,label,sense,rhs,field,unit"
+    assert {line.split(",")[0] for line in conflict[1:]} == {"1", "2"}
     assert (tmp_path / "out" / "concession.csv").is_file()
+    assert (tmp_path / "out" / "concession_fair.csv").is_file()
+    code = main(["diagnose", str(path), "--out", str(tmp_path / "out"), "--weight", "RUS=2"])
+    assert code == 1
     code = main(["diagnose", str(path), "--weight", "XYZ=2"])
     assert code == 2 and "XYZ is not a party" in capsys.readouterr().err
     code = main(["diagnose", str(path), "--weight", "RUS=-1"])

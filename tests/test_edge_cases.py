@@ -44,7 +44,7 @@ def test_freeze_of_an_area_alone():
         "quantity": {"of": "territorial_ceiling", "areas": ["AAA.north"]},
         "direction": "at_least", "target": 80}}
     result = solve_checked(data)
-    assert result.allocation.loc[("AAA", "north", "tanks"), "territorial_ceiling"] == 60
+    assert result.allocation.loc[("AAA", "north", "tanks"), "territorial_subceiling"] == 60
 
 
 def test_freeze_of_a_party_without_the_figure_is_refused():
@@ -70,7 +70,7 @@ def test_no_equipment_anywhere(tmp_path, capsys):
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(data))
     assert main(["solve", str(path), "--out", str(tmp_path / "o")]) == 0
-    assert "Positions: who concedes what" in capsys.readouterr().out
+    assert "Who concedes what" in capsys.readouterr().out
     assert main(["sweep", str(path), "--vary", "parties.TUR.positions.down.target=1000:1400:200",
                  "--out", str(tmp_path / "s")]) == 0
 
@@ -81,7 +81,7 @@ def test_sweep_with_no_positions(tmp_path, capsys):
     path.write_text(yaml.safe_dump(one()))
     assert main(["sweep", str(path), "--vary", "parties.AAA.holdings.tanks=100:120:10",
                  "--out", str(tmp_path / "s")]) == 0
-    assert "no party concedes anything" in capsys.readouterr().out
+    assert "nobody concedes anything" in capsys.readouterr().out
 
 
 def test_alternatives_share_must_be_finite(tmp_path, capsys):

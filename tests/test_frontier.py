@@ -26,6 +26,8 @@ from cfe_opt.solve import CompiledModel, SolveStatus
 EPS = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
 TALKS = ROOT / "models" / "talks_1998.yaml"
+# packages in units are checked on the frozen pre-issue-7 talks file (hand-derived there)
+FROZEN_TALKS = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7" / "talks_1998.yaml"
 
 
 def approx(value: Any) -> Any:
@@ -200,10 +202,10 @@ def test_breakpoints_match_brute_force_epsilon_constraint(case):
     vertex would put the true frontier strictly below the chord on the whole segment). The
     breakpoints are vertices: the slopes strictly increase.
 
-    talks_1998 (RUS against TUR+NOR) by hand: y = Russia's flank ACV sub-ceiling; RUS wants
-    y ≥ 2000 (relative scale 2000), TUR and NOR each y ≤ 1380 (scale 1380); RUS's other
-    position (Poland's tanks ≤ 1730) is met for free. On [1380, 2000] D_A = (2000 − y)/2000 and
-    D_B = 2(y − 1380)/1380: one segment from (0, 1240/1380) to (620/2000, 0) = (0.31, 0)."""
+    talks_1998 (RUS against TUR+NOR) by hand: y = Russia's active ACV sub-ceiling in the flank;
+    RUS wants y ≥ 2000 (relative scale 2000), TUR y ≤ 580 (scale 580), a position Norway holds
+    jointly: one position, counted once for the side. On [580, 2000] D_A = (2000 − y)/2000 and
+    D_B = (y − 580)/580: one segment from (0, 1420/580) to (1420/2000, 0) = (0.71, 0)."""
     if case == "talks_1998":
         s, side_a, side_b = load_scenario(TALKS), ["RUS"], ["TUR", "NOR"]
     else:
@@ -213,7 +215,7 @@ def test_breakpoints_match_brute_force_epsilon_constraint(case):
     a = f["deviation_a"].to_numpy(dtype=float)
     b = f["deviation_b"].to_numpy(dtype=float)
     if case == "talks_1998":
-        assert_points(f, [(0, 1240 / 1380), (0.31, 0)])
+        assert_points(f, [(0, 1420 / 580), (0.71, 0)])
     slopes = np.diff(b) / np.diff(a)
     assert np.all(np.diff(slopes) > 1e-6), slopes
     grid = [*np.linspace(a[0], a[-1], 30), *((a[:-1] + a[1:]) / 2)]
@@ -258,18 +260,42 @@ def test_infeasible_scenario_raises_one_line():
 
 
 # ---- figure -----------------------------------------------------------------------------------
-def test_plot_frontier_smoke(tmp_path):
+def test_frontier_packages_in_units_and_the_figure(tmp_path):
+    """Russia against Turkey + Norway on Russia's flank ACVs F: the two breakpoints are
+    F = 2,000 (Russia gives nothing) and F = 1,380 (Turkey and Norway give nothing); the
+    minimax answer lies between, at 2·1380·2000/3380 ≈ 1,633.14. Each breakpoint's package is
+    given in ACVs, the rest of it settled (the parties on neither side as well served as the
+    trade-off allows: NATO's national ceilings at its targets)."""
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
 
-    s = load_scenario(TALKS)
-    f = pareto_frontier(s, ["RUS"], ["TUR", "NOR"])
-    ax = plot_frontier(f, mode_points(s, ["RUS"], ["TUR", "NOR"]))
+    from cfe_opt.analysis.frontier import mode_packages, solve_frontier
+
+    s = load_scenario(FROZEN_TALKS)
+    found = solve_frontier(s, ["RUS"], ["TUR", "NOR"])
+    positions = found.positions
+    assert positions.at[(0, "RUS", "flank_acv"), "achieved"] == pytest.approx(2000)
+    assert positions.at[(1, "TUR", "flank_acv_no_rise"), "achieved"] == pytest.approx(1380)
+    assert positions.at[(0, "RUS", "flank_acv"), "unit"] == "ACVs"
+    for point in (0, 1):
+        assert positions.at[(point, "NATO_OTHERS", "nc_artillery"), "achieved"] == \
+            pytest.approx(17976)
+    modes, mode_positions = mode_packages(s, ["RUS"], ["TUR", "NOR"])
+    assert mode_positions.at[("minimax", "RUS", "flank_acv"), "achieved"] == pytest.approx(
+        2 * 1380 * 2000 / 3380, abs=1e-5)
+    ax = plot_frontier(found, modes, mode_positions=mode_positions)
     assert isinstance(ax, Axes)
-    assert "RUS" in ax.get_xlabel() and "TUR+NOR" in ax.get_ylabel()
+    assert ax.get_xlabel().startswith("deviation of Russia")
+    assert ax.get_ylabel().startswith("deviation of Turkey + Norway")
+    texts = [t.get_text() for t in ax.texts]
+    assert "breakpoint 0\nRussia: flank_acv: 2,000 ACVs" in texts
+    assert any(" ".join(t.split()).startswith(
+        "breakpoint 1 = the weighted, lexicographic answer Russia: flank_acv: 1,380 ACVs")
+        for t in texts)
+    assert "the minimax answer\nRussia: flank_acv: 1,633.14 ACVs" in texts
     ax.figure.savefig(tmp_path / "frontier.png")
     assert (tmp_path / "frontier.png").stat().st_size > 0
-    single = plot_frontier(f.iloc[:1])
+    single = plot_frontier(found.points.iloc[:1])
     single.figure.savefig(tmp_path / "single.png")
     assert (tmp_path / "single.png").stat().st_size > 0
     plt.close("all")

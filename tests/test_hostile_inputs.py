@@ -30,7 +30,8 @@ from cfe_opt.errors import ScenarioErrors
 from cfe_opt.scenario.graph import cycles, resolve_members, strongly_connected
 
 ROOT = Path(__file__).resolve().parent.parent
-TALKS = ROOT / "models" / "talks_1998.yaml"
+# input handling is tested on the frozen pre-issue-7 talks files (one set per solve, no cases)
+TALKS = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7" / "talks_1998.yaml"
 FIELD = "parties.RUS.positions.flank_acv.target"
 ERROR = "cfe-opt: error: "
 
@@ -124,6 +125,55 @@ def test_out_that_cannot_be_the_command_folder_is_refused(work, capsys, command,
     one_error(err, ERROR + "--out", phrase)
     assert stdout == ""
     assert snapshot(work.parent) == before  # nothing created, changed or removed
+
+
+BUNDLED_TALKS = ROOT / "models" / "talks_1998.yaml"  # a file with cases: a folder of sets
+
+
+@pytest.mark.parametrize(("out", "phrase"), OUT_CASES)
+def test_out_of_a_file_with_cases_is_checked_like_one_set(work, capsys, out, phrase):
+    """``solve`` of a file with cases writes a folder of sets (one per case, one for
+    cases.csv): the folder is refused for the same reasons as one set's, nothing touched."""
+    os.symlink(work / "mine", work / "link")
+    out = out.format(cwd=work, parent=work.parent)
+    before = snapshot(work.parent)
+    code, stdout, err = run(["solve", BUNDLED_TALKS, "--out", out], capsys)
+    assert code == 2
+    one_error(err, ERROR + "--out", phrase)
+    assert stdout == ""
+    assert snapshot(work.parent) == before
+
+
+TWO_CASES = """\
+name: two cases
+extends: talks_1998.yaml
+cases:
+  base: {description: the file as written}
+  higher_target:
+    description: Russia asks more
+    changes: {parties: {RUS: {positions: {flank_acv: {target: 2400}}}}}
+"""
+
+
+def test_a_folder_of_case_sets_is_replaced_by_the_next_solve(work, capsys):
+    """A small file with two cases (the frozen talks file extended): its folder of sets is
+    replaced as a whole by the next solve, and refused once it holds a file of the user's."""
+    shutil.copy(TALKS, work / "talks_1998.yaml")
+    (work / "two.yaml").write_text(TWO_CASES)
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets", "--quiet"], capsys)
+    assert code == 0, err
+    cases = sorted(p.name for p in (work / "sets").iterdir())
+    assert cases == ["base", "cases", "higher_target"]
+    first = snapshot(work / "sets")
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets", "--quiet"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (work / "sets").iterdir()) == cases
+    assert {k for k in snapshot(work / "sets") if not k.endswith("run.json")} == {
+        k for k in first if not k.endswith("run.json")}
+    (work / "sets" / "stray.txt").write_text("mine\n")
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets"], capsys)
+    assert code == 2
+    one_error(err, ERROR + "--out sets", "holds files cfe-opt did not write (stray.txt")
 
 
 def test_the_default_folder_is_checked_too(work, capsys):

@@ -11,6 +11,7 @@ holdings after the change; "dev" is a normalised deviation, w its weight.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -385,11 +386,18 @@ def test_flank_storage_absorbs_what_active_units_may_not_hold():
     assert r.objective == approx(1 / 3)
     assert achieved(r, "RUS", "flank_active") == approx(1000)
     assert achieved(r, "RUS", "flank_total") == approx(1800)
-    assert alloc(r, "RUS", "active_after", "flank", "acv") == approx(1000)
-    assert alloc(r, "RUS", "storage_after", "flank", "acv") == approx(800)
-    assert alloc(r, "RUS", "on_territory_after", "flank", "acv") == approx(1800)
-    assert alloc(r, "RUS", "active_after", "main", "acv") == approx(1200)
-    assert alloc(r, "RUS", "storage_after", "main", "acv") == approx(0)
+    assert alloc(r, "RUS", "active_in_area_after", "flank", "acv") == approx(1000)
+    assert alloc(r, "RUS", "storage_in_area_after", "flank", "acv") == approx(800)
+    assert alloc(r, "RUS", "in_area_after", "flank", "acv") == approx(1800)
+    assert alloc(r, "RUS", "active_in_area_after", "main", "acv") == approx(1200)
+    assert alloc(r, "RUS", "storage_in_area_after", "main", "acv") == approx(0)
+    # the state row holds the state's total, the area rows their parts: summing a column over
+    # every row of a party never counts the same equipment twice
+    assert alloc(r, "RUS", "on_territory_after", "total", "acv") == approx(3000)
+    assert math.isnan(alloc(r, "RUS", "on_territory_after", "flank", "acv"))  # a state column
+    assert math.isnan(alloc(r, "RUS", "in_area_after", "total", "acv"))  # an area column
+    rows = r.allocation.xs("RUS", level="party")
+    assert rows["in_area_after"].sum() == rows["on_territory_after"].sum() == approx(3000)
     assert alloc(r, "RUS", "holdings_after", category="acv") == approx(3000)
     assert alloc(r, "RUS", "reduction", category="acv") == approx(0)
     row = r.constraints.loc["limit.TUR.rus_flank_active"]

@@ -30,9 +30,11 @@ from cfe_opt.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
-TALKS = MODELS / "talks_1998.yaml"
+# output sets are tested on the frozen pre-issue-7 talks files (one set per command: no cases)
+FROZEN = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7"
+TALKS = FROZEN / "talks_1998.yaml"
 MOSCOW = MODELS / "talks_1998_moscow_figure.yaml"
-DEADLOCK = MODELS / "talks_1998_flank_deadlock.yaml"
+DEADLOCK = FROZEN / "talks_1998_flank_deadlock.yaml"
 FIELD = "parties.RUS.positions.flank_acv.target"
 USA = "{of: national_ceiling, parties: [USA], categories: [tanks]}"
 OTHERS = "{of: national_ceiling, parties: [NATO_OTHERS], categories: [tanks]}"
@@ -123,7 +125,8 @@ def test_diagnose_on_a_now_feasible_scenario_leaves_no_old_conflict(tmp_path, ca
     out = tmp_path / "diag"
     code, _, _ = run(["diagnose", DEADLOCK, "--out", out], capsys)
     assert code == 1
-    assert sorted(os.listdir(out)) == ["concession.csv", "conflict.csv", RECORD]
+    assert sorted(os.listdir(out)) == ["concession.csv", "concession_fair.csv", "conflict.csv",
+                                    RECORD]
     code, stdout, _ = run(["diagnose", TALKS, "--out", out], capsys)
     assert code == 0 and "feasible" in stdout
     assert sorted(os.listdir(out)) == [RECORD]
@@ -165,8 +168,10 @@ def test_run_json_records_the_command_the_scenario_the_versions_and_every_file(t
     assert record["scenario"]["name"] == scenario.name
     assert record["scenario"]["file_sha256"] == {
         name: hashlib.sha256(Path(name).read_bytes()).hexdigest() for name in scenario.files}
-    assert record["parameters"] == {"integer": False, "objective": "minimax", "solver": "highs",
-                                    "time_limit": None, "write_model": False}
+    assert record["parameters"] == {"case": None, "figure_format": None, "integer": False,
+                                    "objective": "minimax", "robustness": False,
+                                    "solver": "highs", "time_limit": None,
+                                    "write_model": False}
     assert record["outcome"] == {"status": "optimal"}
     for name in ("cfe-opt", "python", "pulp", "highspy", "pandas"):
         assert record["versions"][name]

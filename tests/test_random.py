@@ -205,7 +205,7 @@ def test_same_scenario_same_tables(data, mode):
 
 # ---- 6. integer mode --------------------------------------------------------------------------
 _COUNT_COLUMNS = ("national_ceiling", "territorial_ceiling", "temporary_deployment",
-                  "holdings_after", "reduction")
+                  "holdings_after", "reduction", "territorial_subceiling")
 
 
 @settings(RANDOM, max_examples=round(30 * SCALE))

@@ -52,30 +52,37 @@ def _objective(scenario, objective):
     return result.objective
 
 
-@pytest.mark.parametrize(("name", "objective"), [
-    ("talks_1998.yaml", "weighted"), ("talks_1998.yaml", "minimax"),
-    ("talks_1998_etd.yaml", "weighted"), ("talks_1998_mandated_cuts.yaml", "weighted"),
-    ("talks_1998_moscow_figure.yaml", "minimax"), ("adapted_1999.yaml", "weighted"),
+@pytest.mark.parametrize(("name", "case", "objective"), [
+    ("talks_1998.yaml", "base", "weighted"), ("talks_1998.yaml", "base", "minimax"),
+    ("talks_1998.yaml", "etd_refused", "weighted"),
+    ("talks_1998.yaml", "crf_unsolved", "weighted"),
+    ("talks_1998_comparable_restraint.yaml", None, "weighted"),
+    ("talks_1998_uniform_cut.yaml", None, "weighted"),
+    ("talks_1998_moscow_figure.yaml", None, "minimax"), ("adapted_1999.yaml", None, "weighted"),
 ])
-def test_prices_match_finite_differences_on_real_scenarios(name, objective):
+def test_prices_match_finite_differences_on_real_scenarios(name, case, objective):
     """Move each binding limit's number by one unit inside the range where its price holds:
-    the re-solved objective moves by exactly the price."""
-    scenario = load_scenario(MODELS / name)
+    the re-solved objective moves by exactly the price. A figure that feeds several rows (an
+    allowance every host of an entry takes) moves all of them: then the objective moves by the
+    sum of their prices, provided the unit move lies inside every one of their ranges."""
+    scenario = load_scenario(MODELS / name, case=case)
     table = shadow_prices(scenario, objective=objective)
     base = _objective(scenario, objective)
     checked = 0
-    for _, row in table[table["binding"] & (table["field"] != "")].iterrows():
-        current = get_field(scenario.data, row.field)
+    for field in table.loc[table["binding"] & (table["field"] != ""), "field"].unique():
+        current = get_field(scenario.data, field)
         value = current.get("value") if isinstance(current, dict) else current
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue
+        rows = table[table["field"] == field]
         for step in (1, -1):
-            inside = (row.valid_to >= row.rhs + 1) if step > 0 else (row.valid_from <= row.rhs - 1)
+            inside = all((row.valid_to >= row.rhs + 1) if step > 0
+                         else (row.valid_from <= row.rhs - 1) for row in rows.itertuples())
             if not inside or value + step < 0:
                 continue
-            moved = _objective(with_changes(scenario, {row.field: value + step}), objective)
-            assert moved - base == pytest.approx(step * row.shadow_price, abs=1e-6), (
-                row.name, step)
+            moved = _objective(with_changes(scenario, {field: value + step}), objective)
+            assert moved - base == pytest.approx(step * rows["shadow_price"].sum(), abs=1e-6), (
+                field, step)
             checked += 1
     assert checked > 0 or table["binding"].sum() == 0
 
@@ -164,3 +171,69 @@ def test_costs_skip_figures_shared_by_several_rows():
     table = shadow_prices(scenario)
     assert table.loc["limit.cap.AAA", "binding"] and table.loc["limit.cap.BBB", "binding"]
     assert limit_costs(scenario, table).empty
+
+
+# ---- what the analyst reads -------------------------------------------------------------------
+def test_prices_carry_their_units_and_one_unit_moves():
+    """The zone cap (tanks): price −1/600 per tank both ways inside 400..1000, so one tank more
+    lowers the total by 1/600 and one less raises it by as much; the same in the per-party
+    table, whose unit is tanks too."""
+    scenario = make(zone())
+    table = shadow_prices(scenario)
+    row = table.loc["limit.cap"]
+    assert row.unit == "tanks" and row.price_unit == "normalised units per tank"
+    assert row.raise_one == pytest.approx(-1 / 600) and row.lower_one == pytest.approx(1 / 600)
+    assert set(limit_costs(scenario, table)["unit"]) == {"tanks"}
+
+
+def test_a_price_that_holds_one_way_only_is_said_so():
+    """At the cap 1,000 (exactly the holdings) the cap binds degenerately: one tank more
+    changes nothing, one less costs AAA 1/600. The sentence says both, not the LP's price."""
+    from cfe_opt.report import price_sentence
+
+    row = shadow_prices(make(zone(1000))).loc["limit.cap"]
+    assert row.raise_one == pytest.approx(0) and row.lower_one == pytest.approx(1 / 600)
+    text = price_sentence(row, {"ZONE": "zone"})
+    assert text == ("one more tank on 'cap' (a treaty rule, ≤ 1,000) changes nothing; "
+                    "one less raises the total concession by 0.001667 normalised units")
+
+
+def test_prices_command_speaks_in_words_and_units(tmp_path, capsys, models_dir):
+    """'one more tank on … lowers the total concession by 0.001667 normalised units; one less,
+    the reverse', the table with its unit, whom it costs by name."""
+    import yaml
+
+    from cfe_opt.cli import main
+
+    path = models_dir / "zone.yaml"
+    path.write_text(yaml.safe_dump(zone()))
+    assert main(["prices", str(path), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert ("one more tank on 'cap' (a treaty rule, ≤ 800) lowers the total concession "
+            "by 0.001667 normalised units; one less, the reverse (it holds for numbers from "
+            "400 to 1,000)") in out
+    lines = [line.split() for line in out.splitlines()]
+    assert ["owner", "limit", "sense", "number", "unit", "price", "from", "to", "one", "more",
+            "one", "less"] in lines
+    assert ["treaty", "cap", "<=", "800", "tanks", "-0.001667", "400", "1,000", "-0.001667",
+            "0.001667"] in lines
+    assert ["limit", "unit", "AAA"] in lines and ["cap", "tanks", "-0.001667"] in lines
+
+
+def test_tornado_bars_are_per_unit_with_the_owner_and_whole_words():
+    """One pair of bars per costly binding limit: raised by one (−1/600) and lowered by one
+    (+1/600), comparable; the label names the owner and is broken between words only."""
+    import matplotlib.pyplot as plt
+
+    from cfe_opt.plots.sensitivity import plot_tornado
+
+    data = zone()
+    data["limits"]["cap"]["description"] = "a very long description of the zone cap on tanks"
+    ax = plot_tornado(shadow_prices(make(data)))
+    widths = sorted(round(p.get_width(), 9) for p in ax.patches)
+    assert widths == [round(-1 / 600, 9), round(1 / 600, 9)]
+    label = ax.get_yticklabels()[0].get_text()
+    text = "treaty: a very long description of the zone cap on tanks (per tank)"
+    assert " ".join(label.split()) == text  # every word whole, in order
+    assert "\n" in label
+    plt.close(ax.figure)

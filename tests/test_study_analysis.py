@@ -159,7 +159,8 @@ def test_robustness_share_by_hand(weights):
     draws = weights.df(columns=["rus_w", "tur_w"], where="mode = 'weighted'")
     expected = (draws["rus_w"] <= 2000 * (draws["tur_w"] + 1) / 1380).mean()
     assert found.share("optimal") == expected
-    assert found.share("in_range.RUS") == 1.0  # no position has a range
+    # no position states a range: no party's "in range" is reported, never true by default
+    assert not [m for m in found.summary.index if m.startswith("in_range.")]
 
 
 def test_robustness_of_a_stored_variant_and_refusals(weights, deadlock):
@@ -254,6 +255,41 @@ def test_figures_take_and_return_their_axes(weights, deadlock, saltelli):
     plt.close("all")
 
 
+def test_study_figures_meet_the_figure_standard(weights, deadlock, saltelli):
+    """The same standard as every other figure (cfe_opt/plots/_common.py): the question and
+    the study's name in the title, party names and colours, palette colours only, A4."""
+    import matplotlib.pyplot as plt
+
+    from cfe_opt.plots._common import party_colours, standard_problems
+    from cfe_opt.plots.study import study_context
+
+    context = study_context(deadlock.study())
+    frame = deadlock.df()
+    found = discover(deadlock, "status = 'infeasible'")
+    x, y = inputs_and_outcome(deadlock, "status = 'infeasible'")
+    features = __import__("pandas").get_dummies(x, prefix_sep="=", dtype=float)
+    rob = robustness(weights, package_of_result(solve(weights.study().base), "base")).summary
+    table = sensitivity(saltelli, "party_deviation.RUS", "sobol")
+    long = table.reset_index().assign(output="party_deviation.RUS")
+    axes = [plot_deviation_distributions(frame, context=context),
+            plot_status_map(frame, "floor", "caps", context=context),
+            plot_status_map(frame, "floor", context=context),
+            plot_robustness(rob, context=context),
+            plot_prim_tradeoff(found.trajectory, context=context),
+            plot_prim_box(features, y, found.box, "floor", "caps=red_lines", context=context),
+            plot_sensitivity(long, context=context)]
+    for ax in axes:
+        assert standard_problems(ax.figure, context) == [], ax.figure._suptitle.get_text()
+        assert f"study {deadlock.study().spec.name}" in ax.figure._suptitle.get_text()
+    boxes = [t.get_text() for t in axes[0].get_yticklabels()]
+    assert "Russia" in boxes and "RUS" not in boxes
+    russia = party_colours(context["party_order"])["RUS"]
+    bars = [c for c in axes[-1].containers if c.get_label() == "deviation of Russia"]
+    assert bars and __import__("matplotlib.colors").colors.to_hex(
+        bars[0].patches[0].get_facecolor()) == russia.lower()
+    plt.close("all")
+
+
 def test_report_command_writes_its_tables_and_figures(tree, deadlock, saltelli, capsys):
     out = tree / "report-deadlock"
     assert main(["study", "report", str(deadlock.store.root), "--out", str(out)]) == 0
@@ -275,9 +311,25 @@ def test_report_command_writes_its_tables_and_figures(tree, deadlock, saltelli, 
     for name in ("robustness.csv", "robustness_points.csv", "robustness.png",
                  "sensitivity.csv", "sensitivity.png"):
         assert (out / name).stat().st_size > 0, name
+    _documented(tree / "report-deadlock", out)
     shares = {line.split(",")[0]: float(line.split(",")[-1])
               for line in (out / "robustness.csv").read_text().splitlines()[1:]}
     expected = robustness(saltelli, package_of_result(solve(saltelli.study().base)),
                           within=0.1)
     assert shares["optimal"] == pytest.approx(expected.share("optimal"))
     assert shares["within"] == pytest.approx(expected.share("within"))
+
+
+def _documented(*folders):
+    """Every file and column the report wrote is in docs/outputs.md (tests/outputs_doc.py)."""
+    from outputs_doc import csv_header, documented, matches
+
+    docs = documented()
+    parties = {"USA", "NATO_OTHERS", "RUS", "POL", "DEU", "TUR", "NOR"}
+    for folder in folders:
+        for path in folder.iterdir():
+            assert path.name in docs, f"{path.name} is not in docs/outputs.md"
+            if path.suffix == ".csv":
+                missing = [c for c in csv_header(path) if not matches(c, docs[path.name],
+                                                                         parties)]
+                assert not missing, f"{path.name}: {missing} not in docs/outputs.md"

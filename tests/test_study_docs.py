@@ -22,7 +22,8 @@ def test_every_study_file_field_is_documented():
 def test_every_row_column_is_documented():
     fixed = [name for name, _ in (*HEAD_COLUMNS, *TAIL_COLUMNS)]
     families = ["party_deviation.P", "achieved.P.n", "deviation.P.n",
-                "normalised_deviation.P.n", "NC.P.c", "TC.P.c", "TSC.P.a.c", "TD.P.c",
+                "normalised_deviation.P.n", "NC.P.c", "TC.P.c", "TSC.P.a.c", "TSCa.P.a.c",
+                "TD.P.c", "TD.P.a.c", "ETD.P.c",
                 "binding", "price_up.R`, `price_down.R"]
     for name in [*fixed, *families]:
         assert f"| `{name}` |" in DOC, f"column {name} is not in the row schema table"
@@ -46,4 +47,7 @@ def test_the_bundled_example_study_is_valid():
     assert study.spec.sample is not None and study.spec.sample.method == "sobol"
     assert [c for c, _ in study.layout.ceilings] == [
         "TSC.RUS.flank.tanks", "TSC.RUS.flank.acv", "TSC.RUS.flank.artillery",
-        "TD.POL.tanks", "TD.POL.artillery"]
+        "TSCa.RUS.flank.tanks", "TSCa.RUS.flank.acv", "TSCa.RUS.flank.artillery",
+        "TD.POL.tanks", "TD.POL.acv", "TD.POL.artillery"]
+    # the joint Turkish-Norwegian position gives Norway a deviation column of its own
+    assert study.layout.parties == ("RUS", "TUR", "NOR", "POL", "CZE", "USA")

@@ -28,7 +28,8 @@ axes:
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     (tmp_path / "models").mkdir()
-    shutil.copy(REPO / "models" / "talks_1998.yaml", tmp_path / "models" / "talks_1998.yaml")
+    shutil.copy(REPO / "tests" / "fixtures" / "talks_1998_before_issue_7" / "talks_1998.yaml",
+                tmp_path / "models" / "talks_1998.yaml")
     (tmp_path / "studies").mkdir()
     return tmp_path
 

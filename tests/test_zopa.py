@@ -9,7 +9,6 @@ narrow the zone (they are soft).
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,21 @@ import pytest
 from conftest import make
 
 from cfe_opt import CfeOptError, InfeasibleError, Scenario, check, load_scenario
+from cfe_opt.analysis.agreement import agreement_region, agreement_zone
 from cfe_opt.analysis.frontier import lexicographic_minimum
 from cfe_opt.analysis.zopa import feasible_region, preferred_points, quantity_range
 from cfe_opt.plots.zopa import plot_range, plot_region
 from cfe_opt.results import allocation_table, equipment_table
+from cfe_opt.scenario import with_changes
 from cfe_opt.solve import CompiledModel
 
 EPS = 1e-6
 ROOT = Path(__file__).resolve().parent.parent
-TALKS = ROOT / "models" / "talks_1998.yaml"
-DEADLOCK = ROOT / "models" / "talks_1998_flank_deadlock.yaml"
+# the zone is tested on the frozen pre-issue-7 talks files (hand-derived there)
+FROZEN = ROOT / "tests" / "fixtures" / "talks_1998_before_issue_7"
+TALKS = FROZEN / "talks_1998.yaml"
+BUNDLED = ROOT / "models" / "talks_1998.yaml"  # the rebuilt December 1998 scenario
+DEADLOCK = FROZEN / "talks_1998_flank_deadlock.yaml"
 
 
 def approx(value: Any) -> Any:
@@ -158,7 +162,9 @@ def test_polygon_with_known_vertices():
     assert poly.index.name == "vertex"
     assert list(poly.columns) == ["x", "y"]
     assert vertices(poly) == approx(flat([(0, 0), (6, 0), (6, 4), (3, 7), (0, 7)]))
-    assert poly.attrs == {"x": "national_ceiling AAA tanks", "y": "national_ceiling BBB tanks"}
+    assert (poly.attrs["x"], poly.attrs["y"]) == ("national_ceiling AAA tanks",
+                                                  "national_ceiling BBB tanks")
+    assert (poly.attrs["unit_x"], poly.attrs["unit_y"]) == ("tanks", "tanks")
     # the package behind vertex (6, 4): max x, then max y
     assert_checked(s, (1, 0), (0, 1), nc("AAA"), nc("BBB"), (6, 4))
 
@@ -219,41 +225,135 @@ def test_bad_quantities_and_infeasible_scenarios():
 
 # ---- the bundled scenario ---------------------------------------------------------------------
 def test_talks_1998_flank_acv_range():
-    """Russia's flank ACV sub-ceiling (the quantity of RUS.flank_acv): Russia's equipment is not
-    modelled and nobody's is stationed in the flank, so it only has to be ≥ 0; no hard limit
-    caps it (Turkey's and Norway's 1,380 are positions) → [0, inf]. Read as red lines (the
-    flank-deadlock variant's caps without Russia's floor) → [0, 1380]; with Russia's floor of
-    2,000 too there is no package. Targets: RUS ≥ 2000, TUR and NOR ≤ 1380."""
-    talks = load_scenario(TALKS)
-    assert list(quantity_range(talks, "RUS.flank_acv").iloc[0]) == [0, float("inf")]
-    p = preferred_points(talks, "RUS.flank_acv")
+    """Russia's active-unit ACV sub-ceiling in the flank (the quantity of RUS.flank_acv_active):
+    no hard limit caps it (Turkey's 580, held jointly with Norway, is a position; Russia's
+    commitment on active units covers tanks and artillery), and it only has to be ≥ 0 (Russia
+    may remove all its active ACVs) → [0, inf]. Read as a red line (case not_durable) → [0,
+    580]; with Russia's floor of 2,000 too (the deadlock variant) there is no package.
+    Targets: RUS ≥ 2,000; TUR ≤ 580 and NOR, holding it jointly, the same."""
+    talks = load_scenario(BUNDLED)
+    assert list(quantity_range(talks, "RUS.flank_acv_active").iloc[0]) == [0, float("inf")]
+    p = preferred_points(talks, "RUS.flank_acv_active")
     assert list(p.index) == ["RUS", "TUR", "NOR"]
-    assert list(p["x"]) == [2000, 1380, 1380]
+    assert list(p["x"]) == [2000, 580, 580]
     assert list(p["direction_x"]) == ["at_least", "at_most", "at_most"]
-    data = copy.deepcopy(talks.data)
-    cap = {"quantity": {"of": "territorial_ceiling", "areas": ["RUS.flank"],
-                        "categories": ["acv"]}, "sense": "<=", "value": 1380}
-    for code in ("TUR", "NOR"):
-        data["parties"][code]["red_lines"] = {"flank_acv_cap": cap}
-    capped = make(data)
-    assert list(quantity_range(capped, "TUR.flank_acv_no_rise").iloc[0]) == approx([0, 1380])
+    assert p.at["NOR", "position_x"] == "TUR.no_new_flank_numbers_acv"
+    capped = load_scenario(BUNDLED, case="not_durable")
+    active = {"of": "territorial_ceiling", "areas": ["RUS.flank"], "categories": ["acv"],
+              "status": "active"}
+    assert list(quantity_range(capped, active).iloc[0]) == approx([0, 580])
+    total = {**active, "status": "any"}
+    assert list(quantity_range(capped, total).iloc[0]) == approx([0, 1380])
     with pytest.raises(InfeasibleError):
-        quantity_range(load_scenario(DEADLOCK), "RUS.flank_acv")
+        quantity_range(load_scenario(ROOT / "models" / "talks_1998_flank_deadlock.yaml"),
+                       "RUS.flank_acv_active")
 
 
-def test_talks_1998_national_ceilings_polygon():
-    """x = NC(USA, tanks), y = NC(NATO_OTHERS, tanks): the sufficiency rule caps x at 13,300;
-    no increase for NATO-19 caps x + y at 22,664 (of NATO-19 only USA and NATO_OTHERS hold
-    equipment); both ≥ 0. Vertices (0, 0), (13300, 0), (13300, 22664 − 13300) = (13300, 9364),
-    (0, 22664). NATO's proposals: USA 1,812, NATO_OTHERS 17,284, one per axis."""
-    talks = load_scenario(TALKS)
-    qx, qy = nc("USA"), nc("NATO_OTHERS")
+def test_talks_1998_polands_permanent_and_temporary_polygon():
+    """x = Poland's territorial ceiling (tanks), y = its basic temporary deployment: the cut by
+    form caps x at 1,730 (it cannot rise), the allowance y at 153, Russia's proviso x + y at
+    1,730; both ≥ 0 (Poland may reduce all its tanks). Vertices (0, 0), (1730, 0), (1577, 153),
+    (0, 153). Preferred: Poland's readiness floor 1,557 on x, the USA's 153 on y."""
+    talks = load_scenario(BUNDLED)
+    qx = {"of": "territorial_ceiling", "parties": ["POL"], "categories": ["tanks"]}
+    qy = {"of": "temporary_deployment", "parties": ["POL"], "categories": ["tanks"],
+          "kinds": ["basic"]}
     poly = feasible_region(talks, qx, qy)
-    assert vertices(poly) == approx(flat([(0, 0), (13300, 0), (13300, 9364), (0, 22664)]))
-    assert_checked(talks, (1, 0), (0, 1), qx, qy, (13300, 9364))
+    assert vertices(poly) == approx(flat([(0, 0), (1730, 0), (1577, 153), (0, 153)]))
+    assert_checked(talks, (1, 1), (1, 0), qx, qy, (1730, 0))
     p = preferred_points(talks, qx, qy)
-    assert p.at["USA", "x"] == 1812
-    assert p.at["NATO_OTHERS", "y"] == 17284
+    assert p.at["POL", "x"] == 1557
+    assert p.at["USA", "y"] == 153
+
+
+# ---- the zone of possible agreement over the stated ranges -------------------------------------
+FLANK = "parties.{}.positions.{}.range"
+
+
+def flank_ranges(rus_min: float | None, tur_max: float | None,
+                 nor_max: float | None = None) -> Scenario:
+    """The 1998 talks with acceptable ranges on the flank ACV sub-ceiling F (the quantity of
+    Russia's, Turkey's and Norway's positions): Russia's minimum, Turkey's and Norway's maxima.
+    No hard limit stops F above 0."""
+    changes: dict[str, Any] = {}
+    for code, name, key, value in (("RUS", "flank_acv", "min", rus_min),
+                                   ("TUR", "flank_acv_no_rise", "max", tur_max),
+                                   ("NOR", "flank_acv_no_rise", "max", nor_max)):
+        if value is not None:
+            changes[FLANK.format(code, name)] = {key: value}
+    return with_changes(load_scenario(TALKS), changes)
+
+
+def test_zone_is_the_overlap_of_the_stated_ranges():
+    """Russia accepts F ≥ 1,700, Turkey F ≤ 1,800, Norway F ≤ 2,100: the zone is 1,700..1,800
+    (Russia's minimum to Turkey's maximum), inside the hard limits' 0..∞, which stays
+    reported beside it."""
+    zone = agreement_zone(flank_ranges(1700, 1800, 2100), "RUS.flank_acv")
+    assert list(zone.ranges.loc["hard limits", ["minimum", "maximum"]]) == [0, float("inf")]
+    assert list(zone.ranges.loc["stated ranges", ["minimum", "maximum"]]) == approx([1700, 1800])
+    assert zone.ranges.loc["stated ranges", "status"] == "zone"
+    assert zone.ranges.attrs["unit"] == "ACVs"
+    assert dict(zone.edges["bounds"]) == {("RUS", "flank_acv", "min"): "min",
+                                          ("TUR", "flank_acv_no_rise", "max"): "max",
+                                          ("NOR", "flank_acv_no_rise", "max"): ""}
+    assert zone.clashes.empty and not zone.empty
+
+
+def test_no_stated_range_narrows_nothing():
+    zone = agreement_zone(load_scenario(TALKS), "RUS.flank_acv")
+    assert list(zone.ranges.loc["stated ranges", ["minimum", "maximum"]]) == [0, float("inf")]
+    assert zone.edges.empty
+
+
+def test_clashing_ranges_are_named_with_the_gap_and_the_smallest_widening():
+    """Russia's minimum 1,700 against Turkey's maximum 1,600: 100 ACVs apart; Norway's 1,800
+    clashes with nobody. The smallest widening moves one of the two edges by 100 (a total of
+    100 either way; which one is the solver's deterministic choice) and the zone is then the
+    point 1,700 or 1,600."""
+    zone = agreement_zone(flank_ranges(1700, 1600, 1800), "RUS.flank_acv")
+    assert zone.empty
+    assert zone.ranges.loc["stated ranges", "status"] == "empty"
+    assert set(zone.clashes.index.get_level_values("clash")) == {1}
+    members = {(p, e) for _c, p, _n, e in zone.clashes.index}
+    assert members == {("RUS", "min"), ("TUR", "max")}
+    assert set(zone.clashes["apart"]) == {100}
+    assert zone.clashes.attrs["phrases"] == [
+        "Russia's minimum 1,700 (flank_acv) against Turkey's maximum 1,600 "
+        "(flank_acv_no_rise): 100 ACVs apart"]
+    assert zone.edges["widening"].sum() == approx(100)
+    assert zone.edges.loc[("NOR", "flank_acv_no_rise", "max"), "widening"] == approx(0)
+    widened = zone.ranges.loc["once widened"]
+    assert widened["status"] == "point" and widened["minimum"] in (approx(1600), approx(1700))
+
+
+def test_two_clashes_are_both_listed():
+    """Turkey's 1,600 and Norway's 1,650 each clash with Russia's 1,700 (100 and 50 apart);
+    opening a zone needs 100 in all (Russia's minimum down to 1,600, or both maxima up)."""
+    zone = agreement_zone(flank_ranges(1700, 1600, 1650), "RUS.flank_acv")
+    apart = {c: set(zone.clashes.xs(c, level="clash")["apart"])
+             for c in set(zone.clashes.index.get_level_values("clash"))}
+    assert sorted(v.pop() for v in apart.values()) == [50, 100]
+    assert zone.edges["widening"].sum() == approx(100)
+
+
+def test_zone_of_two_quantities_inside_the_ranges():
+    """x = NC(USA, tanks), y = NC(NATO_OTHERS, tanks) under the hard limits: the polygon
+    (0, 0), (13300, 0), (13300, 9364), (0, 22664). With the USA accepting x in 1,700..2,000
+    and NATO_OTHERS y in 17,000..17,500, the zone is that box (inside the polygon)."""
+    talks = with_changes(load_scenario(TALKS), {
+        "parties.USA.positions.nc_tanks.range": {"min": 1700, "max": 2000},
+        "parties.NATO_OTHERS.positions.nc_tanks.range": {"min": 17000, "max": 17500}})
+    poly = agreement_region(talks, nc("USA"), nc("NATO_OTHERS"))
+    assert poly is not None
+    assert vertices(poly) == approx(flat([(1700, 17000), (2000, 17000), (2000, 17500),
+                                          (1700, 17500)]))
+    clash = with_changes(talks, {"parties.USA.positions.nc_tanks.range": {"min": 1800,
+                                                                         "max": 2000},
+                                 "parties.USA.positions.nc_tanks.target": 1900,
+                                 "parties.NATO_OTHERS.positions.nc_tanks.range": {
+                                     "min": 22000, "max": 23000},
+                                 "parties.NATO_OTHERS.positions.nc_tanks.target": 22500})
+    assert agreement_region(clash, nc("USA"), nc("NATO_OTHERS")) is None  # x + y ≤ 22,664
 
 
 # ---- figures ----------------------------------------------------------------------------------
@@ -265,16 +365,35 @@ def test_plots_smoke(tmp_path):
     ax = plot_range(quantity_range(s, nc("AAA")), preferred_points(s, nc("AAA")))
     assert isinstance(ax, Axes)
     ax.figure.savefig(tmp_path / "range.png")
-    talks = load_scenario(TALKS)
-    ax = plot_range(quantity_range(talks, "RUS.flank_acv"),
-                    preferred_points(talks, "RUS.flank_acv"))  # open upper end
+    talks = load_scenario(BUNDLED)
+    ax = plot_range(agreement_zone(talks, "RUS.flank_acv_active"),
+                    preferred_points(talks, "RUS.flank_acv_active"))  # open upper end
     ax.figure.savefig(tmp_path / "range_open.png")
     for name, poly in [("region", feasible_region(s, nc("AAA"), nc("BBB"))),
                        ("segment", feasible_region(s, nc("AAA"), nc("AAA", coefficient=2)))]:
         ax = plot_region(poly, preferred_points(s, nc("AAA"), nc("BBB")))
         assert isinstance(ax, Axes)
-        assert ax.get_xlabel() == "national_ceiling AAA tanks"
+        assert ax.get_xlabel() == "national_ceiling A tanks (tanks)"  # the party's name
         ax.figure.savefig(tmp_path / f"{name}.png")
     for name in ("range", "range_open", "region", "segment"):
         assert (tmp_path / f"{name}.png").stat().st_size > 0
     plt.close("all")
+
+
+def test_zone_figure_shows_each_range_and_the_zone_or_the_gap():
+    import matplotlib.pyplot as plt
+
+    s = flank_ranges(1700, 1800, 2100)
+    ax = plot_range(agreement_zone(s, "RUS.flank_acv"), preferred_points(s, "RUS.flank_acv"))
+    labels = ax.get_legend_handles_labels()[1]
+    assert "zone of possible agreement 1,700..1,800" in labels
+    assert "Russia: acceptable range 1,700.." in labels
+    assert "Turkey: acceptable range ..1,800" in labels
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["hard limits", "Russia", "Turkey",
+                                                             "Norway"]
+    assert ax.get_xlabel() == "Russia's flank_acv (ACVs)"
+    plt.close(ax.figure)
+    s = flank_ranges(1700, 1600, 1800)
+    ax = plot_range(agreement_zone(s, "RUS.flank_acv"), preferred_points(s, "RUS.flank_acv"))
+    assert "the ranges clash: 100 ACVs apart" in ax.get_legend_handles_labels()[1]
+    plt.close(ax.figure)

@@ -45,9 +45,16 @@ from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
 from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.objectives import weighted_sum
-from cfe_opt.results import allocation_table, clean, equipment_table, positions_table
+from cfe_opt.results import (
+    allocation_table,
+    clean,
+    equipment_table,
+    party_deviations,
+    positions_table,
+)
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName
+from cfe_opt.text import figure_context
 
 SOLUTIONS = ("utilitarian", "kalai_smorodinsky", "nash")
 DEGENERATE_TOL = 1e-7  # W_p − I_p at most this (× max(1, W_p)): nothing to bargain over
@@ -227,8 +234,7 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
         assert result.allocation is not None and result.equipment is not None
         assert result.positions is not None
         tables["weighted"] = (result.allocation, result.equipment, result.positions)
-    outcomes = {s: t[2].groupby(level="party", sort=False)["weighted_deviation"].sum()
-                for s, t in tables.items()}
+    outcomes = {s: party_deviations(t[2]) for s, t in tables.items()}
     for p in chosen:
         for solution, by_party in outcomes.items():
             d = float(by_party.get(p, 0.0))
@@ -252,8 +258,12 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
                              "at_package": true_log},
     })
 
+    table.attrs.update(figure_context(scenario))
+
     def stack(i: int) -> pd.DataFrame:
-        return pd.concat({s: t[i] for s, t in tables.items()}, names=["solution"])
+        frame = pd.concat({s: t[i] for s, t in tables.items()}, names=["solution"])
+        frame.attrs.update(table.attrs)
+        return frame
 
     return Bargaining(table=table, allocation=stack(0), equipment=stack(1),
                       positions=stack(2))

@@ -1,19 +1,26 @@
-"""Why no deal: a minimal set of hard limits that cannot all hold (an irreducible infeasible
-subsystem, IIS), in the negotiators' terms.
+"""Why no deal: the minimal sets of hard limits that cannot all hold (irreducible infeasible
+subsystems, IIS), in the negotiators' terms.
 
 HiGHS computes an IIS of the LP directly (option ``iis_strategy``: elastic LP, then reduce to an
 irreducible set). Where that is not available (CBC, or HiGHS cannot give one) a deletion filter
 over elastic LPs finds one: start from every treaty rule, commitment and red line; drop each in
 turn and keep it dropped if the rest still conflict. Definitions (holdings accounting, what a
 ceiling means) are always kept: they are what the words mean, not something to negotiate.
+
+There may be several minimal sets (Russia's floor conflicts with Turkey's cap and, on its own,
+with Norway's identical one): ``conflict_sets`` finds them all (up to a bound) by a hitting-set
+search over the same elastic test (``minimal_sets``), so a report can say that moving Turkey's
+cap alone would not do.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from cfe_opt.analysis.minimal_sets import MAX_SETS, minimal_sets
 from cfe_opt.concession import elastic_solve
 from cfe_opt.model.core import HARD_KINDS, Model
+from cfe_opt.results import row_units
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
@@ -28,9 +35,16 @@ _BOUND_MEANING = {
     "national_ceiling": ("a national ceiling is not negative", ">=", 0.0),
     "territorial_ceiling": ("a territorial ceiling is not negative", ">=", 0.0),
     "territorial_subceiling": ("a territorial sub-ceiling is not negative", ">=", 0.0),
+    "active_subceiling": ("an active-unit sub-ceiling is not negative", ">=", 0.0),
+    "ceiling_cut": ("a ceiling cut is not negative (a ceiling with cuts cannot rise)", ">=",
+                    0.0),
     "temporary_deployment": ("a temporary deployment is not negative", ">=", 0.0),
     "equipment": ("equipment is not negative", ">=", 0.0),
 }
+
+
+# where the party whose variable it is stands in a variable's keys (default: first)
+_OWNER_AT = {"temporary_deployment": 1, "ceiling_cut": 2}
 
 
 def conflict_set(scenario: Scenario | CompiledModel, solver: SolverName = "highs",
@@ -56,6 +70,51 @@ def conflict_set(scenario: Scenario | CompiledModel, solver: SolverName = "highs
             raise ValueError("HiGHS did not produce an IIS")
     frame = _deletion_filter(cm)
     frame.attrs["method"] = "filter"
+    return frame
+
+
+def conflict_sets(scenario: Scenario | CompiledModel, solver: SolverName = "highs",
+                  method: str = "auto", max_sets: int = MAX_SETS) -> pd.DataFrame:
+    """Every minimal set of conflicting hard limits (up to ``max_sets``), indexed by
+    (``set``: 1, 2, …; ``name``) with the columns of ``conflict_set`` and the ``unit`` of each
+    limit's number; empty if the limits can all hold.
+
+    The first set is ``conflict_set``'s (HiGHS's IIS or the deletion filter); the others come
+    from the hitting-set search of ``minimal_sets`` over the elastic test (min Σ E over the kept
+    limits, the others free, is above zero). ``attrs``: ``method``, ``complete`` (every minimal
+    set was found), ``in_every_set`` (the limits all sets share: moving one of them alone can
+    resolve every conflict)."""
+    from cfe_opt.concession import elastic_columns
+
+    cm = scenario if isinstance(scenario, CompiledModel) else CompiledModel(scenario,
+                                                                            solver=solver)
+    first = conflict_set(cm, method=method)
+    if first.empty:
+        frame = pd.DataFrame(columns=["set", *COLUMNS, "unit"]).set_index(["set", "name"])
+        frame.attrs.update(method=first.attrs.get("method"), complete=True, in_every_set=[])
+        return frame
+    model = cm.model
+    names = list(elastic_columns(model))
+    hard_first = [n for n in first.index if n in set(names)]
+
+    def conflicting(kept: set[str]) -> bool:
+        status, value = elastic_solve(cm, kept=kept)
+        return status is SolveStatus.OPTIMAL and value is not None and value > ELASTIC_TOL
+
+    found = minimal_sets(names, conflicting, first=hard_first or None, max_sets=max_sets)
+    frames = {}
+    for i, members in enumerate(found.sets, start=1):
+        if i == 1:
+            frames[1] = first  # with any definitions or bounds HiGHS names
+        else:
+            frames[i] = _order(pd.DataFrame([_row_record(model, n) for n in members],
+                                            columns=COLUMNS))
+    frame = pd.concat(frames, names=["set"])
+    units = dict(zip((r.name for r in model.row_list), row_units(model), strict=True))
+    frame["unit"] = [units.get(str(n), "") for n in frame.index.get_level_values("name")]
+    shared = set.intersection(*(set(s) for s in found.sets)) if found.sets else set()
+    frame.attrs.update(method=first.attrs.get("method"), complete=found.complete,
+                       in_every_set=[n for n in names if n in shared])
     return frame
 
 
@@ -99,7 +158,7 @@ def _bound_records(model: Model, bounds: list[tuple[int, int]]) -> list[dict]:
             continue
         label, sense, rhs = meaning
         records.append({"name": f"bound.{model.col_names[j]}",
-                        "owner": key[0] if key else "model",
+                        "owner": key[_OWNER_AT.get(family, 0)] if key else "model",
                         "kind": "definition", "family": "bound",
                         "label": f"{'.'.join(map(str, key))}: {label}", "sense": sense,
                         "rhs": rhs, "field": ""})

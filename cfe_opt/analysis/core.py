@@ -13,7 +13,7 @@ import pandas as pd
 from cfe_opt.model.constraints.positions import PositionTerm
 from cfe_opt.model.core import Model, Row, Sense
 from cfe_opt.model.linear import Lin, lin_sum
-from cfe_opt.results import positions_table
+from cfe_opt.results import party_deviations, positions_table
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 
@@ -24,8 +24,9 @@ def compiled(scenario: Scenario, solver: SolverName = "highs") -> CompiledModel:
 
 
 def party_terms(model: Model, parties: Iterable[str]) -> list[PositionTerm]:
+    """The positions any of the parties holds (its own, or held jointly), each once."""
     wanted = set(parties)
-    return [t for t in model.positions if t.party in wanted]
+    return [t for t in model.positions if wanted.intersection(t.holders or (t.party,))]
 
 
 def party_deviation(model: Model, parties: Iterable[str]) -> Lin:
@@ -48,17 +49,13 @@ def add_limit(cm: CompiledModel, name: tuple, expr: Lin, sense: Sense, rhs: floa
 def party_outcomes(cm: CompiledModel) -> pd.Series:
     """Each party's weighted normalised deviation at the current solution (from achieved values,
     not from the deviation variables, which only bound it when they are not minimised)."""
-    table = positions_table(cm.model, cm.x)
-    if table.empty:
-        return pd.Series(dtype=float, name="deviation")
-    out = table.groupby(level="party", sort=False)["weighted_deviation"].sum()
-    out.name = "deviation"
-    return out
+    return party_deviations(positions_table(cm.model, cm.x))
 
 
 def parties_with_positions(model: Model) -> list[str]:
     seen: list[str] = []
     for t in model.positions:
-        if t.party not in seen:
-            seen.append(t.party)
+        for holder in t.holders or (t.party,):
+            if holder not in seen:
+                seen.append(holder)
     return seen

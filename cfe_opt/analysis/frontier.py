@@ -34,11 +34,17 @@ from cfe_opt.analysis.core import add_limit, optimise, party_deviation, party_te
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
 from cfe_opt.model.core import Model
 from cfe_opt.model.linear import Lin
-from cfe_opt.objectives import OBJECTIVE_MODES
-from cfe_opt.results import clean_ratio
+from cfe_opt.objectives import (
+    OBJECTIVE_MODES,
+    status_quo_ceilings,
+    status_quo_holdings,
+    weighted_sum,
+)
+from cfe_opt.results import allocation_table, clean_ratio, positions_table
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
 from cfe_opt.solve.stages import Face, keep_to_optimal_face
+from cfe_opt.text import figure_context
 
 HOLD_LADDER = (1e-9, 1e-7, 1e-5)  # relative slack on a held optimum, loosened if needed
 TOLERANCE = 1e-7  # a point must beat a segment by this much (× max(1, |coordinates|)) to count
@@ -181,9 +187,10 @@ def frontier_package(scenario: Scenario, side_a: Sequence[str] | str,
                      solver: SolverName = "highs") -> CompiledModel:
     """The package at a vertex of the frontier, by lexicographic minimisation: min w_A·D_A +
     w_B·D_B, then (its optimum kept) min D_A; with w_B = 0, min D_A then D_B; with w_A = 0,
-    min D_B then D_A. Weights are ≥ 0, not both 0. Returns the compiled model holding the
-    package as its last solution (read it with ``cfe_opt.results.allocation_table(cm.model,
-    cm.x)`` and the others)."""
+    min D_B then D_A; then the weighted deviation of every position and the status-quo
+    tie-break settle the rest of the package. Weights are ≥ 0, not both 0. Returns the
+    compiled model holding the package as its last solution (read it with
+    ``cfe_opt.results.allocation_table(cm.model, cm.x)`` and the others)."""
     if min(weights) < 0 or max(weights) <= 0:
         raise CfeOptError(f"frontier package: weights {weights} must be ≥ 0 and not both 0")
     cm = CompiledModel(scenario, solver=solver)
@@ -210,10 +217,27 @@ def _vertex(cm: CompiledModel, parties_a: Sequence[str], parties_b: Sequence[str
         stages = [dev_b, dev_a]
     else:
         stages = [mixed, dev_a]
+    # the rest of the package: every other position as well met as the trade-off allows, then
+    # the status quo (so each breakpoint is one package, not whatever the solver ends on)
+    stages += [weighted_sum, status_quo_holdings, status_quo_ceilings]
     outcome = lexicographic_minimum(cm, stages)
     if not outcome.optimal:
         raise not_optimal(cm.scenario, outcome.status, "Pareto frontier")
     return outcome
+
+
+@dataclass
+class Frontier:
+    """The frontier's breakpoints and, for each, its package.
+
+    ``points``: as ``pareto_frontier`` returns it; ``positions``: (point, party, position) →
+    the positions table at each breakpoint's package (achieved values in the positions' own
+    units); ``allocation``: (point, party, area, category) → its allocation table.
+    """
+
+    points: pd.DataFrame
+    positions: pd.DataFrame
+    allocation: pd.DataFrame
 
 
 def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
@@ -231,14 +255,25 @@ def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
     cleaned like the positions table's ratios: 9 significant digits);
     ``attrs``: ``side_a``, ``side_b`` (labels such as ``TUR+NOR``), ``parties_a``, ``parties_b``.
     One row when the two sides do not conflict. Raises ``CfeOptError`` for a side with no
-    position and ``InfeasibleError`` when no package meets the hard limits.
+    position and ``InfeasibleError`` when no package meets the hard limits. ``solve_frontier``
+    gives each breakpoint's package too.
     """
+    return solve_frontier(scenario, side_a, side_b, solver).points
+
+
+def solve_frontier(scenario: Scenario, side_a: Sequence[str] | str,
+                   side_b: Sequence[str] | str, solver: SolverName = "highs") -> Frontier:
+    """The frontier (``pareto_frontier``) with each breakpoint's package."""
     cm = CompiledModel(scenario, solver=solver)
     parties_a, parties_b = _sides(cm, side_a, side_b)
+    packages: list[tuple[Point, pd.DataFrame, pd.DataFrame]] = []
 
     def solve(weights: tuple[float, float]) -> Point:
         solved = _vertex(cm, parties_a, parties_b, weights).compiled
-        return side_deviation(solved, parties_a), side_deviation(solved, parties_b)
+        point = side_deviation(solved, parties_a), side_deviation(solved, parties_b)
+        packages.append((point, positions_table(solved.model, solved.x),
+                         allocation_table(solved.model, solved.x)))
+        return point
 
     left = solve((1.0, 0.0))  # min D_A, then min D_B
     right = solve((0.0, 1.0))  # min D_B, then min D_A
@@ -266,8 +301,14 @@ def pareto_frontier(scenario: Scenario, side_a: Sequence[str] | str,
                           "deviation_b": [clean_ratio(p[1]) for p in points]},
                          index=pd.RangeIndex(len(points), name="point"))
     frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),
-                       parties_a=list(parties_a), parties_b=list(parties_b))
-    return frame
+                       parties_a=list(parties_a), parties_b=list(parties_b),
+                       **figure_context(scenario))
+    chosen = [next(pack for pack in packages if _same(pack[0], point)) for point in points]
+    positions = pd.concat({i: pack[1] for i, pack in enumerate(chosen)}, names=["point"])
+    allocation = pd.concat({i: pack[2] for i, pack in enumerate(chosen)}, names=["point"])
+    positions.attrs.update(frame.attrs)
+    allocation.attrs.update(frame.attrs)
+    return Frontier(points=frame, positions=positions, allocation=allocation)
 
 
 def _tol(*points: Point) -> float:
@@ -305,16 +346,27 @@ def mode_points(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequenc
     """Where each objective mode's answer puts the two sides: the scenario is solved with
     ``cfe_opt.api.solve`` under each mode (weighted, minimax, lexicographic, each with its
     status-quo tie-break) and each side's ``weighted_deviation`` is summed over its parties'
-    positions. Indexed by ``objective``; columns ``deviation_a``, ``deviation_b``."""
+    positions. Indexed by ``objective``; columns ``deviation_a``, ``deviation_b``
+    (``mode_packages`` gives each mode's package too)."""
+    return mode_packages(scenario, side_a, side_b, solver)[0]
+
+
+def mode_packages(scenario: Scenario, side_a: Sequence[str] | str,
+                  side_b: Sequence[str] | str, solver: SolverName = "highs"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(``mode_points``, the positions table of each mode's package: (objective, party,
+    position) → achieved in the positions' own units, …)."""
     from cfe_opt.api import solve  # the API sits above the analysis layer
 
     cm = CompiledModel(scenario, solver=solver)
     parties_a, parties_b = _sides(cm, side_a, side_b)
     rows = []
+    tables = {}
     for mode in OBJECTIVE_MODES:
         result = solve(cm, objective=mode)
         if not result.optimal or result.positions is None:
             raise not_optimal(scenario, result.status, f"{mode} answer")
+        tables[mode] = result.positions
         table = result.positions["weighted_deviation"]
         parties = table.index.get_level_values("party")
         rows.append({"objective": mode,
@@ -323,5 +375,8 @@ def mode_points(scenario: Scenario, side_a: Sequence[str] | str, side_b: Sequenc
     frame = pd.DataFrame(rows, columns=["objective", "deviation_a", "deviation_b"])
     frame = frame.set_index("objective")
     frame.attrs.update(side_a=side_label(side_a), side_b=side_label(side_b),
-                       parties_a=list(parties_a), parties_b=list(parties_b))
-    return frame
+                       parties_a=list(parties_a), parties_b=list(parties_b),
+                       **figure_context(scenario))
+    positions = pd.concat(tables, names=["objective"])
+    positions.attrs.update(frame.attrs)
+    return frame, positions

@@ -16,28 +16,42 @@ import pandas as pd
 from cfe_opt.errors import CfeOptError
 from cfe_opt.model.core import HARD_KINDS
 from cfe_opt.objectives import ObjectiveMode
-from cfe_opt.results import clean, clean_ratio, is_binding, positions_table
+from cfe_opt.results import (
+    clean,
+    clean_ratio,
+    is_binding,
+    party_deviations,
+    positions_table,
+    row_units,
+)
 from cfe_opt.scenario import Scenario, get_field, with_changes
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
+from cfe_opt.text import category_one, figure_context
 
 PRICE_TOL = 1e-9
-COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "lhs", "binding",
-           "shadow_price", "valid_from", "valid_to", "cost_down", "cost_up", "field"]
+COLUMNS = ["name", "owner", "kind", "family", "label", "sense", "rhs", "lhs", "unit",
+           "binding", "shadow_price", "price_unit", "valid_from", "valid_to", "cost_down",
+           "cost_up", "raise_one", "lower_one", "field"]
 
 
 def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
                   solver: SolverName = "highs", hard_only: bool = True) -> pd.DataFrame:
     """Every (hard) limit's shadow price and the interval of its number over which it holds.
 
-    Sorted by cost: binding limits first, by |price| (largest first), then by name. ``cost_down``
-    and ``cost_up`` are the objective's change if the number moves to the ends of that interval
-    (the bars of the tornado figure); infinite ends give NaN.
+    Sorted by cost: binding limits first, by |price| (largest first), then by name. ``unit`` is
+    the unit of the limit's number (ACVs, tanks, …) and ``price_unit`` the price's (normalised
+    units of the objective per one of it). ``cost_down`` and ``cost_up`` are the objective's
+    change if the number moves to the ends of that interval (infinite ends give NaN);
+    ``raise_one`` and ``lower_one`` its change when the number is raised or lowered by one
+    unit, re-solved (``CompiledModel.unit_prices``; NaN where that is not feasible): the bars of
+    the tornado figure, comparable between limits.
     """
     compiled = CompiledModel(scenario, solver=solver)
     outcome = compiled.solve(objective, ranging=(solver == "highs"))
     if outcome.status is not SolveStatus.OPTIMAL:
         raise _not_optimal(scenario, outcome.status)
     model = compiled.model
+    units = row_units(model)
     records = []
     for row in model.row_list:
         if hard_only and row.info.kind not in HARD_KINDS:
@@ -55,17 +69,27 @@ def shadow_prices(scenario: Scenario, objective: ObjectiveMode = "weighted",
         records.append({
             "name": row.name, "owner": row.info.owner, "kind": row.info.kind,
             "family": row.info.family, "label": row.info.label, "sense": row.sense,
-            "rhs": row.rhs, "lhs": clean(lhs), "binding": binding,
-            "shadow_price": clean_ratio(price), "valid_from": clean(low),
-            "valid_to": clean(high),
+            "rhs": row.rhs, "lhs": clean(lhs), "unit": units[i], "binding": binding,
+            "shadow_price": clean_ratio(price),
+            "price_unit": f"normalised units per {category_one(units[i])}",
+            "valid_from": clean(low), "valid_to": clean(high),
             "cost_down": _cost(price, low - row.rhs), "cost_up": _cost(price, high - row.rhs),
-            "field": row.info.field,
+            "raise_one": 0.0, "lower_one": 0.0, "field": row.info.field,
         })
+    moved = [r["name"] for r in records if r["binding"]]
+    if moved and outcome.objective is not None:
+        slopes = compiled.unit_prices(objective, outcome.objective, moved)
+        for r in records:
+            if r["name"] in slopes:
+                up, down = slopes[r["name"]]
+                r["raise_one"] = math.nan if up is None else clean_ratio(up)
+                r["lower_one"] = math.nan if down is None else clean_ratio(-down)
     frame = pd.DataFrame(records, columns=COLUMNS)
     order = frame.assign(_b=~frame["binding"], _p=-frame["shadow_price"].abs().fillna(0))
     frame = order.sort_values(["_b", "_p", "name"]).drop(columns=["_b", "_p"])
     frame.attrs["objective"] = objective
     frame.attrs["objective_value"] = outcome.objective
+    frame.attrs.update(figure_context(scenario))
     return frame.set_index("name")
 
 
@@ -119,19 +143,18 @@ def limit_costs(scenario: Scenario, prices: pd.DataFrame, objective: ObjectiveMo
         for party in base.index:
             rows.append({"limit": name, "owner": row.owner, "party": party,
                          "per_unit": clean_ratio((after.get(party, math.nan) - base[party])
-                                                 / step)})
-    frame = pd.DataFrame(rows, columns=["limit", "owner", "party", "per_unit"])
-    return frame.set_index(["limit", "party"])
+                                                 / step), "unit": row.get("unit", "")})
+    frame = pd.DataFrame(rows, columns=["limit", "owner", "party", "per_unit", "unit"])
+    frame = frame.set_index(["limit", "party"])
+    frame.attrs.update(prices.attrs)
+    return frame
 
 
 def _outcomes(compiled: CompiledModel, objective: ObjectiveMode) -> pd.Series:
     outcome = compiled.solve(objective)
     if outcome.status is not SolveStatus.OPTIMAL:
         raise _not_optimal(compiled.scenario, outcome.status)
-    table = positions_table(compiled.model, outcome.x)
-    if table.empty:
-        return pd.Series(dtype=float, name="deviation")
-    return table.groupby(level="party", sort=False)["weighted_deviation"].sum()
+    return party_deviations(positions_table(compiled.model, outcome.x))
 
 
 def _not_optimal(scenario: Scenario, status: SolveStatus) -> Exception:

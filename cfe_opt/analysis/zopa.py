@@ -30,10 +30,11 @@ from cfe_opt.errors import CfeOptError, SolverError
 from cfe_opt.model.linear import Lin
 from cfe_opt.results import clean
 from cfe_opt.scenario import Scenario
-from cfe_opt.scenario.quantities import LinearForm, linear_form
+from cfe_opt.scenario.quantities import LinearForm, linear_form, quantity_label
 from cfe_opt.scenario.schema import Quantity, Term
 from cfe_opt.scenario.validate import quantity_problems
 from cfe_opt.solve import CompiledModel, SolverName, SolveStatus
+from cfe_opt.text import figure_context, form_categories, unit_of
 
 QuantityLike = Quantity | Mapping[str, Any] | str
 TOLERANCE = 1e-7  # a point must lie this far (× max(1, |coordinates|)) outside an edge to count
@@ -75,30 +76,6 @@ def resolve_quantity(scenario: Scenario, quantity: QuantityLike) -> tuple[Quanti
     for path, reason in quantity_problems(scenario.spec, quantity, ("quantity",)):
         raise CfeOptError(f"{where}: {'.'.join(str(p) for p in path)}: {reason}")
     return quantity, quantity_label(quantity)
-
-
-def quantity_label(quantity: Quantity) -> str:
-    """A short text for a quantity: ``territorial_ceiling RUS.flank acv``, terms joined by +."""
-    text = ""
-    for term in quantity.terms:
-        coefficient = float(term.coefficient)
-        part = term.of
-        scope = term.areas if term.areas is not None else term.parties
-        if scope is not None:
-            part += " " + ",".join(scope)
-        if term.owners is not None:
-            part += " of " + ",".join(term.owners)
-        if term.categories is not None:
-            part += " " + ",".join(term.categories)
-        if term.status != "any":
-            part += " " + term.status
-        if abs(coefficient) != 1:
-            part = f"{abs(coefficient):g}·{part}"
-        if not text:
-            text = f"−{part}" if coefficient < 0 else part
-        else:
-            text += f" − {part}" if coefficient < 0 else f" + {part}"
-    return text
 
 
 def quantity_form(scenario: Scenario, quantity: Quantity, label: str) -> LinearForm:
@@ -163,6 +140,8 @@ def quantity_range(scenario: Scenario, quantity: QuantityLike,
     frame = pd.DataFrame({"minimum": [bounds[0]], "maximum": [bounds[1]]},
                          index=pd.Index([label], name="quantity"))
     frame.attrs["quantity"] = label
+    frame.attrs["unit"] = unit_of(form_categories(form))
+    frame.attrs.update(figure_context(scenario))
     return frame
 
 
@@ -184,12 +163,19 @@ def feasible_region(scenario: Scenario, quantity_x: QuantityLike, quantity_y: Qu
     ``attrs``: ``x``, ``y`` (the labels). Raises ``CfeOptError`` (one line) if a direction is
     unbounded (no hard limit stops the quantity), ``InfeasibleError`` if no package is feasible.
     """
+    return region_on(CompiledModel(scenario, solver=solver), quantity_x, quantity_y)
+
+
+def region_on(cm: CompiledModel, quantity_x: QuantityLike, quantity_y: QuantityLike
+              ) -> pd.DataFrame:
+    """``feasible_region`` on a compiled model as it stands (with any limits an analysis has
+    added, such as the stated ranges of ``cfe_opt.analysis.agreement``)."""
+    scenario = cm.scenario
     qx, label_x = resolve_quantity(scenario, quantity_x)
     qy, label_y = resolve_quantity(scenario, quantity_y)
     fx = quantity_form(scenario, qx, label_x)
     fy = quantity_form(scenario, qy, label_y)
     labels = (label_x, label_y)
-    cm = CompiledModel(scenario, solver=solver)
 
     def support(first: Point, second: Point) -> Point:
         """The vertex maximising first·(x, y), then second·(x, y) with the first held."""
@@ -231,7 +217,8 @@ def feasible_region(scenario: Scenario, quantity_x: QuantityLike, quantity_y: Qu
     ring = _clean_ring(ring)
     frame = pd.DataFrame({"x": [p[0] for p in ring], "y": [p[1] for p in ring]},
                          index=pd.RangeIndex(len(ring), name="vertex"))
-    frame.attrs.update(x=label_x, y=label_y)
+    frame.attrs.update(x=label_x, y=label_y, unit_x=unit_of(form_categories(fx)),
+                       unit_y=unit_of(form_categories(fy)), **figure_context(scenario))
     return frame
 
 
@@ -317,10 +304,12 @@ def preferred_points(scenario: Scenario, quantity_x: QuantityLike,
 
     A position matches an axis when its linear form is k times the axis's (k ≠ 0; k = 1 when the
     quantities are the same): its target on the axis is T/k (direction reversed if k < 0). A
-    party with several positions on one axis is given the first, in scenario order.
+    party with several positions on one axis is given the first, in scenario order (its own,
+    then those it holds jointly with another party, named ``OWNER.position``).
     Indexed by ``party`` (parties with a position on either axis, in scenario order); columns
-    ``x``, ``position_x``, ``direction_x`` (and the same for ``y`` when ``quantity_y`` is given),
-    NaN / empty where the party states no target on that axis.
+    ``x``, ``position_x``, ``direction_x``, ``range_min_x``, ``range_max_x`` (the position's
+    acceptable range on the axis; and the same for ``y`` when ``quantity_y`` is given), NaN /
+    empty where the party states no target or no range on that axis.
     """
     index = scenario.index
     axes = {"x": quantity_x} if quantity_y is None else {"x": quantity_x, "y": quantity_y}
@@ -329,25 +318,47 @@ def preferred_points(scenario: Scenario, quantity_x: QuantityLike,
         q, labels[axis] = resolve_quantity(scenario, quantity)
         forms[axis] = quantity_form(scenario, q, labels[axis])
     rows = []
-    for code, party in scenario.spec.parties.items():
+    held: dict[str, list[tuple[str, Any]]] = {code: list(party.positions.items())
+                                              for code, party in scenario.spec.parties.items()}
+    for owner, party in scenario.spec.parties.items():
+        for name, position in party.positions.items():
+            for holder in index.parties_of(position.joint_with):
+                if holder != owner:
+                    held[holder].append((f"{owner}.{name}", position))
+    for code in scenario.spec.parties:
         row: dict[str, Any] = {"party": code}
         for axis, axis_form in forms.items():
-            row.update({axis: math.nan, f"position_{axis}": "", f"direction_{axis}": ""})
-            for name, position in party.positions.items():
+            row.update({axis: math.nan, f"position_{axis}": "", f"direction_{axis}": "",
+                        f"range_min_{axis}": math.nan, f"range_max_{axis}": math.nan})
+            for name, position in held[code]:
                 k = _ratio(linear_form(index, position.quantity), axis_form)
                 if k is None:
                     continue
+                low, high = _range_on_axis(position, k)
                 row.update({axis: clean(float(position.target) / k), f"position_{axis}": name,
                             f"direction_{axis}": position.direction if k > 0
-                            else _FLIP[position.direction]})
+                            else _FLIP[position.direction],
+                            f"range_min_{axis}": low, f"range_max_{axis}": high})
                 break
         if any(row[f"position_{axis}"] for axis in forms):
             rows.append(row)
     columns = ["party"] + [c for axis in forms
-                           for c in (axis, f"position_{axis}", f"direction_{axis}")]
+                           for c in (axis, f"position_{axis}", f"direction_{axis}",
+                                     f"range_min_{axis}", f"range_max_{axis}")]
     frame = pd.DataFrame(rows, columns=columns).set_index("party")
     frame.attrs.update(labels)
+    frame.attrs.update(figure_context(scenario))
     return frame
+
+
+def _range_on_axis(position: Any, k: float) -> tuple[float, float]:
+    """The position's acceptable range in the axis's terms (divided by k, ends swapped if
+    k < 0); NaN where an end is not stated."""
+    rng = position.range
+    if rng is None:
+        return math.nan, math.nan
+    ends = [math.nan if v is None else clean(float(v) / k) for v in (rng.min, rng.max)]
+    return (ends[0], ends[1]) if k > 0 else (ends[1], ends[0])
 
 
 def _ratio(form: LinearForm, axis: LinearForm) -> float | None:

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 from cfe_opt.model.constraints.accounting import add_holdings_balance, add_location_balance
 from cfe_opt.model.constraints.ceilings import (
+    add_active_subceilings,
     add_national_ceilings,
     add_territorial_ceilings,
     add_territorial_subceilings,
 )
+from cfe_opt.model.constraints.cuts import add_cuts_by_form
 from cfe_opt.model.constraints.deployments import add_temporary_deployment_allowances
 from cfe_opt.model.constraints.equal_treatment import add_equal_treatment
 from cfe_opt.model.constraints.freeze import add_freezes
@@ -22,6 +24,7 @@ from cfe_opt.model.core import Model
 from cfe_opt.model.params import recording
 from cfe_opt.model.tracked import model_checks, track
 from cfe_opt.model.variables import (
+    add_cut_variables,
     add_deployment_variables,
     add_equipment_variables,
     add_national_variables,
@@ -69,6 +72,7 @@ def _build(scenario: Scenario, integer: bool, guard_validation: bool) -> Model:
         # variables
         add_national_variables(model)
         add_territorial_variables(model)
+        add_cut_variables(model)
         add_deployment_variables(model)
         add_equipment_variables(model)
         # definitions
@@ -77,6 +81,8 @@ def _build(scenario: Scenario, integer: bool, guard_validation: bool) -> Model:
         add_national_ceilings(model)
         add_territorial_ceilings(model)
         add_territorial_subceilings(model)
+        add_active_subceilings(model)
+        add_cuts_by_form(model)
         # hard limits: treaty rules, commitments, red lines
         add_temporary_deployment_allowances(model)
         add_sum_limits(model)

@@ -33,7 +33,10 @@ VARIABLE_FAMILIES = {
     "reduction": "R[p,c]: what party p reduces (destroys or converts) of category c",
     "territorial_ceiling": "TC[p,c]: the most ground TLE of category c on p's territory",
     "territorial_subceiling": "TSC[p,a,c]: the most ground TLE of category c in area a of p",
-    "temporary_deployment": "TD[p,c]: temporary deployment on p's territory above its TC",
+    "active_subceiling": "TSCa[p,a,c]: the most of it in active units (the rest: storage room)",
+    "ceiling_cut": "CUT[f,v,p,c]: the part of p's cut of ceiling v made in legal form f",
+    "temporary_deployment": "TD[k,p,a,c]: temporary deployment of kind k permitted above the "
+                            "ceiling of p (a = total) or of its area a",
     "equipment": "X[o,p,a,c,k]: o's ground TLE of category c in area a of p, status k",
     "deviation_under": "U[q,n]: shortfall of party q's position n below its target",
     "deviation_over": "V[q,n]: excess of party q's position n above its target",

@@ -1,4 +1,5 @@
-"""Near-optimal alternative packages: each package's per-party deviations."""
+"""Near-optimal alternative packages: what each package gives, and what each party concedes in
+it."""
 
 from __future__ import annotations
 
@@ -6,32 +7,58 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from cfe_opt.analysis.alternatives import Alternatives
-from cfe_opt.plots._common import axes
+from cfe_opt.analysis.packages import package_view
+from cfe_opt.plots._common import (
+    axes,
+    context,
+    label,
+    legend,
+    no_data,
+    package_ticks,
+    party_colours,
+    title,
+    wrap,
+)
+from cfe_opt.text import fmt
+
+ZERO = 1e-9
 
 
 def plot_alternatives(alternatives: Alternatives, ax: Axes | None = None) -> Axes:
-    """Grouped bar chart: parties on x, one bar per package (package 0 is the optimum), each
-    party's deviation D_p on y; the legend gives each package's objective."""
-    ax = axes(ax, size=(9.0, 4.5))
+    """Grouped bars: one group per package (package 0 is the optimum), one bar per party that
+    concedes something in some package (its deviation D_p, in its colour); under each group the
+    package itself — the positions' quantities that differ between packages, in their units.
+    Parties that concede nothing in any package are named in the legend."""
     summary = alternatives.summary
-    parties = list(summary.attrs.get("parties") or
-                   [c for c in summary.columns if c not in ("objective", "distance")])
+    ctx = context(summary)
+    ax = axes(ax, size=(7.4, 4.8))
+    parties = [p for p in summary.attrs.get("parties", []) if p in summary.columns]
+    moving = [p for p in parties if summary[p].abs().max() > ZERO]
+    quiet = [p for p in parties if p not in moving]
     packages = list(summary.index)
-    x = np.arange(len(parties))
-    width = 0.8 / max(len(packages), 1)
-    for i, package in enumerate(packages):
-        row = summary.loc[package]
-        label = f"package {package}" + (" (optimum)" if i == 0 else "")
-        label += f": objective {float(row['objective']):.4g}"
-        ax.bar(x - 0.4 + width * (i + 0.5), row[parties].to_numpy(dtype=float), width,
-               label=label)
-    ax.set_xticks(x, parties)
-    ax.set_xlabel("party")
-    ax.set_ylabel("deviation D_p (weighted, normalised)")
     share = summary.attrs.get("share")
-    title = "Near-optimal alternatives"
-    if share is not None:
-        title += f" (within {float(share):.0%} of the optimum)"
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    detail = (f"within {fmt(100 * float(share))}% of the optimal "
+              f"{summary.attrs.get('objective', '')} objective" if share is not None else "")
+    title(ax, "Which other workable packages are there, and who concedes what in each?", ctx,
+          detail)
+    if not packages:
+        return no_data(ax, "no package")
+    colours = party_colours(ctx["party_order"], parties)
+    x = np.arange(len(packages))
+    width = 0.8 / max(len(moving), 1)
+    for i, party in enumerate(moving):
+        ax.bar(x - 0.4 + width * (i + 0.5), summary[party].to_numpy(dtype=float), width,
+               color=colours[party], label=label(party, ctx))
+    view, _notes = package_view(alternatives.positions, "package",
+                                ctx.get("party_names", {}))
+    ticks = package_ticks(packages, view, [f"package {p}" + (" (optimum)" if p == packages[0]
+                                                             else "") for p in packages])
+    ax.set_xticks(x, ticks, fontsize=8)
+    ax.set_ylabel("deviation D_p (weighted, normalised; lower is better)")
+    if not moving:
+        ax.plot([], [], " ", label="nobody concedes anything")
+    if quiet:
+        ax.plot([], [], " ", label=wrap("concede nothing in any package: "
+                                        + ", ".join(label(p, ctx) for p in quiet), 36))
+    legend(ax, outside=True)
     return ax

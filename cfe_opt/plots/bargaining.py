@@ -1,44 +1,71 @@
-"""Bargaining solutions side by side: each party's deviation under each solution."""
+"""Bargaining solutions side by side: the package each rule gives, and what each party concedes
+in it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from cfe_opt.plots._common import axes
+from cfe_opt.analysis.packages import package_view
+from cfe_opt.plots._common import (
+    NEUTRAL,
+    axes,
+    context,
+    label,
+    legend,
+    package_ticks,
+    party_colours,
+    title,
+    wrap,
+)
 
 LABELS = {"utilitarian": "utilitarian", "kalai_smorodinsky": "Kalai–Smorodinsky",
           "nash": "Nash", "weighted": "weighted (the scenario's answer)"}
+ZERO = 1e-9
 
 
-def plot_bargaining(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Grouped bar chart of a ``bargaining_solutions`` table: parties on x, one bar per
-    solution, the party's deviation D_p on y; a dash marks each party's worst outcome W_p
-    (the disagreement point) and its ideal I_p."""
-    ax = axes(ax, size=(9.0, 4.5))
-    table = df.reset_index()
-    parties = list(dict.fromkeys(table["party"]))
-    solutions = list(dict.fromkeys(table["solution"]))
-    values = table.pivot(index="party", columns="solution", values="deviation")
+def plot_bargaining(found: Any, ax: Axes | None = None) -> Axes:
+    """Grouped bars: one group per bargaining solution, one bar per party with something to
+    bargain over (its deviation D_p, in its colour), a dashed tick at each party's worst outcome
+    W_p (the disagreement point); under each group the package itself — the positions'
+    quantities that differ between the solutions, in their units. ``found`` is the
+    ``solve_bargaining`` result (a ``bargaining_solutions`` table alone gives no packages)."""
+    table: pd.DataFrame = found.table if hasattr(found, "table") else found
+    positions = getattr(found, "positions", None)
+    ctx = context(table)
+    ax = axes(ax, size=(7.4, 4.8))
+    flat = table.reset_index()
+    parties = list(dict.fromkeys(flat["party"]))
+    solutions = list(dict.fromkeys(flat["solution"]))
+    no_bargain = set(table.attrs.get("no_bargain", []))
+    shown = [p for p in parties if p not in no_bargain]
+    values = flat.pivot(index="party", columns="solution", values="deviation")
     values = values.reindex(index=parties, columns=solutions)
-    x = np.arange(len(parties))
-    width = 0.8 / max(len(solutions), 1)
-    for i, solution in enumerate(solutions):
-        ax.bar(x - 0.4 + width * (i + 0.5), values[solution].to_numpy(dtype=float), width,
-               label=LABELS.get(solution, solution))
-    bounds = table.groupby("party", sort=False)[["ideal", "worst"]].first().reindex(parties)
-    ax.hlines(bounds["worst"].to_numpy(dtype=float), x - 0.45, x + 0.45, colors="black",
-              linestyles="dashed", linewidth=1, label="worst (disagreement point)")
-    ax.hlines(bounds["ideal"].to_numpy(dtype=float), x - 0.45, x + 0.45, colors="grey",
-              linestyles="dotted", linewidth=1, label="ideal")
-    ax.set_xticks(x, parties)
-    ax.set_xlabel("party")
-    ax.set_ylabel("deviation D_p (weighted, normalised)")
-    bound = df.attrs.get("nash_error_bound")
-    title = "Bargaining solutions: what each party gives up"
-    if bound is not None:
-        title += f"\n(Nash product within a factor e^-{bound:.2g} of the optimum)"
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    colours = party_colours(ctx["party_order"], parties)
+    x = np.arange(len(solutions))
+    width = 0.8 / max(len(shown), 1)
+    worst = flat.groupby("party", sort=False)["worst"].first()
+    for i, party in enumerate(shown):
+        left = x - 0.4 + width * i
+        ax.bar(left + width / 2, values.loc[party].to_numpy(dtype=float), width,
+               color=colours[party], label=label(party, ctx))
+        ax.hlines(np.full(len(x), float(worst[party])), left, left + width,
+                  colors=NEUTRAL["mark"], linestyles="dashed", linewidth=1,
+                  label="worst outcome (disagreement point)" if i == 0 else None)
+    view = (package_view(positions, "solution", ctx.get("party_names", {}))[0]
+            if positions is not None else pd.DataFrame())
+    ticks = package_ticks(solutions, view, [LABELS.get(s, s) for s in solutions])
+    ax.set_xticks(x, ticks, fontsize=8)
+    ax.set_ylabel("deviation D_p (weighted, normalised; lower is better)")
+    if no_bargain:
+        ax.plot([], [], " ", label=wrap("nothing to bargain over: " + ", ".join(
+            label(p, ctx) for p in parties if p in no_bargain), 36))
+    bound = table.attrs.get("nash_error_bound")
+    detail = (f"Nash product within a factor e^-{bound:.2g} of the optimum"
+              if bound else "")
+    title(ax, "What would each bargaining rule give, and who concedes what?", ctx, detail)
+    legend(ax, outside=True)
     return ax

@@ -6,7 +6,8 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfe_opt.errors import ScenarioError
+from cfe_opt.errors import ScenarioError, ScenarioErrors
+from cfe_opt.scenario.cases import case_names, case_raw
 from cfe_opt.scenario.loader import (
     RawScenario,
     SourceMap,
@@ -20,7 +21,7 @@ from cfe_opt.scenario.sets import MAIN, ScenarioIndex, build_index
 from cfe_opt.scenario.validate import check_references, check_selections
 
 __all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "get_field", "load_scenario",
-           "scenario_from_dict", "set_field", "with_changes"]
+           "scenario_cases", "scenario_from_dict", "set_field", "with_changes"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Scenario:
     files: tuple[str, ...]
     sha256: str
     data: dict = field(repr=False, compare=False, default_factory=dict)  # merged plain data
+    case: str | None = None  # the case of the file this scenario is (None: the file as written)
 
     @property
     def name(self) -> str:
@@ -43,13 +45,36 @@ class Scenario:
         return self.files[0] if self.files else "<scenario>"
 
 
-def load_scenario(path: str | Path, models_root: str | Path | None = None) -> Scenario:
-    """Read a scenario file (and what it extends), validate it, resolve its sets.
+def load_scenario(path: str | Path, models_root: str | Path | None = None,
+                  case: str | None = None) -> Scenario:
+    """Read a scenario file (and what it extends), validate it and every case it lists, resolve
+    its sets. With ``case``, the scenario of that case (the file with the case's changes).
 
     Raises ``ScenarioError``/``ScenarioErrors`` (one line per problem) on bad input.
     """
     raw = read_raw(Path(path), Path(models_root) if models_root else None)
-    return _finish(raw)
+    scenario = _finish(raw)
+    if case is None:
+        return scenario
+    return case_scenario(scenario, case)
+
+
+def case_scenario(scenario: Scenario, case: str) -> Scenario:
+    """One case of a scenario file (see ``cfe_opt.scenario.cases``)."""
+    names = case_names(scenario.data)
+    if case not in names:
+        known = ", ".join(names) or "none"
+        raise ScenarioError(scenario.display, "cases", f"no case '{case}' (its cases: {known})")
+    raw = RawScenario(data=scenario.data, source_map=scenario.source_map,
+                      files=scenario.files, root=Path.cwd())
+    found = _finish(case_raw(raw, case), check_cases=False)
+    return Scenario(spec=found.spec, index=found.index, source_map=found.source_map,
+                    files=found.files, sha256=found.sha256, data=found.data, case=case)
+
+
+def scenario_cases(scenario: Scenario) -> dict[str, Scenario]:
+    """Every case of the scenario's file, by name, in the order written (empty if none)."""
+    return {name: case_scenario(scenario, name) for name in case_names(scenario.data)}
 
 
 def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
@@ -59,11 +84,22 @@ def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
     return _finish(raw)
 
 
-def _finish(raw: RawScenario) -> Scenario:
+def _finish(raw: RawScenario, check_cases: bool = True) -> Scenario:
     spec = parse_spec(raw)
     check_references(spec, raw.source_map)
     index = build_index(spec)
     check_selections(spec, index, raw.source_map)
+    if check_cases and spec.cases:
+        errors: list[ScenarioError] = []
+        for name in spec.cases:
+            try:
+                _finish(case_raw(raw, name), check_cases=False)
+            except ScenarioErrors as exc:
+                errors.extend(exc.errors)
+            except ScenarioError as exc:
+                errors.append(exc)
+        if errors:
+            raise ScenarioErrors(errors)
     return Scenario(
         spec=spec,
         index=index,

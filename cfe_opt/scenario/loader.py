@@ -176,7 +176,10 @@ def read_raw(path: Path | str, root: Path | None = None) -> RawScenario:
     data: dict[str, Any] = {}
     origins: dict[Path_, Origin] = {}
     for _, doc in reversed(chain):
-        overlay = {k: v for k, v in doc.data.items() if k != "extends"}
+        # a file's cases are its own: a file that extends it does not inherit them
+        own = doc is chain[0][1]
+        overlay = {k: v for k, v in doc.data.items()
+                   if k != "extends" and (own or k != "cases")}
         data = _merge(data, overlay, (), doc, origins)
     return RawScenario(
         data=data,

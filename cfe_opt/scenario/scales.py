@@ -30,3 +30,17 @@ def position_scales(position: Position) -> tuple[Any, Any]:
         if position.range.max is not None and position.range.max > position.target:
             high = position.range.max - position.target
     return low, high
+
+
+def scale_sources(position: Position) -> tuple[str, str]:
+    """Where each of (s⁻, s⁺) comes from: ``scale``, the acceptable ``range``, or the
+    ``default`` max(|T|, 1) — an assumption wherever it decides an answer."""
+    if position.scale is not None:
+        return "scale", "scale"
+    low = high = "default"
+    if position.range is not None:
+        if position.range.min is not None and position.range.min < position.target:
+            low = "range"
+        if position.range.max is not None and position.range.max > position.target:
+            high = "range"
+    return low, high

@@ -9,7 +9,9 @@ on an area that has no sub-ceiling…) are checked afterwards, in ``validate.py`
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -36,6 +38,9 @@ Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-
                                       max_length=130)]
 CategoryRef = Category | Literal["all", "ground", "air"]
 Sense = Literal["<=", ">=", "=="]
+DeploymentKind = Literal["basic", "exceptional"]
+CeilingName = Literal["national_ceiling", "territorial_ceiling"]
+CUT_FORMS = ("national", "mandated")
 
 
 def _number_check(low: float | None = None, strict: bool = False):  # type: ignore[no-untyped-def]
@@ -62,6 +67,43 @@ NonNegativeNumber = Annotated[float, PlainValidator(_number_check(0),
                                                     json_schema_input_type=float)]
 
 
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _date_check(value: Any) -> str:
+    """A date as YYYY (a YAML integer or text), YYYY-MM or YYYY-MM-DD; kept as written."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("a date is written YYYY, YYYY-MM or YYYY-MM-DD")
+    text = str(value)
+    match = _DATE.match(text)
+    if not match:
+        raise ValueError("a date is written YYYY, YYYY-MM or YYYY-MM-DD")
+    try:
+        date_end(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a date of the calendar") from None
+    return text
+
+
+def date_end(text: str) -> datetime.date:
+    """The last day a date written YYYY, YYYY-MM or YYYY-MM-DD covers (the date rule compares a
+    partial date as its last day: "1998-12" is after 21 December 1998)."""
+    match = _DATE.match(text)
+    if not match:
+        raise ValueError(f"not a date: {text!r}")
+    year, month, day = match.groups()
+    if month is None:
+        return datetime.date(int(year), 12, 31)
+    if day is None:
+        first_next = datetime.date(int(year) + int(month) // 12, int(month) % 12 + 1, 1)
+        datetime.date(int(year), int(month), 1)  # the month itself must exist
+        return first_next - datetime.timedelta(days=1)
+    return datetime.date(int(year), int(month), int(day))
+
+
+Date = Annotated[str, PlainValidator(_date_check, json_schema_input_type=str)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -74,6 +116,10 @@ class Figure(Strict):
     confidence: Text | None = None
     note: Text | None = None
     assumption: StrictBool = False
+    # the date of what the figure describes (as of, in force from, stated on); a figure dated
+    # after the scenario's ``as_of`` is a later stand-in and says so
+    date: Date | None = None
+    stand_in: StrictBool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -84,9 +130,17 @@ class Figure(Strict):
 
     @model_validator(mode="after")
     def _assumption_needs_reason(self) -> Figure:
-        if self.assumption and not self.note:
-            raise ValueError("an assumption needs a note giving its reasoning")
+        _provenance_checks(self)
         return self
+
+
+def _provenance_checks(item: Any) -> None:
+    """An assumption needs its reasoning; a later stand-in its date and its reason."""
+    if item.assumption and not item.note:
+        raise ValueError("an assumption needs a note giving its reasoning")
+    if item.stand_in and (not item.note or item.date is None):
+        raise ValueError("a later stand-in needs its date and a note saying what it stands in "
+                         "for")
 
 
 CategoryFigures = dict[Category, Figure]
@@ -104,6 +158,17 @@ class Area(Strict):
     # The current territorial sub-ceiling, if the area has one.
     territorial_subceiling: CategoryFigures = {}
     subceiling: StrictBool = False  # the area carries a sub-ceiling even with no current figure
+    # The current sub-ceiling on equipment in active units (the rest of the sub-ceiling is
+    # room for equipment in storage); ``true``: an active-unit sub-ceiling with no current figure.
+    active_subceiling: CategoryFigures | StrictBool = {}
+
+    @property
+    def has_active_subceiling(self) -> bool:
+        return self.active_subceiling is True or bool(self.active_subceiling)
+
+    @property
+    def active_figures(self) -> dict[str, Figure]:
+        return self.active_subceiling if isinstance(self.active_subceiling, dict) else {}
 
 
 class Term(Strict):
@@ -116,12 +181,16 @@ class Term(Strict):
         "reduction",
         "temporary_deployment",
         "equipment",
+        "ceiling_cut",
     ]
     parties: list[Ref] | None = None
     areas: list[Ref] | None = None
     owners: list[Ref] | None = None
     categories: list[CategoryRef] | None = None
     status: Literal["active", "storage", "any"] = "any"
+    kinds: list[DeploymentKind] | None = None  # temporary deployments: which kinds
+    ceiling: CeilingName | None = None  # ceiling cuts: which ceiling
+    form: Literal["national", "mandated", "any"] = "any"  # ceiling cuts: which legal form
     coefficient: Number = 1
 
 
@@ -144,6 +213,13 @@ class LimitBase(Strict):
     source: Text | None = None
     note: Text | None = None
     assumption: StrictBool = False
+    date: Date | None = None  # for a limit with no figure of its own (freeze, reciprocity…)
+    stand_in: StrictBool = False
+
+    @model_validator(mode="after")
+    def _provenance(self) -> LimitBase:
+        _provenance_checks(self)
+        return self
 
 
 class SumLimit(LimitBase):
@@ -173,6 +249,8 @@ class FreezeLimit(LimitBase):
     parties: list[Ref] = []
     areas: list[Ref] | None = None
     categories: list[CategoryRef] | None = None
+    # for areas: the total sub-ceiling (any), its active-unit part, or its storage part
+    status: Literal["active", "storage", "any"] = "any"
 
     @model_validator(mode="after")
     def _something_to_freeze(self) -> FreezeLimit:
@@ -246,9 +324,15 @@ class Position(Strict):
     source: Text | None = None
     note: Text | None = None
     assumption: StrictBool = False
+    date: Date | None = None  # when the position was stated
+    stand_in: StrictBool = False
+    # other parties holding the same position: one deviation, counted once in every objective
+    # and for each holder in per-party outcomes
+    joint_with: list[Ref] = []
 
     @model_validator(mode="after")
     def _target_in_range(self) -> Position:
+        _provenance_checks(self)
         if self.range is not None:
             if self.range.min is not None and self.target < self.range.min:
                 raise ValueError(f"target {self.target} is below the acceptable range's min "
@@ -277,6 +361,9 @@ class Party(Strict):
     territorial_ceiling: CategoryFigures = {}
     areas: dict[Name, Area] = {}
     stationed: dict[Ref, CategoryFigures] = {}
+    # ceilings cut only from their current figure, each cut made by a legal form: by the
+    # party's own decision (national) or by a treaty rule for designated countries (mandated)
+    cuts: list[CeilingName] = []
     positions: dict[Name, Position] = {}
     red_lines: dict[Name, Limit] = {}
 
@@ -295,13 +382,39 @@ class Zone(Strict):
 
 
 class TemporaryDeployment(Strict):
-    """How far each host's territorial ceiling may be exceeded temporarily (BTD, ETD)."""
+    """How far each host's territorial ceiling (or an area's sub-ceiling) may be exceeded
+    temporarily: basic (BTD) or exceptional (ETD) deployments."""
 
+    kind: DeploymentKind = "basic"
     hosts: list[Ref] = Field(min_length=1)
     allowance: CategoryFigures = Field(min_length=1)
     owner: Name | None = None
     description: Text | None = None
     source: Text | None = None
+    note: Text | None = None
+    assumption: StrictBool = False
+    date: Date | None = None
+    stand_in: StrictBool = False
+
+    @model_validator(mode="after")
+    def _provenance(self) -> TemporaryDeployment:
+        _provenance_checks(self)
+        return self
+
+
+class Outcome(Strict):
+    """A named quantity whose value every solve reports (and cases, robustness, history read)."""
+
+    quantity: Quantity
+    description: Text | None = None
+
+
+class Case(Strict):
+    """One case of the scenario: the file with ``changes`` merged in as an extending file would
+    be (mappings merge, other values replace, ``null`` removes)."""
+
+    description: Text | None = None
+    changes: dict[str, Any] = {}
 
 
 class Settings(Strict):
@@ -312,6 +425,9 @@ class Settings(Strict):
 class ScenarioSpec(Strict):
     name: Text
     description: Text | None = None
+    # the date the scenario stands at: every input is dated on or before it, or is flagged as a
+    # later stand-in
+    as_of: Date | None = None
     sources: dict[Name, Text] = {}
     categories: list[Category] = Field(
         default=["tanks", "acv", "artillery", "combat_aircraft", "attack_helicopters"],
@@ -323,6 +439,19 @@ class ScenarioSpec(Strict):
     zones: dict[Name, Zone] = {}
     limits: dict[Name, Limit] = {}
     temporary_deployments: dict[Name, TemporaryDeployment] = {}
+    outcomes: dict[Name, Outcome] = {}
+    cases: dict[Name, Case] = {}
+
+    @field_validator("cases")
+    @classmethod
+    def _some_case(cls, value: dict) -> dict:
+        if not value:
+            raise ValueError("lists no case (leave 'cases' out, or name at least one)")
+        if "cases" in value:
+            raise ValueError("'cases' is reserved (solving every case writes cases.csv into a "
+                             "folder of that name beside the cases' own): name the case "
+                             "otherwise")
+        return value
 
     @field_validator("categories")
     @classmethod

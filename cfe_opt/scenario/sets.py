@@ -21,8 +21,11 @@ from cfe_opt.scenario.schema import ScenarioSpec
 
 MAIN = "main"
 
+TOTAL = "total"  # the area of a deployment (or a table row) covering a whole territory
+
 Location = tuple[str, str]
 EquipmentKey = tuple[str, str, str, Category, Status]  # owner, party, area, category, status
+DeploymentKey = tuple[str, str, str, Category]  # kind, host party, area (or total), category
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,14 @@ class ScenarioIndex:
     territory: dict[str, tuple[Location, ...]]  # locations of each party's own territory
     owner_locations: dict[str, tuple[Location, ...]]  # where each party's equipment may stand
     subceiling_areas: tuple[Location, ...]
+    active_areas: tuple[Location, ...]  # areas with an active-unit sub-ceiling (a subset)
     # (party, ground category) that have a territorial ceiling in this scenario: a current
     # figure, equipment that may stand there, a temporary-deployment allowance, or a limit or
     # position that names it. Elsewhere the ceiling is not in play and is not modelled.
     territorial_pairs: tuple[tuple[str, Category], ...]
-    td_allowance: dict[tuple[str, Category], int]  # host, category → allowance
-    td_entry: dict[str, str]  # host → name of its temporary-deployment entry
+    td_allowance: dict[DeploymentKey, int]  # (kind, host, area or total, category) → allowance
+    td_entry: dict[tuple[str, str, str], str]  # (kind, host, area or total) → entry name
+    cut_keys: tuple[tuple[str, str, Category], ...]  # (ceiling, party, category) cut by form
     equipment_before: dict[EquipmentKey, int]  # status quo: where each party's equipment stands
 
     # ---- names -------------------------------------------------------------------------------
@@ -120,6 +125,19 @@ class ScenarioIndex:
         fig = self.spec.parties[party].areas[area].territorial_subceiling.get(category)
         return None if fig is None else fig.value
 
+    def active_subceiling_now(self, party: str, area: str, category: Category) -> int | None:
+        fig = self.spec.parties[party].areas[area].active_figures.get(category)
+        return None if fig is None else fig.value
+
+    def ceiling_now(self, ceiling: str, party: str, category: Category) -> int | None:
+        if ceiling == "national_ceiling":
+            return self.national_ceiling_now(party, category)
+        return self.territorial_ceiling_now(party, category)
+
+    def deployed_on(self, party: str, category: Category) -> bool:
+        """Whether the party hosts a temporary deployment of this category on its territory."""
+        return any(k[1] == party and k[3] == category for k in self.td_allowance)
+
     def equipment_keys(self) -> list[EquipmentKey]:
         """Every (owner, location, ground category, status) the model counts, in fixed order."""
         return [
@@ -171,15 +189,21 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
         if area.subceiling or area.territorial_subceiling
     )
 
-    td_allowance: dict[tuple[str, Category], int] = {}
-    td_entry: dict[str, str] = {}
+    active_areas = tuple(
+        (code, a)
+        for code, party in spec.parties.items()
+        for a, area in party.areas.items()
+        if (code, a) in subceiling_areas and area.has_active_subceiling
+    )
+
+    td_allowance: dict[DeploymentKey, int] = {}
+    td_entry: dict[tuple[str, str, str], str] = {}
     for name, entry in spec.temporary_deployments.items():
-        hosts = _parties_of(spec, entry.hosts, group_members)
-        for host in hosts:
-            td_entry[host] = name
+        for host, area in _deployment_hosts(spec, entry.hosts, group_members):
+            td_entry[(entry.kind, host, area)] = name
             for cat, fig in entry.allowance.items():
                 if cat in categories:
-                    td_allowance[(host, cat)] = fig.value
+                    td_allowance[(entry.kind, host, area, cat)] = fig.value
 
     ground = tuple(c for c in categories if c in GROUND)
     party_categories = {
@@ -189,6 +213,14 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
     }
     territorial_pairs = _territorial_pairs(spec, ground, party_categories, owner_locations,
                                            group_members, td_allowance)
+    cut_keys = tuple(
+        (ceiling, p, c)
+        for p in parties
+        for ceiling in ("national_ceiling", "territorial_ceiling")
+        if ceiling in spec.parties[p].cuts
+        for c in (party_categories[p] if ceiling == "national_ceiling"
+                  else tuple(c for c in ground if (p, c) in territorial_pairs))
+    )
     return ScenarioIndex(
         spec=spec,
         parties=parties,
@@ -201,9 +233,11 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
         territory=territory,
         owner_locations=owner_locations,
         subceiling_areas=subceiling_areas,
+        active_areas=active_areas,
         territorial_pairs=territorial_pairs,
         td_allowance=td_allowance,
         td_entry=td_entry,
+        cut_keys=cut_keys,
         equipment_before=_equipment_before(spec, party_categories),
     )
 
@@ -212,7 +246,7 @@ def _territorial_pairs(spec: ScenarioSpec, ground: tuple[Category, ...],
                        party_categories: dict[str, tuple[Category, ...]],
                        owner_locations: dict[str, tuple[Location, ...]],
                        group_members: dict[str, tuple[str, ...]],
-                       td_allowance: dict[tuple[str, Category], int],
+                       td_allowance: dict[DeploymentKey, int],
                        ) -> tuple[tuple[str, Category], ...]:
     wanted: set[tuple[str, str]] = set()
     for code, party in spec.parties.items():
@@ -222,7 +256,7 @@ def _territorial_pairs(spec: ScenarioSpec, ground: tuple[Category, ...],
     for owner, locations in owner_locations.items():
         for (host, _area) in locations:
             wanted.update((host, c) for c in party_categories[owner] if c in GROUND)
-    wanted.update(td_allowance)
+    wanted.update((host, c) for (_kind, host, area, c) in td_allowance if area == TOTAL)
     named = _territorial_mentions(spec, group_members)
     for code, cats in named:
         wanted.update((code, c) for c in (cats or ground))
@@ -281,12 +315,19 @@ def _territorial_mentions(spec: ScenarioSpec, group_members: dict[str, tuple[str
     return [(p, cats) for p, cats in mentions if p in spec.parties]
 
 
-def _parties_of(spec: ScenarioSpec, refs: Iterable[str],
-                group_members: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    wanted: set[str] = set()
+def _deployment_hosts(spec: ScenarioSpec, refs: Iterable[str],
+                      group_members: dict[str, tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
+    """(host, area) for each host of a temporary-deployment entry: a party or a group's members
+    host on the whole territory (area ``total``), ``PARTY.area`` in that area."""
+    wanted: set[tuple[str, str]] = set()
     for ref in refs:
-        wanted.update(group_members.get(ref, (ref,)))
-    return tuple(p for p in spec.parties if p in wanted)
+        if "." in ref:
+            party, area = ref.split(".", 1)
+            wanted.add((party, area))
+        else:
+            wanted.update((p, TOTAL) for p in group_members.get(ref, (ref,)))
+    return tuple((p, a) for p in spec.parties for a in (TOTAL, *spec.parties[p].areas)
+                 if (p, a) in wanted)
 
 
 def _expand_groups(spec: ScenarioSpec) -> dict[str, tuple[str, ...]]:

@@ -17,11 +17,13 @@ from cfe_opt.scenario.quantities import linear_form, status_quo_value
 from cfe_opt.scenario.scales import position_scales
 from cfe_opt.scenario.schema import (
     EqualTreatmentLimit,
+    Figure,
     FreezeLimit,
     Quantity,
     ReciprocityLimit,
     ScenarioSpec,
     SumLimit,
+    date_end,
 )
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, hard_limits
 
@@ -38,7 +40,7 @@ def check_references(spec: ScenarioSpec, source_map: SourceMap) -> None:
     problems: list[Problem] = list(_names(spec))
     if not problems:
         for check in (_groups, _zones, _parties, _temporary_deployments, _limits, _positions,
-                      _numerics):
+                      _numerics, _outcomes, _dates):
             problems.extend(check(spec))
     if problems:
         raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])
@@ -198,6 +200,7 @@ def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
                     if cat not in GROUND:
                         yield ((*base, "areas", area_name, fieldname, cat),
                                f"{fieldname} is for {_GROUND_TEXT}")
+            yield from _active_subceiling(spec, (*base, "areas", area_name), area)
             for cat, fig in area.storage.items():
                 held = area.holdings[cat].value if cat in area.holdings else 0
                 if fig.value > held:
@@ -224,8 +227,35 @@ def _parties(spec: ScenarioSpec) -> Iterator[Problem]:
                 if cat not in GROUND:
                     yield (*where, cat), f"stationed equipment is counted for {_GROUND_TEXT}"
         yield from _holdings_split(spec, code)
+        seen_cuts: set[str] = set()
+        for i, ceiling in enumerate(party.cuts):
+            if ceiling in seen_cuts:
+                yield (*base, "cuts", i), f"{ceiling} is listed twice"
+            seen_cuts.add(ceiling)
+            if ceiling == "territorial_ceiling" and not party.territory:
+                yield (*base, "cuts", i), ("a party with no territory in the area of application "
+                                           "has no territorial ceiling to cut")
         for name, limit in party.red_lines.items():
             yield from _limit(spec, ("parties", code, "red_lines", name), limit)
+
+
+def _active_subceiling(spec: ScenarioSpec, path: tuple[str | int, ...], area) -> Iterator[Problem]:  # type: ignore[no-untyped-def]
+    """An active-unit sub-ceiling is part of the area's sub-ceiling, for ground categories."""
+    if not area.has_active_subceiling:
+        return
+    where = (*path, "active_subceiling")
+    if not (area.subceiling or area.territorial_subceiling):
+        yield where, ("an active-unit sub-ceiling needs the area's total sub-ceiling (give "
+                      "territorial_subceiling figures or subceiling: true)")
+        return
+    for cat, fig in area.active_figures.items():
+        if cat not in GROUND:
+            yield (*where, cat), f"active_subceiling is for {_GROUND_TEXT}"
+            continue
+        total = area.territorial_subceiling.get(cat)
+        if total is not None and fig.value > total.value:
+            yield (*where, cat), (f"{fig.value} in active units is above the area's total "
+                                  f"sub-ceiling of {total.value}")
 
 
 def _holdings_split(spec: ScenarioSpec, code: str) -> Iterator[Problem]:
@@ -259,26 +289,45 @@ def _holdings_split(spec: ScenarioSpec, code: str) -> Iterator[Problem]:
 
 # ---- temporary deployments --------------------------------------------------------------------
 def _temporary_deployments(spec: ScenarioSpec) -> Iterator[Problem]:
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str, str], str] = {}  # (kind, host, area) → entry
     for name, entry in spec.temporary_deployments.items():
         base = ("temporary_deployments", name)
         for cat in entry.allowance:
             if cat not in GROUND:
                 yield (*base, "allowance", cat), f"temporary deployments are for {_GROUND_TEXT}"
         for i, ref in enumerate(entry.hosts):
-            reason = _party_problem(spec, ref)
-            if reason:
-                yield (*base, "hosts", i), reason
-                continue
-            members = _members(spec, ref)
-            for host in members:
+            if "." in ref:
+                reason = _location_problem(spec, ref, allow_zone=False)
+                if reason is None:
+                    code, area = ref.split(".", 1)
+                    spec_area = spec.parties[code].areas.get(area)
+                    if not spec.parties[code].territory:
+                        reason = f"'{code}' has no territory to host deployments"
+                    elif spec_area is None or not (spec_area.subceiling
+                                                   or spec_area.territorial_subceiling):
+                        reason = (f"'{ref}' has no territorial sub-ceiling to deploy above "
+                                  "(give it territorial_subceiling figures or subceiling: true)")
+                if reason:
+                    yield (*base, "hosts", i), reason
+                    continue
+                places = [(code, area)]
+            else:
+                reason = _party_problem(spec, ref)
+                if reason:
+                    yield (*base, "hosts", i), reason
+                    continue
+                places = [(host, "total") for host in _members(spec, ref)]
+            for host, area in places:
+                where = host if area == "total" else f"{host}.{area}"
+                key = (entry.kind, host, area)
                 if not spec.parties[host].territory:
                     yield (*base, "hosts", i), f"'{host}' has no territory to host deployments"
-                elif host in seen and seen[host] != name:
+                elif key in seen and seen[key] != name:
                     yield (*base, "hosts", i), (
-                        f"'{host}' already takes the allowance '{seen[host]}'; a host takes one")
+                        f"'{where}' already takes the {entry.kind} allowance '{seen[key]}'; a "
+                        f"host takes one allowance of each kind")
                 else:
-                    seen[host] = name
+                    seen[key] = name
 
 
 def _members(spec: ScenarioSpec, ref: str) -> list[str]:
@@ -337,9 +386,9 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
             if reason:
                 yield (*tpath, "parties", j), reason
         if term.areas is not None:
-            if term.of not in ("territorial_ceiling", "equipment"):
-                yield (*tpath, "areas"), (f"'areas' applies to territorial_ceiling and equipment, "
-                                          f"not {term.of}")
+            if term.of not in ("territorial_ceiling", "equipment", "temporary_deployment"):
+                yield (*tpath, "areas"), (f"'areas' applies to territorial_ceiling, equipment and "
+                                          f"temporary_deployment, not {term.of}")
             if term.parties is not None:
                 yield (*tpath, "areas"), "give either 'parties' or 'areas', not both"
             for j, ref in enumerate(term.areas):
@@ -348,6 +397,8 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
                     yield (*tpath, "areas", j), reason
                 elif term.of == "territorial_ceiling":
                     reason = _subceiling_problem(spec, ref)
+                    if reason is None and term.status != "any":
+                        reason = _active_problem(spec, ref)
                     if reason:
                         yield (*tpath, "areas", j), reason
         if term.owners is not None:
@@ -357,8 +408,36 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
                 reason = _party_problem(spec, ref)
                 if reason:
                     yield (*tpath, "owners", j), reason
-        if term.status != "any" and term.of != "equipment":
-            yield (*tpath, "status"), f"'status' applies to equipment, not {term.of}"
+        if term.status != "any" and term.of != "equipment" and not (
+                term.of == "territorial_ceiling" and term.areas is not None):
+            yield (*tpath, "status"), ("'status' applies to equipment and to the sub-ceilings of "
+                                       f"areas (territorial_ceiling with 'areas'), not {term.of}"
+                                       + (" over whole territories" if term.of ==
+                                          "territorial_ceiling" else ""))
+        if term.kinds is not None:
+            if term.of != "temporary_deployment":
+                yield (*tpath, "kinds"), f"'kinds' applies to temporary_deployment, not {term.of}"
+            else:
+                offered = {e.kind for e in spec.temporary_deployments.values()}
+                for j, kind in enumerate(term.kinds):
+                    if kind not in offered:
+                        yield (*tpath, "kinds", j), (f"no temporary_deployments entry is of kind "
+                                                     f"{kind}")
+        if term.of == "ceiling_cut":
+            if term.ceiling is None:
+                yield (*tpath, "ceiling"), ("a ceiling_cut names its ceiling (national_ceiling or "
+                                            "territorial_ceiling)")
+            else:
+                cutters = [p for p in _term_parties(spec, term.parties)
+                           if term.ceiling in spec.parties[p].cuts]
+                if not cutters:
+                    yield (*tpath, "parties"), (f"none of these parties cuts its {term.ceiling} by "
+                                                f"form (see the party's 'cuts')")
+        else:
+            if term.ceiling is not None:
+                yield (*tpath, "ceiling"), f"'ceiling' applies to ceiling_cut, not {term.of}"
+            if term.form != "any":
+                yield (*tpath, "form"), f"'form' applies to ceiling_cut, not {term.of}"
         if term.of == "equipment" and term.areas is None:
             for j, ref in enumerate(term.parties or []):
                 for p in _members(spec, ref) if _party_problem(spec, ref) is None else []:
@@ -372,7 +451,7 @@ def quantity_problems(spec: ScenarioSpec, quantity: Quantity,
                     if not spec.parties[p].territory:
                         yield (*tpath, "parties", j), (
                             f"'{p}' has no territory, so no territorial ceiling")
-        if term.of == "temporary_deployment":
+        if term.of == "temporary_deployment" and term.areas is None:
             hosts = _term_parties(spec, term.parties)
             hosted = [h for h in hosts if _hosts(spec, h)]
             if hosts and not hosted:
@@ -394,6 +473,16 @@ def _hosts(spec: ScenarioSpec, party: str) -> bool:
     return any(party in [m for ref in e.hosts if _party_problem(spec, ref) is None
                          for m in _members(spec, ref)]
                for e in spec.temporary_deployments.values())
+
+
+def _active_problem(spec: ScenarioSpec, ref: str) -> str | None:
+    if ref in spec.zones:
+        return None  # a zone: its areas with an active-unit sub-ceiling count
+    code, area = ref.split(".", 1)
+    if not spec.parties[code].areas[area].has_active_subceiling:
+        return (f"'{ref}' has no active-unit sub-ceiling (give it active_subceiling figures or "
+                "active_subceiling: true), so it has no active or storage part")
+    return None
 
 
 def _subceiling_problem(spec: ScenarioSpec, ref: str) -> str | None:
@@ -436,7 +525,10 @@ def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[P
         yield from _categories(spec, limit.categories, (*path, "categories"),
                                limit.of == "territorial_ceiling")
         yield from _current_figures(spec, path, limit.of, limit.parties, limit.areas,
-                                    limit.categories, "parties")
+                                    limit.categories, "parties", status=limit.status)
+        if limit.status != "any" and limit.parties:
+            yield (*path, "status"), ("'status' freezes a part of an area's sub-ceiling: name "
+                                      "the areas only")
     elif isinstance(limit, EqualTreatmentLimit):
         yield from _categories(spec, limit.categories, (*path, "categories"),
                                limit.of == "territorial_ceiling")
@@ -447,9 +539,9 @@ def _limit(spec: ScenarioSpec, path: tuple[str | int, ...], limit) -> Iterator[P
         for role in ("subject", "reference"):
             yield from quantity_problems(spec, getattr(limit, role), (*path, role))
             for i, term in enumerate(getattr(limit, role).terms):
-                if term.of in ("reduction", "temporary_deployment"):
+                if term.of in ("reduction", "temporary_deployment", "ceiling_cut"):
                     yield (*path, role), (f"reciprocity compares cuts from current figures; "
-                                          f"use holdings rather than {term.of}")
+                                          f"use holdings or the ceiling rather than {term.of}")
                     break
                 if term.of in ("national_ceiling", "territorial_ceiling"):
                     yield from _reciprocity_figures(spec, path, role, i, term)
@@ -463,7 +555,8 @@ def _cats(spec: ScenarioSpec, refs: list[str] | None) -> list[str]:
 
 def _current_figures(spec: ScenarioSpec, path: tuple[str | int, ...], of: str,
                      refs: list[str], areas: list[str] | None, categories: list[str] | None,
-                     role: str, positive: bool = False) -> Iterator[Problem]:
+                     role: str, positive: bool = False, status: str = "any"
+                     ) -> Iterator[Problem]:
     cats = [c for c in _cats(spec, categories) if of != "territorial_ceiling" or c in GROUND]
     for i, ref in enumerate(refs):
         reason = _party_problem(spec, ref)
@@ -493,9 +586,13 @@ def _current_figures(spec: ScenarioSpec, path: tuple[str | int, ...], of: str,
             yield (*path, "areas", i), "areas can only be frozen at their territorial sub-ceiling"
             continue
         code, area = ref.split(".", 1)
+        spec_area = spec.parties[code].areas[area]
         for cat in cats:
-            if cat not in spec.parties[code].areas[area].territorial_subceiling:
+            if status != "active" and cat not in spec_area.territorial_subceiling:
                 yield (*path, "areas", i), f"'{ref}' has no current sub-ceiling for {cat}"
+            elif status != "any" and cat not in spec_area.active_figures:
+                yield (*path, "areas", i), (f"'{ref}' has no current active-unit sub-ceiling "
+                                            f"for {cat}")
 
 
 def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: str, i: int,
@@ -506,12 +603,16 @@ def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: 
             if _location_problem(spec, ref, allow_zone=True) or "." not in ref:
                 continue
             code, area = ref.split(".", 1)
-            figures = spec.parties[code].areas[area].territorial_subceiling if (
-                area in spec.parties[code].areas) else {}
+            spec_area = spec.parties[code].areas.get(area)
+            totals = spec_area.territorial_subceiling if spec_area is not None else {}
+            actives = spec_area.active_figures if spec_area is not None else {}
+            needed = {"any": (totals,), "active": (actives,), "storage": (totals, actives)}[
+                term.status]
             for cat in _cats(spec, term.categories):
-                if cat in GROUND and cat not in figures:
-                    yield (*path, role), (f"'{ref}' has no current sub-ceiling for {cat} to cut "
-                                          "from")
+                if cat in GROUND and any(cat not in figures for figures in needed):
+                    part = "" if term.status == "any" else f" ({term.status} part)"
+                    yield (*path, role), (f"'{ref}' has no current sub-ceiling{part} for {cat} "
+                                          "to cut from")
                     return
         return
     for p in _term_parties(spec, term.parties):
@@ -534,8 +635,90 @@ def _reciprocity_figures(spec: ScenarioSpec, path: tuple[str | int, ...], role: 
 def _positions(spec: ScenarioSpec) -> Iterator[Problem]:
     for code, party in spec.parties.items():
         for name, position in party.positions.items():
-            yield from quantity_problems(spec, position.quantity,
-                                 ("parties", code, "positions", name, "quantity"))
+            base = ("parties", code, "positions", name)
+            yield from quantity_problems(spec, position.quantity, (*base, "quantity"))
+            seen: set[str] = set()
+            for i, ref in enumerate(position.joint_with):
+                reason = _party_problem(spec, ref)
+                if reason is None and code in _members(spec, ref):
+                    reason = (f"'{ref}' includes {code}, the position's owner; list only the "
+                              "other holders")
+                if reason is None and seen & set(_members(spec, ref)):
+                    reason = f"'{ref}' names a holder already listed"
+                if reason:
+                    yield (*base, "joint_with", i), reason
+                else:
+                    seen.update(_members(spec, ref))
+
+
+RESERVED_OUTCOMES = ("case", "description", "status", "objective")  # cases.csv's own columns
+
+
+def _outcomes(spec: ScenarioSpec) -> Iterator[Problem]:
+    for name, outcome in spec.outcomes.items():
+        if name in RESERVED_OUTCOMES or name.startswith("deviation_"):
+            yield ("outcomes", name), (f"'{name}' is a column cases.csv gives itself "
+                                       f"({', '.join(RESERVED_OUTCOMES)}, deviation_<party>): "
+                                       "name the outcome otherwise")
+        yield from quantity_problems(spec, outcome.quantity, ("outcomes", name, "quantity"))
+
+
+# ---- dates ------------------------------------------------------------------------------------
+def _dates(spec: ScenarioSpec) -> Iterator[Problem]:
+    """With ``as_of``: every input carries the date of what it describes; one dated after
+    ``as_of`` is a later stand-in, flagged. Without ``as_of`` dates are optional, but a stand-in
+    still needs a date (checked by the schema)."""
+    if spec.as_of is None:
+        return
+    cutoff = date_end(spec.as_of)
+    for path, item in dated_inputs(spec):
+        where = (*path, "date")
+        if item.date is None:
+            yield where, ("needed in a scenario with as_of (the date of what this describes: as "
+                          "of, in force from, stated on)" + (
+                              "; write the figure as {value: ..., source: ..., date: ...}"
+                              if isinstance(item, Figure) and item.source is None else ""))
+            continue
+        later = date_end(item.date) > cutoff
+        if later and not item.stand_in:
+            yield where, (f"{item.date} is after the scenario's as_of {spec.as_of}; mark it "
+                          "stand_in: true with a note, or use a figure dated on or before")
+        elif item.stand_in and not later:
+            yield (*path, "stand_in"), (f"{item.date} is not after as_of {spec.as_of}: it is "
+                                        "not a later stand-in")
+
+
+def dated_inputs(spec: ScenarioSpec) -> Iterator[tuple[tuple[str | int, ...], object]]:
+    """Every input the date rule covers, with its field path: each figure (holdings, ceilings,
+    area figures, stationed forces, limit values, allowances), each position, and each limit
+    with no figure of its own (freeze, reciprocity, equal treatment)."""
+    for code, party in spec.parties.items():
+        base = ("parties", code)
+        for fieldname in ("holdings", "storage", "national_ceiling", "territorial_ceiling"):
+            for cat, fig in getattr(party, fieldname).items():
+                yield (*base, fieldname, cat), fig
+        for a, area in party.areas.items():
+            for fieldname in ("holdings", "storage", "territorial_subceiling"):
+                for cat, fig in getattr(area, fieldname).items():
+                    yield (*base, "areas", a, fieldname, cat), fig
+            for cat, fig in area.active_figures.items():
+                yield (*base, "areas", a, "active_subceiling", cat), fig
+        for ref, figures in party.stationed.items():
+            for cat, fig in figures.items():
+                yield (*base, "stationed", ref, cat), fig
+        for name, position in party.positions.items():
+            yield (*base, "positions", name), position
+    for path, _name, limit, _owner, _kind in hard_limits(spec):
+        if isinstance(limit, SumLimit):
+            if limit.value is not None:
+                yield (*path, "value"), limit.value
+            for cat, fig in (limit.values or {}).items():
+                yield (*path, "values", cat), fig
+        else:
+            yield path, limit
+    for name, entry in spec.temporary_deployments.items():
+        for cat, fig in entry.allowance.items():
+            yield ("temporary_deployments", name, "allowance", cat), fig
 
 
 # ---- numbers the LP solver can represent ------------------------------------------------------
@@ -630,5 +813,14 @@ def check_selections(spec: ScenarioSpec, index: ScenarioIndex, source_map: Sourc
         for name, position in party.positions.items():
             if not linear_form(index, position.quantity):
                 problems.append((("parties", code, "positions", name, "quantity"), _NOTHING))
+    for name, outcome in spec.outcomes.items():
+        if not linear_form(index, outcome.quantity):
+            problems.append((("outcomes", name, "quantity"), _NOTHING))
+    for (ceiling, p, c) in index.cut_keys:
+        if index.ceiling_now(ceiling, p, c) is None:
+            i = spec.parties[p].cuts.index(ceiling)
+            problems.append((("parties", p, "cuts", i), (
+                f"{p} has no current {ceiling} for {c} to cut from (a ceiling cut by form "
+                "needs a current figure in every category where it is modelled)")))
     if problems:
         raise ScenarioErrors([source_map.error(path, reason) for path, reason in problems])

@@ -88,7 +88,8 @@ class Reader:
         for t, columns in self.positions:
             record = position_record(model, t, x)
             weighted = clean_ratio(record["weighted_deviation"])
-            by_party[t.party] = by_party.get(t.party, 0.0) + weighted
+            for holder in t.holders or (t.party,):  # a joint position counts for each holder
+                by_party[holder] = by_party.get(holder, 0.0) + weighted
             if columns is not None:
                 row[columns[0]] = _number(clean(record["achieved"]))
                 row[columns[1]] = _number(clean(record["deviation"]))

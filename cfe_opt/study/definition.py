@@ -303,7 +303,7 @@ class Keep(Strict):
 
     # ceilings: all, none, or a list of column prefixes ("NC.USA", "TSC.RUS.flank")
     ceilings: Literal["all", "none"] | list[Annotated[str, StringConstraints(
-        pattern=r"^(NC|TC|TSC|TD)(\.[A-Za-z0-9_]+)*$", max_length=200)]] = "all"
+        pattern=r"^(NC|TC|TSCa|TSC|ETD|TD)(\.[A-Za-z0-9_]+)*$", max_length=200)]] = "all"
     # shadow prices of these hard limits: row names or patterns (limit.sufficiency_usa.*)
     shadow_prices: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.*?\[\]]+$",
                                                          max_length=300)]] = []

@@ -126,7 +126,9 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
         by_party: dict[str, float] = {}
         kept = set(layout.positions)
         for (party, name), rec in positions.iterrows():
-            by_party[party] = by_party.get(party, 0.0) + float(rec["weighted_deviation"])
+            # a position held jointly counts for its owner and each co-holder
+            for holder in (party, *(h for h in str(rec["joint_with"]).split("+") if h)):
+                by_party[holder] = by_party.get(holder, 0.0) + float(rec["weighted_deviation"])
             if (party, name) in kept:
                 row[f"achieved.{party}.{name}"] = _nan_none(rec["achieved"])
                 row[f"deviation.{party}.{name}"] = _nan_none(rec["deviation"])
@@ -170,9 +172,13 @@ def outcome_row(variant: Variant, layout: RowLayout, meta: RowMeta, result: Resu
 
 
 def _ceiling(allocation: pd.DataFrame, family: str, keys: list[str], total: str) -> float | None:
-    if family == "territorial_subceiling":
+    if family in ("territorial_subceiling", "active_subceiling"):
         party, area, category = keys
-        column = "territorial_ceiling"
+        column = family
+    elif family == "temporary_deployment":  # (kind, host, area or total, category)
+        kind, party, area, category = keys
+        column = "temporary_deployment" + ("_exceptional" if kind == "exceptional" else "") + (
+            "" if area == total else "_in_area")
     else:
         party, category = keys
         area = total

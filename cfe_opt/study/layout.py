@@ -23,6 +23,7 @@ CEILING_FAMILIES = {  # column prefix → model variable family
     "NC": "national_ceiling",
     "TC": "territorial_ceiling",
     "TSC": "territorial_subceiling",
+    "TSCa": "active_subceiling",
     "TD": "temporary_deployment",
 }
 STATUSES = ("optimal", "infeasible", "invalid", "not_solved", "error")
@@ -36,6 +37,9 @@ CONFLICT_TYPE = pa.list_(pa.struct([("name", pa.string()), ("owner", pa.string()
 DETAIL_ALLOCATION = ("national_ceiling", "territorial_ceiling", "temporary_deployment",
                      "holdings_after", "reduction", "on_territory_after", "active_after",
                      "storage_after")
+_AREA_AS = {"territorial_ceiling": "territorial_subceiling",
+            "on_territory_after": "in_area_after", "active_after": "active_in_area_after",
+            "storage_after": "storage_in_area_after"}  # area rows: their own columns
 DETAIL_POSITIONS = ("target", "achieved", "deviation", "normalised_deviation",
                     "weighted_deviation")
 ALLOCATION_TYPE = pa.list_(pa.struct(
@@ -95,8 +99,18 @@ def base_rows(base: Scenario) -> tuple[list[str], list[tuple[str, tuple[str, ...
     ceilings = []
     for prefix, family in CEILING_FAMILIES.items():
         for key in model.variables.get(family, {}):
-            ceilings.append((".".join([prefix, *map(str, key)]), (family, *map(str, key))))
+            ceilings.append((_column(prefix, key), (family, *map(str, key))))
     return hard, ceilings
+
+
+def _column(prefix: str, key: tuple) -> str:
+    """``TSC.RUS.flank.acv``; a temporary deployment ``TD.P.c`` (basic, on P's territory),
+    ``TD.P.a.c`` (into area a), ``ETD.P.c`` / ``ETD.P.a.c`` (exceptional)."""
+    if prefix == "TD":
+        kind, party, area, category = key
+        return ".".join(["ETD" if kind == "exceptional" else "TD", party,
+                         *(() if area == "total" else (area,)), category])
+    return ".".join([prefix, *map(str, key)])
 
 
 def make_layout(base: Scenario, keep_ceilings: str | list[str],
@@ -109,7 +123,10 @@ def make_layout(base: Scenario, keep_ceilings: str | list[str],
         ceilings = [c for c in ceilings if any(_under(c[0], p) for p in keep_ceilings)]
     prices = [name for name in hard if any(fnmatch.fnmatchcase(name, p) for p in price_patterns)]
     positions = tuple((p, n) for p, party in base.spec.parties.items() for n in party.positions)
-    parties = tuple(dict.fromkeys(p for p, _ in positions))
+    holders = {(p, n): [p, *base.index.parties_of(position.joint_with)]
+               for p, party in base.spec.parties.items()
+               for n, position in party.positions.items()}
+    parties = tuple(dict.fromkeys(h for key in positions for h in holders[key]))
     return RowLayout(parties=parties, positions=positions, ceilings=tuple(ceilings),
                      prices=tuple(prices), detail=detail)
 
@@ -121,8 +138,11 @@ def detail_columns(allocation: Any, positions: Any) -> dict[str, list[dict[str, 
 
     rows = []
     for (party, area, category), rec in allocation.iterrows():
+        # an area row's figures are in the allocation table's area columns; the store keeps
+        # one struct for both levels
+        names = _AREA_AS if area != "total" else {}
         rows.append({"party": party, "area": area, "category": category,
-                     **{c: number(rec[c]) for c in DETAIL_ALLOCATION}})
+                     **{c: number(rec[names.get(c, c)]) for c in DETAIL_ALLOCATION}})
     kept = []
     for (party, name), rec in positions.iterrows():
         kept.append({"party": party, "position": name,

@@ -47,10 +47,11 @@ def _quote(name: str) -> str:
 
 def build_report(results: StudyResults, outcome: str = DEFAULT_OUTCOME,
                  package: str = "base", within: float = 0.05) -> Report:
-    from cfe_opt.plots.study import plot_deviation_distributions, plot_status_map
+    from cfe_opt.plots.study import plot_deviation_distributions, plot_status_map, study_context
 
     report = Report()
     study = results.study()
+    context = study_context(study)
     status = results.status()
     report.lines.append(status.text())
     if status.done == 0:
@@ -67,7 +68,8 @@ def build_report(results: StudyResults, outcome: str = DEFAULT_OUTCOME,
         stats = long.groupby(["mode", "party"], sort=False)["deviation"].describe(
             percentiles=[0.1, 0.5, 0.9])
         report.tables["deviations.csv"] = stats
-        report.figures["deviations.png"] = plot_deviation_distributions(optimal)
+        report.figures["deviations.png"] = plot_deviation_distributions(optimal,
+                                                                        context=context)
         worst = stats["mean"].groupby(level="party").max().sort_values(ascending=False)
         report.lines.append("Mean deviation by party (largest mode): " + ", ".join(
             f"{p} {v:.3g}" for p, v in worst.items()))
@@ -76,15 +78,15 @@ def build_report(results: StudyResults, outcome: str = DEFAULT_OUTCOME,
     if axes_columns:
         pair = axes_columns[:2]
         report.figures["status_map.png"] = plot_status_map(
-            variants, pair[0], pair[1] if len(pair) > 1 else None)
-    _robustness(report, results, study, package, within)
-    _discovery(report, results, outcome)
-    _sensitivity(report, results, study)
+            variants, pair[0], pair[1] if len(pair) > 1 else None, context=context)
+    _robustness(report, results, study, package, within, context)
+    _discovery(report, results, outcome, context)
+    _sensitivity(report, results, study, context)
     return report
 
 
 def _robustness(report: Report, results: StudyResults, study: Any, package: str,
-                within: float) -> None:
+                within: float, context: dict[str, Any] | None = None) -> None:
     from cfe_opt.api import solve
     from cfe_opt.plots.study import plot_robustness
     from cfe_opt.study.robustness import (
@@ -108,14 +110,15 @@ def _robustness(report: Report, results: StudyResults, study: Any, package: str,
     found = robustness(results, chosen, within=within)
     report.tables["robustness.csv"] = found.summary
     report.tables["robustness_points.csv"] = found.points
-    report.figures["robustness.png"] = plot_robustness(found.summary)
+    report.figures["robustness.png"] = plot_robustness(found.summary, context=context)
     report.lines.append(
         f"Robustness of {chosen.label}: optimal in {found.share('optimal'):.0%}, within "
         f"{within:.0%} of the optimum in {found.share('within'):.0%} of "
         f"{len(found.points):,} optimal variants")
 
 
-def _discovery(report: Report, results: StudyResults, outcome: str) -> None:
+def _discovery(report: Report, results: StudyResults, outcome: str,
+               context: dict[str, Any] | None = None) -> None:
     from cfe_opt.plots.study import plot_prim_box, plot_prim_tradeoff
     from cfe_opt.study.discovery import discover, inputs_and_outcome
 
@@ -124,19 +127,21 @@ def _discovery(report: Report, results: StudyResults, outcome: str) -> None:
     except CfeOptError as exc:
         report.lines.append(f"Scenario discovery: skipped — {exc}")
         return
-    report.tables["prim_trajectory.csv"] = found.trajectory
-    report.tables["prim_box.csv"] = found.box
-    report.tables["cart_leaves.csv"] = found.leaves
+    # every column named (tidy): the peeling step, the input a box restricts, the leaf
+    report.tables["prim_trajectory.csv"] = found.trajectory.rename_axis("step")
+    report.tables["prim_box.csv"] = found.box.rename_axis("input")
+    report.tables["cart_leaves.csv"] = found.leaves.rename_axis("leaf")
     report.tables["cart_tree.txt"] = found.tree_rules
     if len(found.trajectory):
-        report.figures["prim_tradeoff.png"] = plot_prim_tradeoff(found.trajectory)
+        report.figures["prim_tradeoff.png"] = plot_prim_tradeoff(found.trajectory,
+                                                                 context=context)
     x, y = inputs_and_outcome(results, outcome)
     features = pd.get_dummies(x, prefix_sep="=", dtype=float)
     chosen = list(found.box.index) + [c for c in features.columns
                                       if c not in found.box.index]
     if len(chosen) >= 2:
         report.figures["prim_box.png"] = plot_prim_box(features, y, found.box, chosen[0],
-                                                       chosen[1])
+                                                       chosen[1], context=context)
     box = " and ".join(f"{n} in [{r['min']:.6g}, {r['max']:.6g}]"
                        for n, r in found.box.iterrows()) or "no box"
     step = found.trajectory.attrs.get("selected")
@@ -148,7 +153,8 @@ def _discovery(report: Report, results: StudyResults, outcome: str) -> None:
                         f"{found.leaves.iloc[0]['rule']} ({found.leaves.iloc[0]['share']:.0%})")
 
 
-def _sensitivity(report: Report, results: StudyResults, study: Any) -> None:
+def _sensitivity(report: Report, results: StudyResults, study: Any,
+                 context: dict[str, Any] | None = None) -> None:
     from cfe_opt.plots.study import plot_sensitivity
     from cfe_opt.study.design import Design
     from cfe_opt.study.sensitivity import sensitivity
@@ -196,7 +202,7 @@ def _sensitivity(report: Report, results: StudyResults, study: Any) -> None:
     long.attrs.update({"method": method, "index": {"sobol": "ST", "morris": "mu_star",
                                                    "delta": "delta"}[method]})
     report.tables["sensitivity.csv"] = long.set_index(["output", "axis"])
-    report.figures["sensitivity.png"] = plot_sensitivity(long)
+    report.figures["sensitivity.png"] = plot_sensitivity(long, context=context)
     report.lines.append(f"Sensitivity ({method}; {clause}): {len(tables)} party deviations × "
                         f"{long['axis'].nunique()} axes")
 

@@ -116,6 +116,13 @@ def package_objective(package: Package, positions: dict[tuple[str, str], tuple[P
     return value, weighted
 
 
+def _ranged(positions: dict, parties: list[str]) -> list[str]:
+    """The parties with a stated range on some position: "in range" is reported for them only
+    (never true by default for a party that states none)."""
+    return [party for party in parties
+            if any(k[0] == party and p.range is not None for k, (p, _) in positions.items())]
+
+
 def _in_range(position: Position, achieved: float) -> bool:
     rng = position.range
     if rng is None:
@@ -159,6 +166,7 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
     rows = {k: (s, o) for k, s, o in stored}
     records = []
     parties = list(dict.fromkeys(p for p, _ in package.achieved))
+    ranged = _ranged(_positions_of(base.spec, base.data, {}), parties)
     for point, (_, _values, variant) in enumerate(Design.of(study).points()):
         if mode is not None and variant.mode != mode:
             continue
@@ -168,11 +176,11 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
         positions = _positions_of(base.spec, base.data, variant.changes)
         records.append({"point": point, "key": variant.key,
                         **_measured(package, positions, variant.mode, float(optimum), within,
-                                    parties)})
+                                    ranged)})
     points = pd.DataFrame(records)
     if points.empty:
         raise CfeOptError("no optimal variants in the store to measure robustness against")
-    summary = _summary(points, parties, within)
+    summary = _summary(points, ranged, within)
     summary.attrs["package"] = package.label
     summary.attrs["within"] = within
     return Robustness(points=points.set_index("point"), summary=summary)
@@ -181,7 +189,7 @@ def robustness(results: StudyResults, package: Package, within: float = 0.05,
 def _measured(package: Package, positions: dict, mode: str, optimum: float, within: float,
               parties: list[str]) -> dict[str, Any]:
     """One variant's flags: stays optimal, within x of the optimum, within each party's
-    ranges (see the module doc)."""
+    ranges (for ``parties``: those stating a range; see the module doc)."""
     value, _ = package_objective(package, positions, mode)
     regret = value - optimum
     slack = OPTIMAL_RTOL * max(1.0, abs(optimum)) + OPTIMAL_ATOL
@@ -191,7 +199,7 @@ def _measured(package: Package, positions: dict, mode: str, optimum: float, with
     for party in parties:
         record[f"in_range.{party}"] = all(
             _in_range(p, package.achieved[k]) for k, (p, _) in positions.items()
-            if k[0] == party)
+            if k[0] == party and p.range is not None)
     return record
 
 
@@ -217,6 +225,7 @@ def robustness_of_weightings(scenario: Any, package: Package,
         raise CfeOptError("within must be a number of at least 0 (0.05: within 5%)")
     found = sampled_optima(scenario, samples, mode)
     parties = list(dict.fromkeys(p for p, _ in package.achieved))
+    ranged = _ranged(_positions_of(scenario.spec, scenario.data, {}), parties)
     records = []
     for k, changes in enumerate(samples):
         optimum = float(found.optima[k])
@@ -224,10 +233,10 @@ def robustness_of_weightings(scenario: Any, package: Package,
             continue
         positions = _positions_of(scenario.spec, scenario.data, changes)
         records.append({"sample": k, **_measured(package, positions, mode, optimum, within,
-                                                 parties),
+                                                 ranged),
                         "from_basis": bool(found.from_basis[k])})
     points = pd.DataFrame(records)
-    summary = _summary(points, parties, within)
+    summary = _summary(points, ranged, within)
     summary.attrs.update(package=package.label, within=within, samples=len(samples),
                          from_basis=int(found.from_basis.sum()), resolved=found.resolved)
     return Robustness(points=points.set_index("sample"), summary=summary)

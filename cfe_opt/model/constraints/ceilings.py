@@ -20,10 +20,11 @@ def add_national_ceilings(model: Model) -> None:
 
 
 def add_territorial_ceilings(model: Model) -> None:
-    """Σ_{o,(p,a),k} X[o,p,a,c,k] − TC[p,c] − TD[p,c] ≤ 0 for each (p,c) in play.
+    """Σ_{o,(p,a),k} X[o,p,a,c,k] − TC[p,c] ≤ 0 for each (p,c) in play.
 
-    Counts all ground TLE on p's territory, its own and foreign stationed forces together;
-    TD is the temporary deployment above the ceiling (zero where p hosts none).
+    Counts all ground TLE permanently on p's territory, its own and foreign stationed forces
+    together. A temporary deployment is not room for permanent equipment: TD is a permitted
+    level above the ceiling, read by quantities, and enters no row here.
     """
     index = model.index
     on_territory = defaultdict(list)
@@ -31,11 +32,9 @@ def add_territorial_ceilings(model: Model) -> None:
         on_territory[(key[1], key[3])].append(model.var(("equipment", *key)))
     for (p, c) in index.territorial_pairs:
         lhs = lin_sum(on_territory.get((p, c), [])) - model.var(("territorial_ceiling", p, c))
-        if model.has_var(("temporary_deployment", p, c)):
-            lhs = lhs - model.var(("temporary_deployment", p, c))
         model.add_row((p, c), lhs, "<=", 0, RowInfo(
             family="territorial_ceiling", owner=p, kind="definition",
-            label=f"{p} {c}: TLE on territory within TC + temporary deployment", keys=(p, c)))
+            label=f"{p} {c}: TLE on territory within its territorial ceiling", keys=(p, c)))
 
 
 def add_territorial_subceilings(model: Model) -> None:
@@ -51,3 +50,26 @@ def add_territorial_subceilings(model: Model) -> None:
             model.add_row((p, a, c), lhs, "<=", 0, RowInfo(
                 family="territorial_subceiling", owner=p, kind="definition",
                 label=f"{p}.{a} {c}: TLE in the area within its sub-ceiling", keys=(p, a, c)))
+
+
+def add_active_subceilings(model: Model) -> None:
+    """Σ_o X[o,p,a,c,active] − TSCa[p,a,c] ≤ 0 and TSCa[p,a,c] − TSC[p,a,c] ≤ 0 for each area
+    (p,a) with an active-unit sub-ceiling: equipment in active units within the active part,
+    which is part of the total (TSC − TSCa is the room left for equipment in storage)."""
+    index = model.index
+    active = defaultdict(list)
+    for key in index.equipment_keys():
+        if key[4] == "active":
+            active[(key[1], key[2], key[3])].append(model.var(("equipment", *key)))
+    for (p, a) in index.active_areas:
+        for c in index.ground:
+            part = model.var(("active_subceiling", p, a, c))
+            model.add_row((p, a, c), lin_sum(active.get((p, a, c), [])) - part, "<=", 0,
+                          RowInfo(family="active_subceiling", owner=p, kind="definition",
+                                  label=f"{p}.{a} {c}: TLE in active units within the active "
+                                        "sub-ceiling", keys=(p, a, c)))
+            model.add_row((p, a, c), part - model.var(("territorial_subceiling", p, a, c)),
+                          "<=", 0, RowInfo(
+                              family="subceiling_split", owner=p, kind="definition",
+                              label=f"{p}.{a} {c}: active sub-ceiling within the sub-ceiling",
+                              keys=(p, a, c)))

@@ -13,7 +13,8 @@ _FIGURE_FIELD = {"national_ceiling": "national_ceiling",
 
 def add_freezes(model: Model) -> None:
     """v[p,c] ≤ v⁰[p,c] for each frozen party p and category c (v⁰: the current figure);
-    TSC[p,a,c] ≤ TSC⁰[p,a,c] for each frozen area."""
+    for each frozen area, TSC[p,a,c] ≤ TSC⁰[p,a,c] (status any), TSCa[p,a,c] ≤ TSCa⁰[p,a,c]
+    (active) or TSC[p,a,c] − TSCa[p,a,c] ≤ TSC⁰[p,a,c] − TSCa⁰[p,a,c] (storage)."""
     index = model.index
     for _path, name, limit, owner, kind in hard_limits(index.spec):
         if not isinstance(limit, FreezeLimit):
@@ -32,9 +33,21 @@ def add_freezes(model: Model) -> None:
         for ref in limit.areas or []:
             p, a = ref.split(".", 1)
             for c in cats:
-                model.add_row((*prefix, p, a, c),
-                              model.var(("territorial_subceiling", p, a, c)) + 0, "<=",
-                              index.subceiling_now(p, a, c),
+                total = model.var(("territorial_subceiling", p, a, c))
+                field = f"parties.{p}.areas.{a}.territorial_subceiling.{c}"
+                if limit.status == "any":
+                    lhs, now = total + 0, index.subceiling_now(p, a, c)
+                elif limit.status == "active":
+                    lhs = model.var(("active_subceiling", p, a, c)) + 0
+                    now = index.active_subceiling_now(p, a, c)
+                    field = f"parties.{p}.areas.{a}.active_subceiling.{c}"
+                else:
+                    lhs = total - model.var(("active_subceiling", p, a, c))
+                    now = index.subceiling_now(p, a, c) - index.active_subceiling_now(p, a, c)
+                    field = ""  # a difference of two figures, not one of them
+                part = "" if limit.status == "any" else f" {limit.status}"
+                model.add_row((*prefix, p, a, *(() if limit.status == "any" else (
+                    limit.status,)), c), lhs, "<=", now,
                               RowInfo(family="freeze", owner=owner, kind=kind,
-                                      label=f"{described} [{p}.{a}, {c}]", keys=(p, a, c),
-                                      field=f"parties.{p}.areas.{a}.territorial_subceiling.{c}"))
+                                      label=f"{described} [{p}.{a}{part}, {c}]", keys=(p, a, c),
+                                      field=field))

@@ -13,7 +13,7 @@ from typing import Any
 from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin
 from cfe_opt.scenario.quantities import LinearForm, linear_form
-from cfe_opt.scenario.scales import position_scales
+from cfe_opt.scenario.scales import position_scales, scale_sources
 from cfe_opt.scenario.schema import Position
 
 
@@ -31,6 +31,12 @@ class PositionTerm:
     scale_over: Any  # s⁺
     weight: Any  # party weight × position weight
     columns: tuple[tuple[int, Any], ...] = ()  # the form as (column, coefficient)
+    holders: tuple[str, ...] = ()  # the owner and every party holding it jointly
+    scale_sources: tuple[str, str] = ("default", "default")  # s⁻, s⁺: scale | range | default
+
+    @property
+    def joint_with(self) -> tuple[str, ...]:
+        return tuple(p for p in self.holders if p != self.party)
 
     def normalised(self) -> Lin:
         """U/s⁻ + V/s⁺: the deviation in units of the position's scale."""
@@ -47,7 +53,11 @@ class PositionTerm:
 
 
 def add_position_deviations(model: Model) -> None:
-    """F + U ≥ T (at_least, exactly) and F − V ≤ T (at_most, exactly); U, V ≥ 0."""
+    """F + U ≥ T (at_least, exactly) and F − V ≤ T (at_most, exactly); U, V ≥ 0.
+
+    A position held jointly (``joint_with``) is one position: one U, V and one weight (its
+    owner's), counted once in every objective and for each holder in per-party outcomes.
+    """
     index = model.index
     for q, party in index.spec.parties.items():
         for n, position in party.positions.items():
@@ -71,8 +81,10 @@ def add_position_deviations(model: Model) -> None:
                     label=f"{q} position {n}: excess above its target", keys=(q, n),
                     field=field))
             low, high = position_scales(position)
+            joint = [p for p in index.parties_of(position.joint_with) if p != q]
             model.positions.append(PositionTerm(
                 party=q, name=n, position=position, form=form, under=under, over=over,
                 scale_under=low, scale_over=high,
                 weight=party.weight * position.weight,
-                columns=tuple((model.col(key), coef) for key, coef in form.items())))
+                columns=tuple((model.col(key), coef) for key, coef in form.items()),
+                holders=(q, *joint), scale_sources=scale_sources(position)))
