@@ -144,19 +144,34 @@ def test_out_of_a_file_with_cases_is_checked_like_one_set(work, capsys, out, phr
     assert snapshot(work.parent) == before
 
 
+TWO_CASES = """\
+name: two cases
+extends: talks_1998.yaml
+cases:
+  base: {description: the file as written}
+  higher_target:
+    description: Russia asks more
+    changes: {parties: {RUS: {positions: {flank_acv: {target: 2400}}}}}
+"""
+
+
 def test_a_folder_of_case_sets_is_replaced_by_the_next_solve(work, capsys):
-    code, _, err = run(["solve", BUNDLED_TALKS, "--out", "sets", "--quiet"], capsys)
+    """A small file with two cases (the frozen talks file extended): its folder of sets is
+    replaced as a whole by the next solve, and refused once it holds a file of the user's."""
+    shutil.copy(TALKS, work / "talks_1998.yaml")
+    (work / "two.yaml").write_text(TWO_CASES)
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets", "--quiet"], capsys)
     assert code == 0, err
     cases = sorted(p.name for p in (work / "sets").iterdir())
-    assert "cases" in cases and "base" in cases
+    assert cases == ["base", "cases", "higher_target"]
     first = snapshot(work / "sets")
-    code, _, err = run(["solve", BUNDLED_TALKS, "--out", "sets", "--quiet"], capsys)
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets", "--quiet"], capsys)
     assert code == 0, err
     assert sorted(p.name for p in (work / "sets").iterdir()) == cases
     assert {k for k in snapshot(work / "sets") if not k.endswith("run.json")} == {
         k for k in first if not k.endswith("run.json")}
     (work / "sets" / "stray.txt").write_text("mine\n")
-    code, _, err = run(["solve", BUNDLED_TALKS, "--out", "sets"], capsys)
+    code, _, err = run(["solve", work / "two.yaml", "--out", "sets"], capsys)
     assert code == 2
     one_error(err, ERROR + "--out sets", "holds files cfe-opt did not write (stray.txt")
 
