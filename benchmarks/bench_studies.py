@@ -78,8 +78,8 @@ def talks_study(folder: Path, variants: int) -> Path:
     grid = 100 if variants >= 1000 else 10
     size = max(1, variants // grid)
     return _study_file(folder, f"talks_{variants}", TALKS, {
-        "target": {"field": "parties.RUS.positions.flank_acv.target",
-                   "values": [1380 + 10 * i for i in range(grid)]}},
+        "target": {"field": "parties.RUS.positions.flank_acv_active.target",
+                   "values": [580 + 10 * i for i in range(grid)]}},
         {"size": size, "seed": 1, "method": "random", "axes": {"w": {
             "field": "parties.TUR.weight", "distribution": "uniform", "low": 0.5,
             "high": 2.0}}})
@@ -124,7 +124,7 @@ def run_study(study: Path, out: Path, workers: int, dask: str | None = None
 
 # ---- per variant, in process (c, d) ---------------------------------------------------------
 def changes_for(i: int) -> dict[str, Any]:
-    return {"parties.RUS.positions.flank_acv.target": 1380 + (i % 100) * 10,
+    return {"parties.RUS.positions.flank_acv_active.target": 580 + (i % 100) * 10,
             "parties.TUR.weight": 0.5 + (i % 37) / 24}
 
 
