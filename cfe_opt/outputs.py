@@ -85,8 +85,7 @@ def sets_folder(text: str | None, default: Path, sets: list[str]) -> dict[str, P
     ``output_folder``: the folder itself may hold only those sets; each set is checked as a
     set. Returns each set's folder by name."""
     root, label = _checked_path(text, default)
-    _check_place(root, label)
-    if root.is_dir():
+    if _check_place(root, label):
         try:
             names = sorted(entry.name for entry in os.scandir(root))
         except OSError as exc:
@@ -98,6 +97,7 @@ def sets_folder(text: str | None, default: Path, sets: list[str]) -> dict[str, P
             raise OutputError(f"{label}: {root} holds files cfe-opt did not write ({shown}), "
                               "none of them a set of this file's; give a new or empty folder, "
                               "or one an earlier 'solve' of the same file wrote")
+        _check_writable(root, label)
     out = {}
     for name in sets:
         folder = root / name
@@ -157,13 +157,13 @@ def _check_ancestors(parent: Path, label: str) -> None:
         raise OutputError(f"{label}: cannot write in {probe} (permission denied)")
 
 
-def _check_place(folder: Path, label: str) -> None:
-    """``folder``, if it exists, is a real folder of ours to write in: not a link, not a file,
-    not the working folder or one of its ancestors, writable."""
+def _check_place(folder: Path, label: str) -> bool:
+    """``folder``, if it exists, is a real folder we may use: not a link, not a file, not the
+    working folder or one of its ancestors. Returns whether it exists."""
     try:
         info = folder.lstat()
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return False
     except OSError as exc:
         raise OutputError(f"{label}: cannot use {folder} ({_reason(exc)})") from None
     if stat.S_ISLNK(info.st_mode):
@@ -175,34 +175,24 @@ def _check_place(folder: Path, label: str) -> None:
     if cwd == folder or cwd.is_relative_to(folder):
         raise OutputError(f"{label}: {folder} is the working folder or contains it; give a "
                           "folder of its own for this command's outputs")
+    return True
+
+
+def _check_writable(folder: Path, label: str) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{label}: cannot replace {folder} (permission denied)")
 
 
 def _check_replaceable(folder: Path, label: str) -> None:
-    try:
-        info = folder.lstat()
-    except (FileNotFoundError, NotADirectoryError):
+    if not _check_place(folder, label):
         return
-    except OSError as exc:
-        raise OutputError(f"{label}: cannot use {folder} ({_reason(exc)})") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise OutputError(f"{label}: {folder} is a symbolic link; give the folder itself")
-    if not stat.S_ISDIR(info.st_mode):
-        raise OutputError(f"{label}: {folder} is an existing file, not a folder; nothing was "
-                          "written")
-    cwd = Path.cwd().resolve()
-    if cwd == folder or cwd.is_relative_to(folder):
-        raise OutputError(f"{label}: {folder} is the working folder or contains it; give a "
-                          "folder of its own for this command's outputs")
     foreign = foreign_entries(folder)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3
                                           else "")
         raise OutputError(f"{label}: {folder} holds files cfe-opt did not write ({shown}); "
                           "give a new or empty folder, or one an earlier cfe-opt command wrote")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{label}: cannot replace {folder} (permission denied)")
+    _check_writable(folder, label)
 
 
 def foreign_entries(folder: Path) -> list[str]:
