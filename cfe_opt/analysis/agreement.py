@@ -274,7 +274,7 @@ def _edge_table(edges: list[_Edge], form: dict, ranges: pd.DataFrame,
     zone = ranges.loc["stated ranges"]
     rows = []
     for e in edges:
-        on = _proportional(e.form, form)
+        on = _zopa.form_ratio(e.form, form)
         bounds = ""
         if on is not None and zone["status"] != "empty":
             end = e.value / on
@@ -323,19 +323,6 @@ def _clash_phrase(edges: list[_Edge], members: list[str], apart: float,
     else:
         text = " with ".join(e.phrase(names) for e in chosen) + " (with the hard limits)"
     return f"{text}: {amount} apart"
-
-
-def _proportional(form: dict, axis: dict) -> float | None:
-    """k with form = k·axis, or None."""
-    form = {key: c for key, c in form.items() if c != 0}
-    if not form or set(form) != set(axis):
-        return None
-    key = next(iter(axis))
-    k = form[key] / axis[key]
-    if k == 0 or any(abs(form[key] - k * c) > 1e-12 * max(1.0, abs(form[key]))
-                     for key, c in axis.items()):
-        return None
-    return k
 
 
 def _close(a: float, b: float) -> bool:

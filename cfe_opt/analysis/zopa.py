@@ -331,7 +331,7 @@ def preferred_points(scenario: Scenario, quantity_x: QuantityLike,
             row.update({axis: math.nan, f"position_{axis}": "", f"direction_{axis}": "",
                         f"range_min_{axis}": math.nan, f"range_max_{axis}": math.nan})
             for name, position in held[code]:
-                k = _ratio(linear_form(index, position.quantity), axis_form)
+                k = form_ratio(linear_form(index, position.quantity), axis_form)
                 if k is None:
                     continue
                 low, high = _range_on_axis(position, k)
@@ -361,8 +361,8 @@ def _range_on_axis(position: Any, k: float) -> tuple[float, float]:
     return (ends[0], ends[1]) if k > 0 else (ends[1], ends[0])
 
 
-def _ratio(form: LinearForm, axis: LinearForm) -> float | None:
-    """k with form = k·axis, or None."""
+def form_ratio(form: LinearForm, axis: LinearForm) -> float | None:
+    """k with form = k·axis, or None (the zone of agreement matches positions to axes by it)."""
     form = {key: c for key, c in form.items() if c != 0}
     if not form or set(form) != set(axis):
         return None

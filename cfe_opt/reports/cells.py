@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cfe_opt.reports.document import Table, fmt, percent
+from cfe_opt.reports.document import Table, percent
+from cfe_opt.text import fmt
 
 FOLD_ROWS = 25  # longer tables are folded (HTML: a <details> block)
 

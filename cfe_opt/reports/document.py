@@ -68,42 +68,6 @@ def figure_png(figure: Any, dpi: int = 120) -> bytes:
     return buffer.getvalue()
 
 
-def fmt(value: Any) -> str:
-    """One number format: whole numbers with thousands separators (1,380), others to two
-    decimals from 10 up (1,633.14) and four significant digits below (0.1834); no value is
-    empty; true/false as yes/no."""
-    if value is None or value is pd.NA:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    try:
-        import numpy as np
-
-        if isinstance(value, np.bool_):
-            return "yes" if bool(value) else "no"
-        if isinstance(value, np.integer):
-            value = int(value)
-        elif isinstance(value, np.floating):
-            value = float(value)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
-        if value == 0:
-            return "0"
-        if value.is_integer():
-            return f"{value:,.0f}"
-        if abs(value) >= 10:
-            return f"{value:,.2f}".rstrip("0").rstrip(".")
-        return f"{value:.4g}"
-    return str(value)
-
-
 def percent(share: float) -> str:
     """A share as a whole percentage (83%); below 1% but above 0 as '<1%'."""
     if share is None or (isinstance(share, float) and math.isnan(share)):

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from cfe_opt.reports.document import Document, Figure, Section, Table, figure_png, fmt
+from cfe_opt.reports.document import Document, Figure, Section, Table, figure_png
 from cfe_opt.reports.sources import ResultSet, read_json, read_table
+from cfe_opt.text import fmt
 
 HARD = ("treaty_rule", "commitment", "red_line")
 SENSE_WORDS = {"<=": "≤", ">=": "≥", "==": "="}

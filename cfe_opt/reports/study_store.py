@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from cfe_opt.reports.document import Document, Figure, Section, Table, figure_png, fmt, percent
+from cfe_opt.reports.document import Document, Figure, Section, Table, figure_png, percent
 from cfe_opt.reports.sources import ReportError, StudyStore
+from cfe_opt.text import fmt
 
 DEFAULT_OUTCOME = "status = 'infeasible'"
 STATUS_WORDS = {"optimal": "have a package that meets every hard limit",
