@@ -28,13 +28,9 @@ import numpy as np
 
 from cfe_opt.errors import ScenarioError, ScenarioErrors
 from cfe_opt.model.core import HARD_KINDS, Model
-from cfe_opt.results import (
-    allocation_table,
-    clean,
-    clean_ratio,
-    position_record,
-    positions_table,
-)
+from cfe_opt.model.params import Num, compile_num
+from cfe_opt.results import allocation_table, clean, clean_ratio, positions_table
+from cfe_opt.rounding import clean_counts, clean_ratios
 from cfe_opt.scenario import Scenario, with_changes
 from cfe_opt.solve import SOLVERS, CompiledModel, SolveRun
 from cfe_opt.study.evaluate import (
@@ -56,21 +52,78 @@ CONFLICT_METHOD = "filter"  # a deletion filter: the same set warm or cold (see 
 
 
 class Reader:
-    """Where a row's numbers are in one compiled model (located once, read per variant)."""
+    """Where a row's numbers are in one compiled model (located once, read per variant).
+
+    The positions are read as arrays: the forms as a sparse matrix (rows: positions, in the
+    model's order; entries in each form's own order, so a product sums in the same order as
+    ``results.position_record``), targets, scales and weights as vectors whose tracked numbers
+    are re-evaluated when a variant changes them. Each number is then cleaned with the result
+    tables' own rules (``cfe_opt.rounding``: equal, bit for bit, to ``clean`` and
+    ``clean_ratio``), so a row shows what the tables would show.
+    """
 
     def __init__(self, model: Model, layout: RowLayout, engine: Any = None) -> None:
+        from scipy.sparse import csr_matrix
+
         self.model = model
         self.engine = engine
         self.layout = layout
+        terms = model.positions
         kept = set(layout.positions)
-        self.positions = [(t, (f"achieved.{t.party}.{t.name}", f"deviation.{t.party}.{t.name}",
-                               f"normalised_deviation.{t.party}.{t.name}")
-                           if (t.party, t.name) in kept else None) for t in model.positions]
+        # the kept positions' columns: (index among the model's positions, column names)
+        self.kept = [(k, (f"achieved.{t.party}.{t.name}", f"deviation.{t.party}.{t.name}",
+                          f"normalised_deviation.{t.party}.{t.name}"))
+                     for k, t in enumerate(terms) if (t.party, t.name) in kept]
+        self.kept_index = np.array([k for k, _ in self.kept], dtype=np.intp)
         self.template = {name: None for name, _ in layout.columns()}
+        self.n_cols = model.num_cols
+        # every number a position reads, by where it goes: (None, entry of the forms) or (vector, k)
+        self._numbers: list[tuple[Any, int, Any]] = []
+        data: list[float] = []
+        indices: list[int] = []
+        indptr = [0]
+        for t in terms:
+            for col, coef in t.columns:
+                self._numbers.append((None, len(data), coef))
+                data.append(0.0)
+                indices.append(col)
+            indptr.append(len(data))
+        count = len(terms)
+        self.target, self.scale_under = np.zeros(count), np.ones(count)
+        self.scale_over, self.weight = np.ones(count), np.zeros(count)
+        for k, t in enumerate(terms):
+            for vector, value in ((self.target, t.position.target),
+                                  (self.scale_under, t.scale_under),
+                                  (self.scale_over, t.scale_over), (self.weight, t.weight)):
+                self._numbers.append((vector, k, value))
+        self.has_under = np.array([t.under is not None for t in terms], dtype=bool)
+        self.has_over = np.array([t.over is not None for t in terms], dtype=bool)
+        self.forms = csr_matrix((np.array(data), np.array(indices, dtype=np.int32),
+                                 np.array(indptr, dtype=np.int32)),
+                                shape=(count, self.n_cols))
+        self._tracked = [(where, k, num.deps, compile_num(num))
+                         for where, k, num in self._numbers if isinstance(num, Num)]
+        self._version: int | None = None
+        # each party's positions (a joint one counts for each holder), as a 0/1 matrix over
+        # the positions in their order, for the parties the layout keeps
+        holders = [t.holders or (t.party,) for t in terms]
+        parties = [p for p in layout.parties if any(p in h for h in holders)]
+        self.party_columns = [f"party_deviation.{p}" for p in parties]
+        rows_of, cols_of = [], []
+        for i, party in enumerate(parties):
+            for k, h in enumerate(holders):
+                if party in h:
+                    rows_of.append(i)
+                    cols_of.append(k)
+        self.by_party = csr_matrix((np.ones(len(rows_of)), (rows_of, cols_of)),
+                                   shape=(len(parties), count))
         self.ceilings = []
         for column, (family, *keys) in layout.ceilings:
             col = model.variables.get(family, {}).get(tuple(keys))
             self.ceilings.append((column, col))
+        self.ceiling_columns = [c for c, col in self.ceilings if col is not None]
+        self.ceiling_index = np.array([col for _, col in self.ceilings if col is not None],
+                                      dtype=np.intp)
         hard = [row for row in model.row_list if row.info.kind in HARD_KINDS]
         self.hard_names = [row.name for row in hard]
         self.hard_index = np.array([row.index for row in hard], dtype=np.int64)
@@ -79,26 +132,59 @@ class Reader:
         self.hard_ge = np.asarray(sense == ">=", dtype=bool)
         self.hard_eq = np.asarray(sense == "==", dtype=bool)
 
+    def _refresh(self) -> None:
+        """The positions' numbers at the model's current parameter values: all of them the
+        first time, then only those the last change touched."""
+        model = self.model
+        version = model.theta_version
+        if self._version == version:
+            return
+        if self._version is None:
+            number = model.number
+            for where, k, value in self._numbers:
+                (self.forms.data if where is None else where)[k] = number(value)
+        else:
+            touched = model.theta_touched if self._version == version - 1 else None
+            theta = model.theta
+            for where, k, deps, fn in self._tracked:
+                if touched is None or not deps.isdisjoint(touched):
+                    (self.forms.data if where is None else where)[k] = fn(theta)
+        self._version = version
+
+    def deviations(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per position, in the model's order: achieved, deviation in units, normalised and
+        weighted deviation (``results.position_record``'s formulas, on arrays)."""
+        self._refresh()
+        achieved = self.forms @ x[:self.n_cols]
+        under = np.where(self.has_under, np.maximum(0.0, self.target - achieved), 0.0)
+        over = np.where(self.has_over, np.maximum(0.0, achieved - self.target), 0.0)
+        normalised = under / self.scale_under + over / self.scale_over
+        return achieved, under + over, normalised, normalised * self.weight
+
     def fill(self, row: dict[str, Any], out: SolveRun) -> None:
         """An optimal variant's outcome columns, from the solution arrays."""
         model, x = self.model, out.x
         assert x is not None and out.activity is not None
-        row["objective"] = _number(clean_ratio(out.objective))
-        by_party: dict[str, float] = {}
-        for t, columns in self.positions:
-            record = position_record(model, t, x)
-            weighted = clean_ratio(record["weighted_deviation"])
-            for holder in t.holders or (t.party,):  # a joint position counts for each holder
-                by_party[holder] = by_party.get(holder, 0.0) + weighted
-            if columns is not None:
-                row[columns[0]] = _number(clean(record["achieved"]))
-                row[columns[1]] = _number(clean(record["deviation"]))
-                row[columns[2]] = _number(clean_ratio(record["normalised_deviation"]))
-        for party in self.layout.parties:
-            if party in by_party:
-                row[f"party_deviation.{party}"] = clean_ratio(by_party[party])
-        for column, col in self.ceilings:
-            row[column] = None if col is None else _number(clean(float(x[col])))
+        achieved, deviation, normalised, weighted = self.deviations(x)
+        kept = self.kept_index
+        counts = clean_counts(np.concatenate((achieved[kept], deviation[kept],
+                                              x[self.ceiling_index])))
+        # each party's total: the cleaned weighted deviations summed in position order
+        objective = math.nan if out.objective is None else out.objective
+        ratios = clean_ratios(np.concatenate((normalised[kept], [objective])))
+        parties = clean_ratios(self.by_party @ clean_ratios(weighted))
+        n = len(kept)
+        values = _numbers(counts)
+        ratio_values = _numbers(ratios)
+        for i, (_k, columns) in enumerate(self.kept):
+            row[columns[0]] = values[i]
+            row[columns[1]] = values[n + i]
+            row[columns[2]] = ratio_values[i]
+        row["objective"] = ratio_values[n]
+        for column, value in zip(self.party_columns, parties.tolist(), strict=True):
+            row[column] = value
+        for column, value in zip(self.ceiling_columns, values[2 * n:], strict=True):
+            row[column] = value
         row["binding"] = self.binding(out.activity)
         if self.layout.detail:  # only when asked: the tables themselves
             row.update(detail_columns(allocation_table(model, x), positions_table(model, x)))
@@ -136,6 +222,11 @@ class Reader:
 
 def _number(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    """An array as row values: floats, NaN as None."""
+    return [None if v != v else v for v in values.tolist()]
 
 
 class CompiledEvaluator:
