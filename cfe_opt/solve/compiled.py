@@ -89,11 +89,12 @@ class CompiledModel:
 
     # ---- solving ------------------------------------------------------------------------------
     def solve(self, mode: ObjectiveMode = "weighted", time_limit: float | None = None,
-              ranging: bool = False) -> SolveRun:
-        """The objective mode's stages, from the previous basis."""
+              ranging: bool = False, cold: bool = False) -> SolveRun:
+        """The objective mode's stages, from the previous basis (``cold``: every stage from
+        scratch instead)."""
         steps = self.stage_plan(mode)
         out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
-                  steps=steps)
+                  steps=steps, cold=cold)
         out.solver_version = self.solver_version
         return out
 

@@ -308,13 +308,16 @@ class HighsEngine:
         self._values = self._duals = None
         if status is SolveStatus.OPTIMAL:
             solution = h.getSolution()
-            n = len(solution.col_value)
-            # columns then rows in one array (the face reads them so), the parts as views
+            n = self.cols
+            # columns then rows in one array (the face reads them so), the parts as views;
+            # each read of a vector of the solution converts it anew: read each once
             self._values = np.array(solution.col_value + solution.row_value, dtype=np.float64)
             self.x, self.activity = self._values[:n], self._values[n:]
             if duals and solution.dual_valid and not self.model.integer:
                 self._duals = np.array(solution.col_dual + solution.row_dual,
-                                       dtype=np.float64) * scale
+                                       dtype=np.float64)
+                if scale != 1.0:
+                    self._duals *= scale
                 self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
         return status
 

@@ -138,15 +138,18 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
         return Face(_NONE, _EMPTY, _EMPTY, _NONE, _EMPTY, _EMPTY)
     value, dual = engine.values_and_duals()
     low, up, near_low, near_up, free = engine.face_bounds()
-    at_low = (dual > FACE_TOL) & (np.abs(value - low) <= near_low) & free
-    at_up = (dual < -FACE_TOL) & (np.abs(value - up) <= near_up) & free
-    where = np.flatnonzero(at_low | at_up)
-    fixed = np.where(at_low[where], low[where], up[where])
+    # only the few columns and rows with a non-zero dual can be fixed: test those alone
+    where = np.flatnonzero(np.abs(dual) > FACE_TOL)
+    d, v, lo, hi = dual[where], value[where], low[where], up[where]
+    at_low = (d > 0) & (np.abs(v - lo) <= near_low[where]) & free[where]
+    at_up = (d < 0) & (np.abs(v - hi) <= near_up[where]) & free[where]
+    keep = at_low | at_up
+    where, lo, hi = where[keep], lo[keep], hi[keep]
+    fixed = np.where(at_low[keep], lo, hi)
     n = len(engine.x)
     split = int(np.searchsorted(where, n))
     cols, rows = where[:split].astype(np.int32), (where[split:] - n).astype(np.int32)
-    face = Face(cols, low[where[:split]], up[where[:split]], rows, low[where[split:]],
-                up[where[split:]])
+    face = Face(cols, lo[:split], hi[:split], rows, lo[split:], hi[split:])
     engine.set_bounds(cols, fixed[:split], fixed[:split], rows, fixed[split:], fixed[split:])
     return face
 
@@ -224,8 +227,9 @@ def _recoverable(engine: Any) -> bool:
 
 def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
         time_limit: float | None = None, ranging: bool = False,
-        steps: StagePlan | None = None) -> SolveRun:
+        steps: StagePlan | None = None, cold: bool = False) -> SolveRun:
     """Solve the model stage by stage; stop at the first stage that is not optimal.
+    ``cold``: every stage from scratch (no basis kept from an earlier solve or stage).
 
     The defining (first main) stage gives the reported objective and the shadow prices (row
     duals, LP only) and, with ``ranging`` (HiGHS), each row's right-hand-side range. The final
@@ -251,7 +255,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             out.cost = cost
             start = time.perf_counter()
             status = solve_stage(engine, prepared, time_limit, retry_presolve=bool(held),
-                                 duals=duals, cold=i > 0 and cold_later)
+                                 duals=duals, cold=cold or (i > 0 and cold_later))
             if status is SolveStatus.INFEASIBLE and faces:
                 # the earlier optima were held too exactly for the solver: release the faces
                 # (the hold rows remain), then loosen the holds rung by rung
