@@ -11,7 +11,7 @@ import pandas as pd
 
 from cfe_opt.analysis.packages import package_view
 from cfe_opt.report import move_phrase
-from cfe_opt.text import fmt, party_name, render_table
+from cfe_opt.text import fmt, party_name, render_table, side_name
 
 ZERO = 1e-9
 
@@ -173,7 +173,7 @@ def text_bargaining(found: Any, show_all: bool = False) -> str:
     no_bargain = list(table.attrs.get("no_bargain") or [])
     shown = parties if show_all else [p for p in parties if p not in no_bargain]
     wide = wide.reindex(index=shown, columns=solutions)
-    wide.index = [party_name(p, names) for p in wide.index]
+    wide.index = [side_name(p, names) for p in wide.index]
     wide.index.name = "party"
     wide.columns = [SOLUTION_NAMES.get(c, c) for c in wide.columns]
     worst = table["worst"].groupby(level="party", sort=False).first().reindex(shown)
@@ -186,7 +186,8 @@ def text_bargaining(found: Any, show_all: bool = False) -> str:
                      "(piecewise-linear outer approximation)")
     if no_bargain:
         lines.append("Nothing to bargain over (the same outcome in every package): "
-                     + ", ".join(party_name(p, names) for p in no_bargain))
+                     + ", ".join(side_name(p, names) for p in no_bargain))
+    lines += list(table.attrs.get("merged") or [])
     return "\n".join(lines)
 
 
@@ -195,7 +196,6 @@ def text_frontier(frontier: Any, modes: pd.DataFrame, mode_positions: pd.DataFra
                   show_all: bool = False) -> str:
     """The frontier's breakpoints with the package at each, in units, and where each objective
     mode lands."""
-    from cfe_opt.text import side_name
 
     points = frontier.points
     names = _names(points)

@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "party with positions)")
     bargain.add_argument("--nash-tolerance", type=float, default=1e-3,
                          help="bound on the Nash approximation's error in Σ log gains")
+    bargain.add_argument("--separate-holders", action="store_true",
+                         help="bargain every party apart, even parties holding exactly the "
+                              "same positions (a joint position's co-holder with none of its "
+                              "own); by default such parties are one side, e.g. TUR+NOR")
     _show_all(bargain)
     _figures(bargain)
 

@@ -542,14 +542,15 @@ def bargain(args: argparse.Namespace) -> int:
     scenario = _load(args)
     _distinct_parties(scenario, parties)
     found = solve_bargaining(scenario, parties=parties, nash_tolerance=args.nash_tolerance,
-                             solver=args.solver)
+                             solver=args.solver, merge_identical=not args.separate_holders)
     table = found.table
     _publish(args, scenario, text_bargaining(found, show_all=args.show_all),
              {"bargaining.csv": table, "bargaining_positions.csv": found.positions,
               "bargaining_allocation.csv": found.allocation,
               "bargaining.png": plot_bargaining(found).figure},
-             {"bargaining_parties": list(dict.fromkeys(
-                 table.index.get_level_values("party")))})
+             {"bargaining_parties": list(table.attrs["parties"]),
+              "bargaining_sides": dict(table.attrs["sides"]),
+              "separate_holders": bool(args.separate_holders)})
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import make
+from matplotlib.colors import to_hex
 
 import cfe_opt.plots  # noqa: F401  (headless backend first)
 from cfe_opt import CfeOptError, InfeasibleError, check, load_scenario
@@ -29,6 +30,7 @@ from cfe_opt.analysis.bargaining import (
     solve_bargaining,
     tangent_gap,
 )
+from cfe_opt.plots._common import party_colours
 from cfe_opt.plots.bargaining import plot_bargaining
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,29 +308,172 @@ def test_infeasible_scenario_is_one_line():
     assert "no package" in str(info.value)
 
 
+# ---- parties holding the same positions: one side --------------------------------------------
+def joint(c_positions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A wants x ≤ 100 (scale 100) and holds it jointly with C; B wants x ≥ 200 (scale 200).
+    C holds nothing else unless ``c_positions`` says so."""
+    return scenario({"low": position(NC_TANKS, "at_most", 100, scale=100, joint_with=["CCC"])},
+                    {"high": position(NC_TANKS, "at_least", 200, scale=200)},
+                    c_positions or {})
+
+
+def test_a_co_holder_with_no_position_of_its_own_bargains_with_the_owner():
+    """C holds only A's position, so D_C = D_A = (x − 100)/100 in every package: A and C are
+    one side "A + C" facing B, D_B = (200 − x)/200, and the answers are those of the two-party
+    test (``test_two_parties_linear_trade_off``): W = (1, 0.5); utilitarian x = 100; KS and
+    Nash x = 150 (Nash within |x − 150| ≤ 50·√b)."""
+    data = make(joint())
+    result = solve_bargaining(data)
+    table = result.table
+    assert_checked(data, result)
+    assert list(table.index.unique("party")) == ["AAA+CCC", "BBB"]
+    assert table.attrs["parties"] == ["AAA", "CCC", "BBB"]  # by the positions' order
+    assert table.attrs["sides"] == {"AAA+CCC": ["AAA", "CCC"], "BBB": ["BBB"]}
+    [why] = table.attrs["merged"]
+    assert why.startswith("A + C bargain as one side: they hold the same positions (A's low, "
+                          "held jointly with C)")
+    assert "--separate-holders" in why
+    assert outcome(table, "AAA+CCC", "nash", "worst") == approx(1)
+    assert outcome(table, "BBB", "nash", "worst") == approx(0.5)
+    assert x_of(result, "utilitarian") == approx(100)
+    assert x_of(result, "kalai_smorodinsky") == approx(150)
+    assert outcome(table, "AAA+CCC", "kalai_smorodinsky") == approx(0.5)
+    bound = table.attrs["nash_error_bound"]
+    assert 0 < bound <= 1e-3
+    assert x_of(result, "nash") == approx(150, 50 * math.sqrt(bound) + EPS)
+
+
+def test_holders_apart_give_the_joint_stance_two_votes_in_the_nash_product():
+    """``merge_identical=False``: A, B and C bargain apart, g_A = g_C = (200 − x)/100 and
+    g_B = (x − 100)/200 (W = 1, 0.5, 1 as above; x^C = x^A = 100). Utilitarian and KS do
+    not move: Σ D counts the one position once (x = 100), and C's KS row repeats A's (x = 150).
+    Nash: f(x) = 2 ln(200 − x) + ln(x − 100) (+ a constant), f' = 0 at x − 100 = (200 − x)/2,
+    x* = 400/3: f(x*) = ln(66⅔² · 33⅓) = ln 148,148.1. f(140) = ln(60² · 40) = ln 144,000 and
+    f(127) = ln(73² · 27) = ln 143,883 are short of it by ln 1.02881 = 0.0284 and
+    ln 1.02964 = 0.0292, both more than the bound b ≤ 10⁻³; f is concave, so the package's
+    x lies in (127, 140) — well away from 150, where f is short by ln(32/27) = 0.170."""
+    data = make(joint())
+    result = solve_bargaining(data, merge_identical=False)
+    table = result.table
+    assert_checked(data, result)
+    assert list(table.index.unique("party")) == ["AAA", "CCC", "BBB"]
+    assert table.attrs["merged"] == [] and table.attrs["merge_identical"] is False
+    assert x_of(result, "utilitarian") == approx(100)
+    assert x_of(result, "kalai_smorodinsky") == approx(150)
+    x = x_of(result, "nash")
+
+    def f(v: float) -> float:
+        return 2 * math.log(200 - v) + math.log(v - 100)
+
+    assert f(x) >= f(400 / 3) - table.attrs["nash_error_bound"] - EPS
+    assert 127 < x < 140
+    assert outcome(table, "CCC", "nash") == approx(outcome(table, "AAA", "nash"))
+
+
+def test_a_copy_or_a_position_of_its_own_keeps_a_party_apart():
+    """A copy: C holds x ≤ 100 (scale 100) as a position of its own, not A's. Its utility is
+    A's, but the scenario says the stance is held twice (as talks_1998_flank_side_twice.yaml
+    does on purpose), so C stays a bargainer: Nash as in the test above, x in (127, 140).
+    A position of its own beside the joint one (C also wants y = NC(AAA, artillery) ≤ 50):
+    C's positions differ from A's, so no side is merged."""
+    copy = scenario({"low": position(NC_TANKS, "at_most", 100, scale=100)},
+                    {"high": position(NC_TANKS, "at_least", 200, scale=200)},
+                    {"low": position(NC_TANKS, "at_most", 100, scale=100)})
+    result = solve_bargaining(make(copy))
+    assert list(result.table.index.unique("party")) == ["AAA", "BBB", "CCC"]
+    assert result.table.attrs["merged"] == []
+    assert 127 < x_of(result, "nash") < 140
+    own = joint({"art": position(NC_ART, "at_most", 50, scale=100)})
+    table = bargaining_solutions(make(own))
+    assert list(table.index.unique("party")) == ["AAA", "CCC", "BBB"]
+    assert table.attrs["merged"] == []
+
+
+def test_one_side_is_not_a_bargain():
+    """A and C alone are one side: refused, naming them and the way to count them apart."""
+    data = make(joint())
+    with pytest.raises(CfeOptError) as info:
+        bargaining_solutions(data, parties=["AAA", "CCC"])
+    message = str(info.value)
+    assert "at least two sides" in message and "AAA and CCC hold the same positions" in message
+    assert "--separate-holders" in message and "\n" not in message
+    table = bargaining_solutions(data, parties=["AAA", "CCC"], merge_identical=False)
+    assert list(table.index.unique("party")) == ["AAA", "CCC"]
+
+
 # ---- the 1998 talks and the figure --------------------------------------------------------------
+TALKS = ROOT / "models" / "talks_1998.yaml"
+
+
 def test_talks_1998_flank_bargain(tmp_path):
     """Russia, Turkey and Norway bargain over one number, a = Russia's active ACV sub-ceiling in
-    the flank: D_RUS = (2000 − a)/2000; Turkey's stance is held jointly with Norway, one
-    position counted for each of them: D_TUR = D_NOR = (a − 580)/580 on 580 ≤ a ≤ 2000.
-    W_RUS = 1420/2000 = 0.71 (Turkey's ideal a = 580), W_TUR = W_NOR = 1420/580 (Russia's ideal
-    a = 2000); I = 0. The utilitarian sum counts the joint position once, like every objective.
+    the flank: D_RUS = (2000 − a)/2000; Turkey's stance is held jointly with Norway and Norway
+    holds nothing else, so D_TUR = D_NOR = (a − 580)/580 on 580 ≤ a ≤ 2000: Turkey + Norway is
+    ONE side. W_RUS = 1420/2000 = 0.71 (the side's ideal a = 580), W_TUR+NOR = 1420/580
+    (Russia's ideal a = 2000); I = 0.
     * utilitarian: the joint position pulls 1/580 per unit against Russia's 1/2000 → a = 580.
-    * KS: (2000 − a)/1420 = (a − 580)/1420 → a = 1290: D_RUS = 0.355, D_TUR = 710/580.
-    * Nash: gains (a − 580)/2000 for Russia and (2000 − a)/580 for each of Turkey and Norway:
-      ln(a − 580) + 2 ln(2000 − a) is largest at a = 580 + 1420/3; the package's own Σ ln g is
-      within the bound of that."""
-    data = load_scenario(ROOT / "models" / "talks_1998.yaml")
+    * KS: (2000 − a)/1420 = (a − 580)/1420 → a = 1290: D_RUS = 0.355, D_TUR+NOR = 710/580.
+    * Nash: gains (a − 580)/2000 and (2000 − a)/580; at a = 1290 + h their log product is
+      ln((710² − h²)/(2000 · 580)), largest at h = 0 (a = 1,290, the KS package: two sides with
+      linear, opposed outcomes meet at the middle of the range) and short of it by
+      −ln(1 − h²/710²) ≥ h²/710²: within the bound b, |h| ≤ 710·√b, so
+      |D_RUS − 0.355| ≤ 0.355·√b.
+    Counted apart (next test) the flank side had two votes and Nash gave a = 1,053.33."""
+    data = load_scenario(TALKS)
     result = solve_bargaining(data, parties=["RUS", "TUR", "NOR"], include_weighted=True)
     table = result.table
     assert_checked(data, result)
+    assert list(table.index.unique("party")) == ["RUS", "TUR+NOR"]
     assert list(table.index.unique("solution")) == ["utilitarian", "kalai_smorodinsky", "nash",
                                                     "weighted"]
+    assert table.attrs["sides"] == {"RUS": ["RUS"], "TUR+NOR": ["TUR", "NOR"]}
+    assert table.attrs["merged"][0].startswith(
+        "Turkey + Norway bargain as one side: they hold the same positions (Turkey's "
+        "no_new_flank_numbers_acv, held jointly with Norway)")
     assert outcome(table, "RUS", "nash", "worst") == approx(0.71)
-    assert outcome(table, "TUR", "nash", "worst") == approx(1420 / 580)
-    assert outcome(table, "NOR", "nash", "worst") == approx(1420 / 580)
+    assert outcome(table, "TUR+NOR", "nash", "worst") == approx(1420 / 580)
     assert outcome(table, "RUS", "utilitarian") == approx(0.71)
-    assert outcome(table, "TUR", "utilitarian") == approx(0)
+    assert outcome(table, "TUR+NOR", "utilitarian") == approx(0)
+    assert outcome(table, "RUS", "kalai_smorodinsky") == approx(0.355)
+    assert outcome(table, "TUR+NOR", "kalai_smorodinsky") == approx(710 / 580)
+    bound = table.attrs["nash_error_bound"]
+    assert 0 < bound <= 1e-3
+    assert outcome(table, "RUS", "nash") == approx(0.355, 0.355 * math.sqrt(bound) + EPS)
+    # the package itself, in ACVs: KS gives a = 1,290, utilitarian 580, Nash 1,290 ± 710·√b
+    positions = result.positions
+    ks = ("kalai_smorodinsky", "RUS", "flank_acv_active")
+    assert positions.at[ks, "achieved"] == approx(1290)
+    assert positions.at[ks, "unit"] == "ACVs"
+    assert positions.at[("utilitarian", "TUR", "no_new_flank_numbers_acv"),
+                        "achieved"] == approx(580)
+    assert positions.at[("nash", "RUS", "flank_acv_active"), "achieved"] == approx(
+        1290, 710 * math.sqrt(bound) + EPS)
+    ax = plot_bargaining(result)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[:2] == ["utilitarian\nRussia:\nflank_acv_active\n580 ACVs",
+                         "Kalai–Smorodinsky\nRussia:\nflank_acv_active\n1,290 ACVs"]
+    bars = {c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in ax.containers}
+    colours = party_colours(list(data.spec.parties))
+    assert bars == {"Russia": colours["RUS"].lower(), "Turkey + Norway": colours["TUR"].lower()}
+    notes = [h.get_text() for h in ax.get_legend().get_texts()]
+    assert any(n.startswith("Turkey + Norway: one side") for n in notes)
+    ax.figure.savefig(tmp_path / "bargaining.png")
+    assert (tmp_path / "bargaining.png").stat().st_size > 0
+
+
+def test_talks_1998_flank_holders_apart():
+    """``merge_identical=False``: Norway bargains apart with Turkey's utility, so the flank stance
+    has two votes: D_TUR = D_NOR = (a − 580)/580, W_TUR = W_NOR = 1420/580, W_RUS = 0.71.
+    Utilitarian (a = 580) and KS (a = 1,290) as in the test above. Nash: gains
+    (a − 580)/2000 for Russia and (2000 − a)/580 for each of Turkey and Norway:
+    ln(a − 580) + 2 ln(2000 − a) is largest where 1/(a − 580) = 2/(2000 − a), a = 580 + 1420/3
+    = 1,053.33; the package's own Σ ln g is within the bound of that."""
+    data = load_scenario(TALKS)
+    result = solve_bargaining(data, parties=["RUS", "TUR", "NOR"], merge_identical=False)
+    table = result.table
+    assert_checked(data, result)
+    assert list(table.index.unique("party")) == ["RUS", "TUR", "NOR"]
+    assert outcome(table, "NOR", "nash", "worst") == approx(1420 / 580)
     assert outcome(table, "RUS", "kalai_smorodinsky") == approx(0.355)
     assert outcome(table, "NOR", "kalai_smorodinsky") == approx(710 / 580)
 
@@ -337,18 +482,38 @@ def test_talks_1998_flank_bargain(tmp_path):
 
     y = 2000 - 2000 * outcome(table, "RUS", "nash")
     assert f(y) >= f(580 + 1420 / 3) - table.attrs["nash_error_bound"] - EPS
-    # the package itself, in ACVs: KS gives a = 1,290, utilitarian 580
-    positions = result.positions
-    ks = ("kalai_smorodinsky", "RUS", "flank_acv_active")
-    assert positions.at[ks, "achieved"] == approx(1290)
-    assert positions.at[ks, "unit"] == "ACVs"
-    assert positions.at[("utilitarian", "TUR", "no_new_flank_numbers_acv"),
-                        "achieved"] == approx(580)
-    ax = plot_bargaining(result)
-    ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert ticks[:2] == ["utilitarian\nRussia:\nflank_acv_active\n580 ACVs",
-                         "Kalai–Smorodinsky\nRussia:\nflank_acv_active\n1,290 ACVs"]
-    bars = {c.get_label(): c.patches[0].get_facecolor() for c in ax.containers}
-    assert set(bars) == {"Russia", "Turkey", "Norway"}
-    ax.figure.savefig(tmp_path / "bargaining.png")
-    assert (tmp_path / "bargaining.png").stat().st_size > 0
+
+
+def test_talks_1998_every_party_counts_the_joint_stance_once():
+    """Every party with positions (the default): Russia, Turkey + Norway, Poland, the Czech
+    Republic, the United States — five sides. No hard limit links Russia's flank to Central
+    Europe, so the feasible packages are a product of the two blocks and Σ ln g splits into
+    a flank part and a Central-European part. The flank's W: every Central-European party's
+    ideal package settles the flank by the least Σ D, a = 580 (1/580 against 1/2000), which is
+    also Turkey + Norway's ideal; Russia's is a = 2000. So W_RUS = 0.71, W_TUR+NOR = 1420/580 as
+    in the flank-alone test, and the flank part of the Nash product is the flank-alone one,
+    largest at a = 1,290. The package's whole Σ ln g is within b of the best and its
+    Central-European part is at most that block's best, so its flank part is within b of
+    ln(710²/(2000·580)): |a − 1290| ≤ 710·√b (the flank-alone test). Counted apart, Norway's
+    second vote pulls a to 1,053.33 (ln(a − 580) + 2 ln(2000 − a), within its bound)."""
+    data = load_scenario(TALKS)
+    result = solve_bargaining(data)
+    table = result.table
+    assert_checked(data, result)
+    assert list(table.index.unique("party")) == ["RUS", "TUR+NOR", "POL", "CZE", "USA"]
+    assert outcome(table, "RUS", "nash", "worst") == approx(0.71)
+    assert outcome(table, "TUR+NOR", "nash", "worst") == approx(1420 / 580)
+    bound = table.attrs["nash_error_bound"]
+    a = float(result.positions.at[("nash", "RUS", "flank_acv_active"), "achieved"])
+    assert a == approx(1290, 710 * math.sqrt(bound) + EPS)
+    assert math.log((a - 580) / 2000) + math.log((2000 - a) / 580) >= math.log(
+        710**2 / (2000 * 580)) - bound - EPS
+    apart = solve_bargaining(data, merge_identical=False)
+    assert list(apart.table.index.unique("party")) == ["RUS", "TUR", "NOR", "POL", "CZE", "USA"]
+    b = float(apart.positions.at[("nash", "RUS", "flank_acv_active"), "achieved"])
+
+    def f(y: float) -> float:
+        return math.log((y - 580) / 2000) + 2 * math.log((2000 - y) / 580)
+
+    assert f(b) >= f(580 + 1420 / 3) - apart.table.attrs["nash_error_bound"] - EPS
+    assert b < 1200  # f(1200) is short of f(1053.33) by more than 0.05 ≫ b

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cfe_opt.cli import main
+from cfe_opt.outputs import read_record
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 TALKS = MODELS / "talks_1998.yaml"
@@ -52,15 +53,28 @@ def test_zopa_command_one_and_two_quantities(tmp_path, capsys):
 
 
 def test_bargain_command(tmp_path, capsys):
-    code, out, err = run(["bargain", TALKS, "--parties", "RUS+TUR+NOR", "--out", tmp_path],
-                         capsys)
+    code, out, err = run(["bargain", TALKS, "--parties", "RUS+TUR+NOR", "--out",
+                          tmp_path / "joint"], capsys)
     assert code == 0, err
-    table = pd.read_csv(tmp_path / "bargaining.csv").set_index(["party", "solution"])
-    # utilitarian: the joint Turkish-Norwegian position (1/580 a unit) beats Russia (1/2000)
+    table = pd.read_csv(tmp_path / "joint" / "bargaining.csv").set_index(["party", "solution"])
+    # utilitarian: the joint Turkish-Norwegian position (1/580 a unit) beats Russia (1/2000);
+    # Norway holds only that position, so Turkey + Norway is one side (tests/test_bargaining.py)
+    assert sorted(table.index.unique("party")) == ["RUS", "TUR+NOR"]
     assert table.loc[("RUS", "utilitarian"), "deviation"] == pytest.approx(0.71, abs=1e-6)
-    assert table.loc[("TUR", "utilitarian"), "deviation"] == pytest.approx(0, abs=1e-6)
+    assert table.loc[("TUR+NOR", "utilitarian"), "deviation"] == pytest.approx(0, abs=1e-6)
     assert "Nash: Σ log gains within" in out
-    assert (tmp_path / "bargaining.png").is_file()
+    assert "Turkey + Norway bargain as one side: they hold the same positions" in out
+    assert (tmp_path / "joint" / "bargaining.png").is_file()
+    record = read_record(tmp_path / "joint")
+    assert record is not None
+    assert record["resolved"]["bargaining_sides"] == {"RUS": ["RUS"], "TUR+NOR": ["TUR", "NOR"]}
+    assert record["resolved"]["separate_holders"] is False
+    code, out, err = run(["bargain", TALKS, "--parties", "RUS+TUR+NOR", "--separate-holders",
+                          "--out", tmp_path / "apart"], capsys)
+    assert code == 0, err
+    apart = pd.read_csv(tmp_path / "apart" / "bargaining.csv").set_index(["party", "solution"])
+    assert sorted(apart.index.unique("party")) == ["NOR", "RUS", "TUR"]
+    assert "bargain as one side" not in out
     code, _, err = run(["bargain", TALKS, "--nash-tolerance", "0"], capsys)
     assert code == 2 and "positive" in err
 

@@ -105,4 +105,6 @@ def test_bargaining_takes_groups():
 
     talks = load_scenario(Path(__file__).resolve().parent.parent / "models" / "talks_1998.yaml")
     table = bargaining_solutions(talks, parties=["RUS", "FLANK_CONCERNED"])
-    assert set(table.index.get_level_values("party")) == {"RUS", "TUR", "NOR"}
+    assert set(table.attrs["parties"]) == {"RUS", "TUR", "NOR"}
+    # Norway holds only Turkey's joint stance: one side with Turkey
+    assert set(table.index.get_level_values("party")) == {"RUS", "TUR+NOR"}

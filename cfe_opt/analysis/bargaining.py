@@ -3,7 +3,20 @@
 Each party p of the bargaining set P has one outcome, its deviation
 D_p = Σ_{n of p} w_n (U_n/s⁻_n + V_n/s⁺_n) (``party_deviation``): what p gives up. Lower is
 better. Every solution is a package that meets all hard limits; they differ in how they share
-the concessions among the parties of P.
+the concessions among the bargainers.
+
+**Bargainers (sides).** Parties that hold exactly the same positions — a co-holder of a joint
+position (``joint_with``) with no position of its own, beside the owner holding only that
+position — have the same D_p in every package: one interest, one set of preferences. They
+bargain as ONE side, named by their codes joined with ``+`` (``TUR+NOR``, "Turkey + Norway"),
+with that common D. Counted apart they would be two bargainers with one utility: the
+utilitarian and Kalai–Smorodinsky packages would not move (a repeated row changes neither
+the sum, which counts each position once, nor the largest share), but the Nash product would
+hold that utility's log twice — two votes for one stance. ``merge_identical=False`` (CLI
+``--separate-holders``) counts each party apart all the same. A party holding a *copy* of
+another's position (its own position, same content) keeps its own side: the scenario has then
+said the stance is held twice (``talks_1998_flank_side_twice.yaml`` does so on purpose).
+Below, "party" p means a side.
 
 **Ideal and disagreement point.** I_p = min D_p over every package meeting all hard limits.
 The worst outcome W_p (the disagreement point) is the *payoff-table nadir*: for each party q,
@@ -43,6 +56,7 @@ from cfe_opt.analysis.core import (
 )
 from cfe_opt.analysis.stages import Goal, optimise_in_turn, package_slice
 from cfe_opt.errors import CfeOptError, InfeasibleError, SolverError
+from cfe_opt.model.core import Model
 from cfe_opt.model.linear import Lin, lin_sum
 from cfe_opt.objectives import weighted_sum
 from cfe_opt.results import (
@@ -133,10 +147,14 @@ class Bargaining:
 
 def bargaining_solutions(scenario: Scenario, parties: Sequence[str] | None = None,
                          nash_tolerance: float = 1e-3, solver: SolverName = "highs",
-                         include_weighted: bool = False) -> pd.DataFrame:
+                         include_weighted: bool = False,
+                         merge_identical: bool = True) -> pd.DataFrame:
     """Each party's outcome under the utilitarian, Kalai–Smorodinsky and Nash solutions.
 
-    Returns a DataFrame indexed by (``party``, ``solution``) with columns ``deviation`` (D_p at
+    Returns a DataFrame indexed by (``party``, ``solution``) — ``party`` a bargainer: one
+    party, or parties holding the same positions merged into one side (``TUR+NOR``; see the
+    module docstring; ``merge_identical=False`` keeps every party apart) — with columns
+    ``deviation`` (D_p at
     the solution's package), ``gain`` (W_p − D_p), ``concession`` ((D_p − I_p)/(W_p − I_p),
     NaN when W_p = I_p), ``ideal`` (I_p) and ``worst`` (W_p), rows party by party in the order
     given, solutions in the order utilitarian, kalai_smorodinsky, nash (, weighted).
@@ -146,15 +164,19 @@ def bargaining_solutions(scenario: Scenario, parties: Sequence[str] | None = Non
     δ(r) = ρ − 1 − ln ρ, ρ = r·ln r/(r − 1) (``tangent_gap``): the true Σ ln g_p at the Nash
     package is within it of the true Nash optimum (proof in ``solve_bargaining``);
     ``nash_breakpoints`` (tangents per party), ``nash_log_product`` (the approximation's optimum
-    and the true Σ ln g_p at the package), ``no_bargain`` (parties with I_p = W_p),
-    ``parties``, ``disagreement``. The method is in the module docstring.
+    and the true Σ ln g_p at the package), ``no_bargain`` (sides with I_p = W_p),
+    ``parties`` (the parties bargaining), ``sides`` (side → its parties), ``merged`` (one
+    sentence per merged side: which parties and why), ``merge_identical``, ``disagreement``.
+    The method is in the module docstring.
     """
-    return solve_bargaining(scenario, parties, nash_tolerance, solver, include_weighted).table
+    return solve_bargaining(scenario, parties, nash_tolerance, solver, include_weighted,
+                            merge_identical).table
 
 
 def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
                      nash_tolerance: float = 1e-3, solver: SolverName = "highs",
-                     include_weighted: bool = False) -> Bargaining:
+                     include_weighted: bool = False,
+                     merge_identical: bool = True) -> Bargaining:
     """The bargaining solutions with their packages (see ``bargaining_solutions``).
 
     Nash: maximise Σ_{p∈N} t_p over the m parties N with W_p > I_p, where
@@ -179,18 +201,27 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     cm = CompiledModel(scenario, solver=solver)
     model = cm.model
     everyone = parties_with_positions(model)
-    chosen = _bargaining_set(scenario, parties, everyone)
-    extra_stage = set(chosen) != set(everyone)
+    members = _bargaining_set(scenario, parties, everyone)
+    extra_stage = set(members) != set(everyone)
+    sides = bargaining_sides(model, members, merge_identical)
+    if len(sides) < 2:
+        raise CfeOptError(f"{scenario.display}: bargaining needs at least two sides: "
+                          f"{' and '.join(members)} hold the same positions and bargain as "
+                          "one (merge_identical=False, --separate-holders, counts them apart)")
+    chosen = list(sides)  # the bargainers, by side code
+
+    def deviation_of(side: str) -> Lin:
+        return party_deviation(model, sides[side])
 
     # payoff table: x^q minimises D_q, then Σ_P D (infeasible here: no package at all)
     ideal: dict[str, float] = {}
     payoff: dict[str, dict[str, float]] = {}
     for q in chosen:
         values = optimise_in_turn(cm, [
-            Goal(f"ideal_{q}", party_deviation(model, [q])),
-            Goal("bargaining_set", party_deviation(model, chosen))], tie_break=False)
+            Goal(f"ideal_{_key(q)}", deviation_of(q)),
+            Goal("bargaining_set", party_deviation(model, members))], tie_break=False)
         ideal[q] = values[0]
-        payoff[q] = {p: cm.value(party_deviation(model, [p])) for p in chosen}
+        payoff[q] = {p: cm.value(deviation_of(p)) for p in chosen}
     worst = {p: max(max(payoff[q][p] for q in chosen), ideal[p]) for p in chosen}
     degenerate = [p for p in chosen
                   if worst[p] - ideal[p] <= DEGENERATE_TOL * max(1.0, abs(worst[p]))]
@@ -201,13 +232,13 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     for solution in SOLUTIONS:
         limits: list[tuple] = []  # this solution's own limits, released after it
         if solution == "utilitarian":
-            goals = [Goal("utilitarian", party_deviation(model, chosen))]
+            goals = [Goal("utilitarian", party_deviation(model, members))]
         elif solution == "kalai_smorodinsky":
-            goals = _kalai_smorodinsky(cm, chosen, active, ideal, worst, limits)
+            goals = _kalai_smorodinsky(cm, sides, active, ideal, worst, limits)
         else:
-            goals, nash_info = _nash(cm, chosen, active, ideal, worst, nash_tolerance, limits)
+            goals, nash_info = _nash(cm, sides, active, ideal, worst, nash_tolerance, limits)
         if solution != "utilitarian":
-            goals.append(Goal("bargaining_set", party_deviation(model, chosen)))
+            goals.append(Goal("bargaining_set", party_deviation(model, members)))
         if extra_stage:
             goals.append(Goal("everyone", weighted_sum(model)))
         try:
@@ -237,7 +268,7 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     outcomes = {s: party_deviations(t[2]) for s, t in tables.items()}
     for p in chosen:
         for solution, by_party in outcomes.items():
-            d = float(by_party.get(p, 0.0))
+            d = float(by_party.get(sides[p][0], 0.0))  # every member's D is the same
             span = worst[p] - ideal[p]
             rows.append({"party": p, "solution": solution, "deviation": clean(d),
                          "gain": clean(worst[p] - d),
@@ -248,7 +279,10 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
     gains = table.xs("nash", level="solution")["gain"]
     true_log = sum(math.log(max(float(gains[p]), 1e-300)) for p in active)
     table.attrs.update({
-        "parties": list(chosen),
+        "parties": list(members),
+        "sides": {side: list(sides[side]) for side in chosen},
+        "merged": merged_sides_text(model, sides, figure_context(scenario)["party_names"]),
+        "merge_identical": bool(merge_identical),
         "no_bargain": degenerate,
         "disagreement": "payoff-table nadir: W_p = max over q of D_p at q's ideal package",
         "nash_tolerance": float(nash_tolerance),
@@ -267,6 +301,45 @@ def solve_bargaining(scenario: Scenario, parties: Sequence[str] | None = None,
 
     return Bargaining(table=table, allocation=stack(0), equipment=stack(1),
                       positions=stack(2))
+
+
+def bargaining_sides(model: Model, parties: Sequence[str], merge_identical: bool = True
+                     ) -> dict[str, tuple[str, ...]]:
+    """The bargainers: side code → its parties, in the order given. With ``merge_identical``
+    parties holding exactly the same positions (the same position terms, own or joint) form one
+    side, coded by their codes joined with ``+``; otherwise each party is a side of its own."""
+    if not merge_identical:
+        return {p: (p,) for p in parties}
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for p in parties:
+        held = tuple(i for i, t in enumerate(model.positions) if p in (t.holders or (t.party,)))
+        groups.setdefault(held, []).append(p)
+    return {"+".join(group): tuple(group) for group in groups.values()}
+
+
+def merged_sides_text(model: Model, sides: dict[str, tuple[str, ...]],
+                      names: dict[str, str]) -> list[str]:
+    """One sentence per merged side: which parties, which positions, and why."""
+    from cfe_opt.text import party_name, side_name
+
+    out = []
+    for group in sides.values():
+        if len(group) < 2:
+            continue
+        held = [t for t in model.positions if group[0] in (t.holders or (t.party,))]
+        listed = "; ".join(f"{party_name(t.party, names)}'s {t.name}"
+                           + (f", held jointly with {side_name(t.joint_with, names)}"
+                              if t.joint_with else "") for t in held)
+        out.append(f"{side_name(group, names)} bargain as one side: they hold the same "
+                   f"positions ({listed}), so each package gives them the same outcome; "
+                   "counted apart, that one stance would have a vote for each holder in the "
+                   "Nash product (merge_identical=False / --separate-holders does so)")
+    return out
+
+
+def _key(side: str) -> str:
+    """A side's key for the LP's own rows and columns: its first party (unique per side)."""
+    return side.split("+")[0]
 
 
 def _bargaining_set(scenario: Scenario, parties: Sequence[str] | None,
@@ -289,45 +362,46 @@ def _bargaining_set(scenario: Scenario, parties: Sequence[str] | None,
     return chosen
 
 
-def _rationality(cm: CompiledModel, chosen: list[str], worst: dict[str, float],
-                 limits: list[tuple]) -> None:
-    """D_p ≤ W_p for every party: no one ends worse than the disagreement point."""
-    for p in chosen:
-        limits.append(("rational", p))
-        add_limit(cm, limits[-1], party_deviation(cm.model, [p]), "<=",
+def _rationality(cm: CompiledModel, sides: dict[str, tuple[str, ...]],
+                 worst: dict[str, float], limits: list[tuple]) -> None:
+    """D_p ≤ W_p for every side: no one ends worse than the disagreement point."""
+    for p in sides:
+        limits.append(("rational", _key(p)))
+        add_limit(cm, limits[-1], party_deviation(cm.model, sides[p]), "<=",
                   worst[p] + RATIONALITY_TOL * max(1.0, abs(worst[p])),
                   f"{p} no worse than its disagreement outcome")
 
 
-def _kalai_smorodinsky(cm: CompiledModel, chosen: list[str], active: list[str],
-                       ideal: dict[str, float], worst: dict[str, float],
+def _kalai_smorodinsky(cm: CompiledModel, sides: dict[str, tuple[str, ...]],
+                       active: list[str], ideal: dict[str, float], worst: dict[str, float],
                        limits: list[tuple]) -> list[Goal]:
     """Z ≥ (D_p − I_p)/(W_p − I_p) for p with W_p > I_p; D_p ≤ W_p for all; goal min Z."""
     model = cm.model
-    _rationality(cm, chosen, worst, limits)
+    _rationality(cm, sides, worst, limits)
     if not model.has_var(("stage_level", "kalai_smorodinsky")):
         model.add_variables("stage_level", [("kalai_smorodinsky",)], integer=False)
     level = model.var(("stage_level", "kalai_smorodinsky"))
     for p in active:
         span = worst[p] - ideal[p]
-        limits.append(("kalai_smorodinsky", p))
-        add_limit(cm, limits[-1], level - party_deviation(model, [p]) / span,
+        limits.append(("kalai_smorodinsky", _key(p)))
+        add_limit(cm, limits[-1], level - party_deviation(model, sides[p]) / span,
                   ">=", -ideal[p] / span, f"{p}'s share of its possible concession")
     return [Goal("kalai_smorodinsky", level)]
 
 
-def _nash(cm: CompiledModel, chosen: list[str], active: list[str], ideal: dict[str, float],
-          worst: dict[str, float], tolerance: float, limits: list[tuple]
-          ) -> tuple[list[Goal], dict[str, float]]:
+def _nash(cm: CompiledModel, sides: dict[str, tuple[str, ...]], active: list[str],
+          ideal: dict[str, float], worst: dict[str, float], tolerance: float,
+          limits: list[tuple]) -> tuple[list[Goal], dict[str, float]]:
     """t_p + D_p/a ≤ ln a − 1 + W_p/a for each breakpoint a (t_p ≤ the tangent of ln g_p at a),
     D_p ≤ W_p − L_p (g_p ≥ L_p), D_p ≤ W_p for all; goal max Σ t_p."""
     model = cm.model
-    _rationality(cm, chosen, worst, limits)
+    _rationality(cm, sides, worst, limits)
     m = len(active)
     info: dict[str, float] = {"bound": 0.0, "breakpoints": 0}
     if m == 0:  # nothing to bargain over: the later stages decide
         return [], info
-    new = [("nash", p) for p in active if not model.has_var(("stage_level", "nash", p))]
+    new = [("nash", _key(p)) for p in active
+           if not model.has_var(("stage_level", "nash", _key(p)))]
     model.add_variables("stage_level", new, low=None, integer=False)
     total: list[Lin] = []
     for p in active:
@@ -336,13 +410,13 @@ def _nash(cm: CompiledModel, chosen: list[str], active: list[str], ideal: dict[s
         points, gap = nash_breakpoints(low, span, tolerance / m)
         info["bound"] = max(info["bound"], m * gap)  # same ratio for every party
         info["breakpoints"] = len(points)
-        t = model.var(("stage_level", "nash", p))
-        deviation = party_deviation(model, [p])
-        limits.append(("nash_floor", p))
+        t = model.var(("stage_level", "nash", _key(p)))
+        deviation = party_deviation(model, sides[p])
+        limits.append(("nash_floor", _key(p)))
         add_limit(cm, limits[-1], deviation, "<=", worst[p] - low,
                   f"{p}'s gain at least (W − I)/m")
         for k, a in enumerate(points):
-            limits.append(("nash", p, k))
+            limits.append(("nash", _key(p), k))
             add_limit(cm, limits[-1], t + deviation / a, "<=",
                       math.log(a) - 1 + worst[p] / a, f"log of {p}'s gain, tangent {k}")
         total.append(t)

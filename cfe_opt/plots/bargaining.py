@@ -14,13 +14,13 @@ from cfe_opt.plots._common import (
     NEUTRAL,
     axes,
     context,
-    label,
     legend,
     package_ticks,
     party_colours,
     title,
     wrap,
 )
+from cfe_opt.text import side_name
 
 LABELS = {"utilitarian": "utilitarian", "kalai_smorodinsky": "Kalai–Smorodinsky",
           "nash": "Nash", "weighted": "weighted (the scenario's answer)"}
@@ -28,8 +28,10 @@ ZERO = 1e-9
 
 
 def plot_bargaining(found: Any, ax: Axes | None = None) -> Axes:
-    """Grouped bars: one group per bargaining solution, one bar per party with something to
-    bargain over (its deviation D_p, in its colour), a dashed tick at each party's worst outcome
+    """Grouped bars: one group per bargaining solution, one bar per bargainer with something to
+    bargain over (its deviation D_p, in its colour; a side of parties holding the same positions,
+    ``TUR+NOR``, is one bar named "Turkey + Norway" in its first party's colour, and the legend
+    says why they are one), a dashed tick at each bargainer's worst outcome
     W_p (the disagreement point); under each group the package itself — the positions'
     quantities that differ between the solutions, in their units. ``found`` is the
     ``solve_bargaining`` result (a ``bargaining_solutions`` table alone gives no packages)."""
@@ -44,14 +46,16 @@ def plot_bargaining(found: Any, ax: Axes | None = None) -> Axes:
     shown = [p for p in parties if p not in no_bargain]
     values = flat.pivot(index="party", columns="solution", values="deviation")
     values = values.reindex(index=parties, columns=solutions)
-    colours = party_colours(ctx["party_order"], parties)
+    members = {p: p.split("+") for p in parties}  # a side's parties (a party: itself)
+    by_party = party_colours(ctx["party_order"], [m for p in parties for m in members[p]])
+    colours = {p: by_party[members[p][0]] for p in parties}
     x = np.arange(len(solutions))
     width = 0.8 / max(len(shown), 1)
     worst = flat.groupby("party", sort=False)["worst"].first()
     for i, party in enumerate(shown):
         left = x - 0.4 + width * i
         ax.bar(left + width / 2, values.loc[party].to_numpy(dtype=float), width,
-               color=colours[party], label=label(party, ctx))
+               color=colours[party], label=side_name(party, ctx.get("party_names")))
         ax.hlines(np.full(len(x), float(worst[party])), left, left + width,
                   colors=NEUTRAL["mark"], linestyles="dashed", linewidth=1,
                   label="worst outcome (disagreement point)" if i == 0 else None)
@@ -60,9 +64,12 @@ def plot_bargaining(found: Any, ax: Axes | None = None) -> Axes:
     ticks = package_ticks(solutions, view, [LABELS.get(s, s) for s in solutions])
     ax.set_xticks(x, ticks, fontsize=8)
     ax.set_ylabel("deviation D_p (weighted, normalised; lower is better)")
+    for side in (p for p in shown if len(members[p]) > 1):
+        ax.plot([], [], " ", label=wrap(f"{side_name(side, ctx.get('party_names'))}: one side "
+                                        "(the same positions, so the same outcome)", 36))
     if no_bargain:
         ax.plot([], [], " ", label=wrap("nothing to bargain over: " + ", ".join(
-            label(p, ctx) for p in parties if p in no_bargain), 36))
+            side_name(p, ctx.get("party_names")) for p in parties if p in no_bargain), 36))
     bound = table.attrs.get("nash_error_bound")
     detail = (f"Nash product within a factor e^-{bound:.2g} of the optimum"
               if bound else "")
