@@ -126,13 +126,16 @@ determined
 # Utilitarian, Kalai–Smorodinsky and Nash, each a package; their figures are read from the
 # package's allocation, as `history` reads a solve's. Three sets of bargainers:
 #
-# * *every party* with a position (the default). Norway holds Turkey's flank stance jointly: the
-#   objective modes count that stance once, but here Norway is a bargainer of its own, so the
-#   flank side has two votes;
-# * *joint stance once*: the same without the joint holders;
+# * *every party* with a position (the default). Norway holds Turkey's flank stance jointly and
+#   no position of its own, so the two have the same outcome in every package and bargain as one
+#   side, "Turkey + Norway": the stance has one vote, as the objective modes count it once;
+# * *each holder apart* (`merge_identical=False`, `--separate-holders`): Norway bargains as a
+#   party of its own with Turkey's utility, so the flank stance has two votes in the Nash
+#   product — shown to see what that double count would do;
 # * *flank alone*: only the parties with a position on Russia's flank area. The flank is a block
 #   of its own (no row links it to Central Europe), but a bargaining solution over every party
-#   ties the blocks together through its common level or product.
+#   ties the blocks together through its common level (Kalai–Smorodinsky); the Nash product and
+#   the sum split into the blocks.
 #
 # Unlike the weighted and minimax modes, Kalai–Smorodinsky and Nash do not depend on how each
 # miss is scaled: they compare each party's gain between its worst and its ideal outcome.
@@ -141,15 +144,15 @@ determined
 base_case = load_scenario(SCENARIO, case=CASES[0])
 joint = {holder for party in base_case.spec.parties.values()
          for position in party.positions.values() for holder in position.joint_with}
-with_positions = [code for code, party in base_case.spec.parties.items() if party.positions]
 flank_parties = [code for code, party in base_case.spec.parties.items()
                  if any("RUS.flank" in str(position.quantity.model_dump())
                         for position in party.positions.values()) and code not in joint]
 bargains = {"every party": solve_bargaining(base_case),
-            "joint stance once": solve_bargaining(
-                base_case, parties=[p for p in with_positions if p not in joint]),
+            "each holder apart": solve_bargaining(base_case, merge_identical=False),
             "flank alone": solve_bargaining(base_case, parties=flank_parties)}
 print("flank alone: " + ", ".join(names[p] for p in flank_parties))
+for why in bargains["every party"].table.attrs["merged"]:
+    print(why)
 COLUMN = {"territorial_subceiling": "territorial_subceiling"}  # an area's row has its own column
 compared = determined.loc[CASES[0]]
 compared = compared[compared["status"] == "compared"]
