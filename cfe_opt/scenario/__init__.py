@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,13 @@ from cfe_opt.scenario.loader import (
     parse_spec,
     read_raw,
 )
-from cfe_opt.scenario.paths import PathError, set_path
+from cfe_opt.scenario.paths import PathError, check_path, set_path
 from cfe_opt.scenario.schema import ScenarioSpec
 from cfe_opt.scenario.sets import MAIN, ScenarioIndex, build_index
 from cfe_opt.scenario.validate import check_references, check_selections
 
-__all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "get_field", "load_scenario",
-           "scenario_cases", "scenario_from_dict", "set_field", "with_changes"]
+__all__ = ["MAIN", "Scenario", "ScenarioIndex", "ScenarioSpec", "check_changes", "get_field",
+           "load_scenario", "scenario_cases", "scenario_from_dict", "set_field", "with_changes"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,18 @@ def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:
     raw = RawScenario(data=data, source_map=scenario.source_map, files=scenario.files,
                       root=Path.cwd())
     return _finish(raw)
+
+
+def check_changes(scenario: Scenario, changes: Mapping[str, object]) -> None:
+    """Every path of ``changes`` names a field of the scenario (as ``with_changes`` would set
+    it), else ``ScenarioError`` in one line: the file, the path, the wrong segment and the
+    nearest name (``no 'flank_acv' in parties.RUS.positions (did you mean
+    'flank_acv_active'?)``), before anything is compiled or solved."""
+    for path in changes:
+        try:
+            check_path(scenario.data, path)
+        except PathError as exc:
+            raise ScenarioError(scenario.display, str(path), str(exc)) from None
 
 
 def get_field(data: dict, path: str) -> object:

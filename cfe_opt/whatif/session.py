@@ -24,7 +24,7 @@ from typing import Any
 
 from cfe_opt.objectives import ObjectiveMode
 from cfe_opt.results import Result
-from cfe_opt.scenario import Scenario, with_changes
+from cfe_opt.scenario import Scenario, check_changes, with_changes
 from cfe_opt.solve import CompiledModel
 
 KEEP = 8  # compiled models kept, one per shape (set of removed fields)
@@ -68,6 +68,7 @@ class WhatIf:
 
         start = time.perf_counter()
         wanted = dict(settings) if settings is not None else dict(self.settings)
+        check_changes(self.scenario, wanted)  # a wrong path: one line, the nearest name
         mode = objective if objective is not None else self.objective
         removed = {k: None for k, v in wanted.items() if v is None}
         numbers = {k: v for k, v in wanted.items() if v is not None}
