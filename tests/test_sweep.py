@@ -216,3 +216,29 @@ def test_sweep_command_on_one_case_of_the_bundled_file(tmp_path, capsys):
     assert [line.split(",")[:2] for line in points[1:]] == [["500", "optimal"],
                                                           ["1000", "optimal"],
                                                           ["1500", "optimal"]]
+
+
+@pytest.mark.parametrize(("field", "label"), [
+    ("limits.crf_no_rise_tanks_artillery.values.tanks",
+     "Russia's limit crf_no_rise_tanks_artillery, tanks (tanks)"),
+    ("limits.flank_document_removed_oblasts_acv.value",
+     "limit flank_document_removed_oblasts_acv (ACVs)"),
+])
+def test_a_swept_limit_is_labelled_by_its_name_owner_and_unit(field, label, tmp_path, capsys):
+    """Not by its raw path: the limit's name as the analyst wrote it, its owner where that is a
+    party (Russia owns its CRF no-rise pledge; the Flank Document's sub-limit is no party's),
+    and the unit of its category or quantity — in the table's attrs, the terminal's first line,
+    and the figure's x axis and title."""
+    from cfe_opt.plots.sweep import plot_sweep
+
+    found = sweep(load_scenario(TALKS), field, [1300, 2100])
+    assert found.table.attrs["field_label"] == label
+    ax = plot_sweep(found)
+    axes = ax.figure.get_axes()
+    assert label in [a.get_xlabel() for a in axes]
+    assert field not in " ".join(a.get_xlabel() for a in axes)
+    assert any(label in t.get_text() for t in ax.figure.texts + [a.title for a in axes])
+    assert main(["sweep", str(TALKS), "--vary", f"{field}=1300:2100:800", "--out",
+                 str(tmp_path / "s")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"Sweep of {label} ({field}): 1,300 to 2,100")

@@ -349,7 +349,10 @@ def describe_active(engine: _Solver, items: list[str]) -> list[str]:
 
 
 def field_label(scenario: Scenario, field: str) -> str:
-    """The swept field in words with its unit: ``Russia's flank_acv target (ACVs)``."""
+    """The swept field in words with its unit: ``Russia's flank_acv target (ACVs)``; a limit by
+    the name the analyst gave it, its owner where that is a party, and its unit:
+    ``limit flank_document_removed_oblasts_acv (ACVs)``, ``Russia's limit
+    crf_no_rise_tanks_artillery, tanks (tanks)``."""
     from cfe_opt.scenario.quantities import linear_form
     from cfe_opt.text import form_categories, unit_of
 
@@ -373,6 +376,18 @@ def field_label(scenario: Scenario, field: str) -> str:
             return f"{who}'s weight"
         if len(parts) >= 4 and parts[-1] in SHORT:
             return f"{who}'s {' '.join(parts[2:-1])}, {category_unit(parts[-1])}"
+    if len(parts) >= 3 and parts[0] == "limits" and parts[1] in scenario.spec.limits:
+        limit = scenario.spec.limits[parts[1]]
+        owner = getattr(limit, "owner", None)
+        who = (f"{party_name(owner, names)}'s limit" if owner in scenario.spec.parties
+               else "limit")
+        quantity = getattr(limit, "quantity", None)
+        if parts[2:] == ["value"] and quantity is not None:
+            unit = unit_of(form_categories(linear_form(scenario.index, quantity)))
+            return f"{who} {parts[1]} ({unit})"
+        if len(parts) == 4 and parts[2] == "values":
+            return f"{who} {parts[1]}, {parts[3]} ({category_unit(parts[3])})"
+        return f"{who} {parts[1]}: {'.'.join(parts[2:])}"
     if parts[-1] in SHORT:
         return f"{'.'.join(parts[:-1])} ({category_unit(parts[-1])})"
     return field
