@@ -2,7 +2,9 @@
 
 Each position of the scenario is one horizontal bar, in scenario order and coloured by its
 party: the length is the position's normalised deviation (its deviation over its scale; 1 is the
-edge of its acceptable range where it states one), the label says it in the position's own terms
+edge of its acceptable range where it states one — the axis says "1 = the edge of the acceptable
+range" only when every position's scale comes from a stated range, and says which when some do
+and when none does: ``scale_label``), the label says it in the position's own terms
 (``620 short of 2,000 → 1,380``). ``PackageChart.update`` sets new lengths and labels on the
 same artists (the what-if panel redraws this way: no new axes, no new bars), so a re-solve costs
 one canvas draw.
@@ -51,6 +53,32 @@ def deviation_label(row: Any) -> str:
     return f"{_number(deviation)}{unit} {word} {_number(target)} → {_number(achieved)}"
 
 
+AXIS = "normalised deviation (over each position's scale)"
+AXIS_ALL_RANGES = "normalised deviation (1 = the edge of the acceptable range)"
+AXIS_NO_RANGE = "normalised deviation (over each position's scale; no acceptable range stated)"
+AXIS_SOME_RANGES = ("normalised deviation (over each position's scale; 1 = the edge of the "
+                    "acceptable range for the {n} of {total} positions that state one)")
+
+
+def scale_label(positions: pd.DataFrame) -> str:
+    """The x axis in words: what 1 means. A position's scale comes from its stated range when
+    its ``scale_under_source`` / ``scale_over_source`` (each side it is measured on) is
+    ``range``; without those columns (no package yet) the neutral wording."""
+    flat = positions.reset_index()
+    sides = [c for c in ("scale_under_source", "scale_over_source") if c in flat.columns]
+    if len(sides) < 2 or flat.empty:
+        return AXIS
+    ranged = 0
+    for under, over in zip(flat[sides[0]], flat[sides[1]], strict=True):
+        used = [str(v) for v in (under, over) if isinstance(v, str) and v]
+        ranged += bool(used) and all(v == "range" for v in used)
+    if ranged == len(flat):
+        return AXIS_ALL_RANGES
+    if ranged == 0:
+        return AXIS_NO_RANGE
+    return AXIS_SOME_RANGES.format(n=ranged, total=len(flat))
+
+
 class PackageChart:
     """The package figure on ``ax`` (a new figure when None), kept to be updated in place."""
 
@@ -68,15 +96,20 @@ class PackageChart:
                                  color=[colours[p] for p, _ in self.keys], height=0.7)
         self.ax.set_yticks(list(heights), [f"{p} · {n}" for p, n in self.keys], fontsize=8)
         self.labels = [self.ax.text(0, h, "", va="center", fontsize=8) for h in heights]
-        self.ax.set_xlabel("normalised deviation (1 = the edge of the acceptable range)")
+        self.ax.set_xlabel(AXIS)
         self.ax.axvline(0, color="#404040", linewidth=0.8)
         self.heading = title
         self.update(positions)
 
     def update(self, positions: pd.DataFrame, subtitle: str = "") -> bool:
         """New lengths and labels for the same positions (a re-solved package); whether the
-        axis limits changed (then the whole figure must be drawn again, not only the bars)."""
+        axis limits or the axis's wording changed (then the whole figure must be drawn again,
+        not only the bars)."""
         flat = positions.reset_index()
+        wording = scale_label(positions)
+        reworded = wording != AXIS and wording != self.ax.get_xlabel()
+        if reworded:
+            self.ax.set_xlabel(wording)
         columns = [c for c in ("normalised_deviation", "deviation", "target", "achieved",
                                "unit") if c in flat.columns]
         rows = {(p, n): dict(zip(columns, values, strict=True)) for p, n, *values in zip(
@@ -96,6 +129,7 @@ class PackageChart:
         if moved:
             self.limit = needed
             self.ax.set_xlim(0, needed)
+        moved = moved or reworded
         self.ax.set_title(self.heading + (f"\n{subtitle}" if subtitle else ""), loc="left",
                           fontsize=10)
         return moved
