@@ -2,11 +2,19 @@
 
 Values are reported as solved: fractions are shown, never rounded to whole units. Solver noise
 is removed by writing every number to 6 decimal places (and -0 as 0).
+
+A solved ``Result``'s tables (``allocation``, ``equipment``, ``positions``, ``constraints``), its
+named ``outcomes`` and its ``assumptions`` are built on first read (``LAZY_FIELDS``), each from
+what the solve left — the solution arrays and the numbers the model had then (``AtSolve``) — so a
+reader who needs one table (the what-if panel needs ``positions``) does not pay for the others,
+and a table read later equals the one read at once even after the compiled model has moved on
+to other numbers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,8 +102,96 @@ class Result:
                "concession": self.concession, "robustness_band": self.robustness}
         return {k: v for k, v in out.items() if v is not None}
 
+    def defer(self, **builders: Callable[[], Any]) -> None:
+        """Fields (of ``LAZY_FIELDS``) to build on first read, each by its builder."""
+        unknown = set(builders) - set(LAZY_FIELDS)
+        if unknown:
+            raise ValueError(f"not a lazy field of Result: {', '.join(sorted(unknown))}")
+        self.__dict__.setdefault("_pending", {}).update(builders)
+
+    def materialise(self) -> Result:
+        """Build every field still pending (a copy or a pickle then holds no builders)."""
+        for name in LAZY_FIELDS:
+            getattr(self, name)
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.materialise()
+        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
+
+
+LAZY_FIELDS = ("allocation", "equipment", "positions", "constraints", "outcomes", "assumptions")
+
+
+class _Lazy:
+    """A field of ``Result`` built on first read when a builder is pending for it (``defer``);
+    setting it drops the builder."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        values = obj.__dict__
+        pending = values.get("_pending")
+        if pending and self.name in pending:
+            values[self.name] = pending[self.name]()
+            del pending[self.name]  # after the build: a builder that fails stays pending
+        return values[self.name]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        pending = obj.__dict__.get("_pending")
+        if pending:
+            pending.pop(self.name, None)
+        obj.__dict__[self.name] = value
+
+
+for _name in LAZY_FIELDS:  # after @dataclass: its __init__ sets each field through these
+    setattr(Result, _name, _Lazy(_name))
+
+
+class AtSolve:
+    """The model as a solve left it, for building tables later: the parameter values and the
+    rows' numbers then (``CompiledModel.apply`` sets new ones in place), the rows and matrix
+    entries there were (analyses add their own later). Reads everything else from the model,
+    whose structure does not change."""
+
+    def __init__(self, model: Model) -> None:
+        self._model = model
+        self.theta = list(model.theta)
+        self.rhs = [row.rhs for row in model.row_list]
+        self._rows, self._entries = len(model.row_list), len(model.entry_row)
+        # what the table builders read most, bound once
+        self.index, self.positions, self.integer = model.index, model.positions, model.integer
+        self.has_var, self.col, self.col_keys = model.has_var, model.col, model.col_keys
+
+    def number(self, x: Any) -> float:
+        return Model.number(self, x)  # type: ignore[arg-type]  # with this theta
+
+    @property
+    def row_list(self) -> list[Any]:
+        return self._model.row_list[: self._rows]
+
+    @property
+    def num_rows(self) -> int:
+        return self._rows
+
+    @property
+    def entry_row(self) -> list[int]:
+        return self._model.entry_row[: self._entries]
+
+    @property
+    def entry_col(self) -> list[int]:
+        return self._model.entry_col[: self._entries]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
 
 def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Result:
+    """The ``Result`` of a run on ``model``: status, objective and timings now, the tables,
+    outcomes and assumptions on first read (see the module docstring)."""
     scenario = model.scenario
     result = Result(
         scenario=scenario.name, scenario_sha256=scenario.sha256, objective_mode=mode,
@@ -103,7 +199,7 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
         objective=clean_ratio(run.objective) if run.objective is not None else None,
         stages=run.stages, solver=run.solver, solver_version=run.solver_version,
         integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
-        duals_available=run.row_dual is not None, assumptions=assumption_list(scenario),
+        duals_available=run.row_dual is not None,
         later_stand_ins=later_stand_ins(scenario), as_of=scenario.spec.as_of,
         case=scenario.case, model=model, run=run,
     )
@@ -112,14 +208,20 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
                             "prices")
     elif run.status is SolveStatus.OPTIMAL and run.row_dual is None:
         result.notes.append(f"{run.solver} gives no reliable duals here: no shadow prices")
-    if run.status is SolveStatus.OPTIMAL:
-        assert run.x is not None and run.activity is not None
-        result.allocation = allocation_table(model, run.x)
-        result.equipment = equipment_table(model, run.x)
-        result.positions = positions_table(model, run.x)
-        result.constraints = constraints_table(model, run.activity, run.row_dual)
-        result.outcomes = outcome_values(model, run.x)
-        result.assumptions += default_scale_assumptions(result.positions, result.constraints)
+    if run.status is not SolveStatus.OPTIMAL:
+        result.defer(assumptions=lambda: assumption_list(scenario))
+        return result
+    assert run.x is not None and run.activity is not None
+    at, x, activity, dual = AtSolve(model), run.x, run.activity, run.row_dual
+    result.defer(
+        allocation=lambda: allocation_table(at, x),  # type: ignore[arg-type]
+        equipment=lambda: equipment_table(at, x),  # type: ignore[arg-type]
+        positions=lambda: positions_table(at, x),  # type: ignore[arg-type]
+        constraints=lambda: constraints_table(at, activity, dual,  # type: ignore[arg-type]
+                                              rhs=at.rhs),
+        outcomes=lambda: outcome_values(at, x),  # type: ignore[arg-type]
+        assumptions=lambda: assumption_list(scenario) + default_scale_assumptions(
+            result.positions, result.constraints))
     return result
 
 
@@ -282,8 +384,7 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
                     "active_in_area_after": by_status.get((p, a, c, "active"), math.nan),
                     "storage_in_area_after": by_status.get((p, a, c, "storage"), math.nan),
                 })
-    frame = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
-    return _finish(frame, ["party", "area", "category"])
+    return _table(rows, ALLOCATION_COLUMNS, ["party", "area", "category"])
 
 
 def _cuts(model: Model, x: Solution, p: str, c: str) -> dict[str, float]:
@@ -299,9 +400,8 @@ def equipment_table(model: Model, x: Solution) -> pd.DataFrame:
              "before": model.number(index.equipment_before[(o, p, a, c, k)]),
              "after": _value(model, x, ("equipment", o, p, a, c, k))}
             for (o, p, a, c, k) in index.equipment_keys()]
-    frame = pd.DataFrame(rows, columns=["owner", "party", "area", "category", "status",
-                                        "before", "after"])
-    return _finish(frame, ["owner", "party", "area", "category", "status"])
+    return _table(rows, ["owner", "party", "area", "category", "status", "before", "after"],
+                  ["owner", "party", "area", "category", "status"])
 
 
 POSITION_COLUMNS = ["party", "position", "quantity", "direction", "target", "achieved",
@@ -357,17 +457,18 @@ def positions_table(model: Model, x: Solution) -> pd.DataFrame:
     The deviation is computed from the achieved value: max(0, T − F) for at_least,
     max(0, F − T) for at_most, |F − T| for exactly."""
     rows = [position_record(model, t, x) for t in model.positions]
-    frame = pd.DataFrame(rows, columns=POSITION_COLUMNS)
-    frame["within_range"] = frame["within_range"].astype("boolean")  # empty: no range stated
-    return _finish(frame, ["party", "position"], ratios=POSITION_RATIOS)
+    return _table(rows, POSITION_COLUMNS, ["party", "position"], ratios=POSITION_RATIOS,
+                  boolean=("within_range",))  # within_range empty: no range stated
 
 
-def is_binding(row: Any, lhs: float) -> bool:
-    """A row binds when it holds with equality (to 10⁻⁶ relative); an equality always does."""
+def is_binding(row: Any, lhs: float, rhs: float | None = None) -> bool:
+    """A row binds when it holds with equality (to 10⁻⁶ relative); an equality always does.
+    ``rhs``: the row's number as solved (its own number when None)."""
     if row.sense == "==":
         return True
-    slack = row.rhs - lhs if row.sense == "<=" else lhs - row.rhs
-    return abs(slack) <= BINDING_TOL * max(1.0, abs(row.rhs))
+    number = row.rhs if rhs is None else rhs
+    slack = number - lhs if row.sense == "<=" else lhs - number
+    return abs(slack) <= BINDING_TOL * max(1.0, abs(number))
 
 
 def party_deviations(positions: pd.DataFrame) -> pd.Series:
@@ -385,38 +486,39 @@ def party_deviations(positions: pd.DataFrame) -> pd.Series:
     return out
 
 
-def constraints_table(model: Model, activity: np.ndarray,
-                      row_dual: np.ndarray | None) -> pd.DataFrame:
+def constraints_table(model: Model, activity: np.ndarray, row_dual: np.ndarray | None,
+                      rhs: Sequence[float] | None = None) -> pd.DataFrame:
     """name → family, owner, kind, lhs, sense, rhs, slack, shadow price, binding.
 
     The scenario's rows only (definitions, hard limits, positions): the solver's own rows
     (stage holds, tie-break distances, the minimax level) are not part of the package. The
     shadow price is the change in the defining stage's objective per unit increase of the
-    right-hand side, read from that stage's LP; NaN for a MILP."""
+    right-hand side, read from that stage's LP; NaN for a MILP. ``rhs``: each row's number (by
+    row index) as solved, when the model has moved on since (the rows' own numbers otherwise)."""
     rows = []
     units = row_units(model)
     for row in model.row_list:
         if row.info.kind == "objective":
             continue
         lhs = float(activity[row.index])
+        number = row.rhs if rhs is None else rhs[row.index]
         if row.sense == "<=":
-            slack = row.rhs - lhs
+            slack = number - lhs
         elif row.sense == ">=":
-            slack = lhs - row.rhs
+            slack = lhs - number
         else:
-            slack = -abs(lhs - row.rhs)
-        binding = is_binding(row, lhs)
+            slack = -abs(lhs - number)
+        binding = is_binding(row, lhs, number)
         price = float(row_dual[row.index]) if row_dual is not None else math.nan
         rows.append({
             "name": row.name, "family": row.info.family, "owner": row.info.owner,
             "kind": row.info.kind, "label": row.info.label, "lhs": lhs, "sense": row.sense,
-            "rhs": row.rhs, "unit": units[row.index], "slack": slack, "shadow_price": price,
+            "rhs": number, "unit": units[row.index], "slack": slack, "shadow_price": price,
             "binding": binding, "field": row.info.field,
         })
-    frame = pd.DataFrame(rows, columns=["name", "family", "owner", "kind", "label", "lhs",
-                                        "sense", "rhs", "unit", "slack", "shadow_price",
-                                        "binding", "field"])
-    return _finish(frame, ["name"], ratios=("shadow_price",))
+    return _table(rows, ["name", "family", "owner", "kind", "label", "lhs", "sense", "rhs",
+                         "unit", "slack", "shadow_price", "binding", "field"],
+                  ["name"], ratios=("shadow_price",))
 
 
 RATIO_FAMILIES = ("reciprocity", "equal_treatment")  # rows whose number is a share, not a count
@@ -450,21 +552,49 @@ def _num(model: Model, value: Any) -> float:
     return math.nan if value is None else model.number(value)
 
 
-def _finish(frame: pd.DataFrame, index: list[str], ratios: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Clean every float column (``clean``, or ``clean_ratio`` for ``ratios``) and index the
-    table, in one construction (a column at a time costs a copy each, which a what-if re-solve
-    cannot afford)."""
-    columns: dict[str, Any] = {}
-    for column in frame.columns:
-        values = frame[column].array
-        if values.dtype.kind == "f":
+def _table(rows: list[dict[str, Any]], columns: list[str], index: list[str],
+           ratios: tuple[str, ...] = (), boolean: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The table of ``rows`` (records; a key a record leaves out is empty, NaN), indexed by
+    ``index``: every float column cleaned (``clean``, or ``clean_ratio`` for ``ratios``), the
+    ``boolean`` columns as pandas' nullable booleans (None empty). Built in one construction,
+    column by column from the records, with the dtypes a frame of the records would infer (a
+    frame of records and then one of its cleaned columns would cost two constructions, which
+    a what-if re-solve cannot afford)."""
+    data: dict[str, Any] = {}
+    for column in columns:
+        values = [row.get(column, math.nan) for row in rows]
+        if column in boolean:
+            data[column] = pd.array(values, dtype="boolean")
+        elif values and all(type(v) is float for v in values):
             fn = clean_ratio if column in ratios else clean
-            values = np.array([fn(v) for v in values.tolist()], dtype=float)
-        columns[column] = values
-    keys = [columns.pop(name) for name in index]
-    names = pd.MultiIndex.from_arrays(keys, names=index) if len(index) > 1 else pd.Index(
-        keys[0], name=index[0])
-    return pd.DataFrame(columns, index=names)
+            data[column] = np.array([fn(v) for v in values], dtype=float)
+        elif values and all(type(v) is str for v in values):
+            data[column] = values  # the frame infers its string dtype
+        else:
+            array = pd.Series(values, dtype=None if values else object).array
+            if array.dtype.kind == "f":  # floats among numpy numbers
+                fn = clean_ratio if column in ratios else clean
+                array = np.array([fn(v) for v in array.tolist()], dtype=float)
+            data[column] = array
+    keys = [data.pop(name) for name in index]
+    return pd.DataFrame(data, index=_index(keys, index))
+
+
+def _index(keys: list[Any], names: list[str]) -> pd.Index:
+    """The index of a table on its key columns: what ``pd.MultiIndex.from_arrays`` gives
+    (levels sorted), built directly when every key is a string (from_arrays factorises
+    through categoricals, which costs more than the rest of a small table)."""
+    if len(names) == 1:
+        return pd.Index(keys[0], name=names[0])
+    if not all(isinstance(k, list) and all(type(v) is str for v in k) for k in keys):
+        return pd.MultiIndex.from_arrays(keys, names=names)
+    levels, codes = [], []
+    for values in keys:
+        unique = sorted(set(values))
+        position = {value: i for i, value in enumerate(unique)}
+        levels.append(pd.Index(unique, dtype="str"))
+        codes.append(np.array([position[v] for v in values], dtype=np.intp))
+    return pd.MultiIndex(levels=levels, codes=codes, names=names, verify_integrity=False)
 
 
 def assumption_list(scenario: Scenario) -> list[str]:
