@@ -97,24 +97,23 @@ class PackageChart:
         self.ax.set_yticks(list(heights), [f"{p} · {n}" for p, n in self.keys], fontsize=8)
         self.labels = [self.ax.text(0, h, "", va="center", fontsize=8) for h in heights]
         self.ax.set_xlabel(AXIS)
-        self.ax.axvline(0, color="#404040", linewidth=0.8)
+        self.zero = self.ax.axvline(0, color="#404040", linewidth=0.8)
         self.heading = title
+        self.title = self.ax.set_title(title, loc="left", fontsize=10)
         self.update(positions)
 
     def update(self, positions: pd.DataFrame, subtitle: str = "") -> bool:
         """New lengths and labels for the same positions (a re-solved package); whether the
         axis limits or the axis's wording changed (then the whole figure must be drawn again,
         not only the bars)."""
-        flat = positions.reset_index()
         wording = scale_label(positions)
         reworded = wording != AXIS and wording != self.ax.get_xlabel()
         if reworded:
             self.ax.set_xlabel(wording)
         columns = [c for c in ("normalised_deviation", "deviation", "target", "achieved",
-                               "unit") if c in flat.columns]
-        rows = {(p, n): dict(zip(columns, values, strict=True)) for p, n, *values in zip(
-            flat["party"], flat["position"], *(flat[c].tolist() for c in columns),
-            strict=True)}
+                               "unit") if c in positions.columns]
+        rows = {key: dict(zip(columns, values, strict=True)) for key, *values in zip(
+            positions.index.tolist(), *(positions[c].tolist() for c in columns), strict=True)}
         longest = 0.0
         for key, bar, text in zip(self.keys, self.bars, self.labels, strict=True):
             row = rows[key]
@@ -130,14 +129,14 @@ class PackageChart:
             self.limit = needed
             self.ax.set_xlim(0, needed)
         moved = moved or reworded
-        self.ax.set_title(self.heading + (f"\n{subtitle}" if subtitle else ""), loc="left",
-                          fontsize=10)
+        self.title.set_text(self.heading + (f"\n{subtitle}" if subtitle else ""))
         return moved
 
     @property
     def moving(self) -> list[Any]:
-        """The artists an update changes: the bars, their labels and the title."""
-        return [*self.bars, *self.labels, self.ax.title]
+        """The artists an update changes: the bars, their labels and the title (the left one,
+        where ``set_title(loc="left")`` puts it)."""
+        return [*self.bars, *self.labels, self.title]
 
     @property
     def figure(self) -> Any:
