@@ -135,6 +135,76 @@ def test_the_figure_redrawn_in_place_equals_one_drawn_afresh():
         WhatIf(scenario), show_time=False).png))  # and it did change
 
 
+def _full_draw(view):
+    """The view's figure drawn whole, every artist in its place (the live pixels kept)."""
+    kept = np.asarray(view.canvas.buffer_rgba()).copy()
+    artists = [*view.chart.moving, *view._over_bars()]
+    for artist in artists:
+        artist.set_animated(False)
+    view.canvas.draw()
+    full = np.asarray(view.canvas.buffer_rgba())[:, :, :3].astype(int)
+    for artist in artists:
+        artist.set_animated(True)
+    np.asarray(view.canvas.buffer_rgba())[...] = kept  # the live figure goes on blitting
+    return full
+
+
+def test_the_blitted_figure_equals_a_full_draw_of_it():
+    """Over changes that move some rows (and the status line in the title), the PNG equals a
+    full draw of the same figure but for antialiasing at a band's edge (a few levels of 255):
+    no stale status line, no row left from an earlier package, no gap in the zero line."""
+    from cfe_opt.whatif.view import PackageView
+
+    scenario = load_scenario(TALKS)
+    view = PackageView(WhatIf(scenario), show_time=False, status=True)
+    titles = set()
+    for target, weight in ((900, 1), (2600, 1), (2600, 3), (1400, 0.5), (3000, 2), (700, 1)):
+        outcome, png = view.change({f"{RUS}.target": target, "parties.TUR.weight": weight})
+        live = _pixels(png).astype(int)
+        assert np.abs(live - _full_draw(view)).max() <= 8
+        title = view.chart.title.get_text()
+        assert title.endswith(f"objective {outcome.result.objective:.4g} · in place")
+        titles.add(title)
+    assert len(titles) >= 3  # the status line did change (the objective is 0 twice)
+
+
+def test_the_panel_figure_leaves_the_status_line_to_the_panel():
+    from cfe_opt.whatif.view import PackageView
+
+    view = PackageView(WhatIf(load_scenario(TWO_PARTY)))
+    view.change({"parties.TUR.weight": 5})
+    assert view.chart.title.get_text() == "Who concedes what — Two parties and a flank"
+
+
+def test_banded_png_decodes_to_the_pixels_it_was_given():
+    import zlib
+
+    from PIL import Image
+
+    from cfe_opt.whatif.png import BAND, BandedPng, adler32_combine
+
+    rng = np.random.default_rng(7)
+    rgba = np.full((5 * BAND + 3, 41, 4), 255, dtype=np.uint8)
+    rgba[:, :, :3] = rng.integers(0, 256, size=(5 * BAND + 3, 41, 3))
+    encoder = BandedPng()
+    for step in range(4):
+        if step:  # a few pixels of one band (then of the short last band) change
+            rgba[BAND * (step + 1) + step, 3 * step:3 * step + 5, :3] = rng.integers(0, 256, 3)
+        png = encoder.encode(rgba)
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.mode == "RGB" and image.size == (41, 5 * BAND + 3)
+            assert np.array_equal(np.asarray(image), rgba[:, :, :3])
+        start = png.index(b"IDAT") + 4
+        length = int.from_bytes(png[start - 8:start - 4], "big")
+        rows = zlib.decompress(png[start:start + length])  # checks the Adler-32 too
+        assert len(rows) == (5 * BAND + 3) * (1 + 3 * 41)
+        assert zlib.crc32(png[start - 4:start + length]) == int.from_bytes(
+            png[start + length:start + length + 4], "big")
+    for first, second in ((b"", b"abc"), (b"x" * 70000, b"y" * 123457), (b"\xff" * 9, b"")):
+        assert adler32_combine(zlib.adler32(first), zlib.adler32(second), len(second)) == (
+            zlib.adler32(first + second))
+
+
 def test_panel_widgets_drive_the_session(tmp_path):
     from cfe_opt.whatif import panel
 
