@@ -4,7 +4,8 @@
 
 Each change is what the panel does when a slider moves: ``PackageView.change`` — the session's
 re-solve through the compiled, warm model (``cfe_opt.api.solve`` on the ``CompiledModel``, the
-usual ``Result`` with its tables) and the in-place redraw of the package figure to PNG. The
+usual ``Result``, whose tables are built on first read) and the in-place redraw of the package
+figure to PNG (which reads the result's ``positions`` table: it is built there). The
 changes cycle through the panel's controls: the first position's target over a range, each
 party's weight, the objective mode. Reported: median and 95th percentile of the whole change
 (wall clock, and the CPU time of this process, which other load on a shared machine does not
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{WARM_UP} warm-up left out, {refused} refused by the scenario's checks")
     print(f"  change (re-solve + redraw), in place: {_stats(whole)}")
     print(f"  the same, CPU time of this process:  {_stats(cpu)}")
-    print(f"    re-solve (apply, solve warm, result tables): {_stats(solve)}")
-    print(f"    redraw (figure in place, PNG):               {_stats(draw)}")
+    print(f"    re-solve (apply, solve warm, Result):          {_stats(solve)}")
+    print(f"    redraw (positions table, figure in place, PNG): {_stats(draw)}")
     print(f"  change needing a compile (red line off, untracked number): {_stats(compiled)}")
     return 0
 

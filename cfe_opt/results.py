@@ -4,11 +4,11 @@ Values are reported as solved: fractions are shown, never rounded to whole units
 is removed by writing every number to 6 decimal places (and -0 as 0).
 
 A solved ``Result``'s tables (``allocation``, ``equipment``, ``positions``, ``constraints``), its
-named ``outcomes`` and its ``assumptions`` are built on first read (``LAZY_FIELDS``), each from
-what the solve left — the solution arrays and the numbers the model had then (``AtSolve``) — so a
-reader who needs one table (the what-if panel needs ``positions``) does not pay for the others,
-and a table read later equals the one read at once even after the compiled model has moved on
-to other numbers.
+named ``outcomes``, its ``assumptions`` and ``later_stand_ins`` are built on first read
+(``LAZY_FIELDS``), each from what the solve left — the solution arrays and the numbers the model
+had then (``AtSolve``) — so a reader who needs one table (the what-if panel needs
+``positions``) does not pay for the others, and a table read later equals the one read at once
+even after the compiled model has moved on to other numbers. The tables' format is unchanged.
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class Result:
         return {k: v for k, v in self.__dict__.items() if k != "_pending"}
 
 
-LAZY_FIELDS = ("allocation", "equipment", "positions", "constraints", "outcomes", "assumptions")
+LAZY_FIELDS = ("allocation", "equipment", "positions", "constraints", "outcomes", "assumptions",
+               "later_stand_ins")
 
 
 class _Lazy:
@@ -199,8 +200,7 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
         objective=clean_ratio(run.objective) if run.objective is not None else None,
         stages=run.stages, solver=run.solver, solver_version=run.solver_version,
         integer=model.integer, build_seconds=build_seconds, solve_seconds=run.solve_seconds,
-        duals_available=run.row_dual is not None,
-        later_stand_ins=later_stand_ins(scenario), as_of=scenario.spec.as_of,
+        duals_available=run.row_dual is not None, as_of=scenario.spec.as_of,
         case=scenario.case, model=model, run=run,
     )
     if model.integer:
@@ -208,6 +208,7 @@ def assemble(model: Model, run: SolveRun, mode: str, build_seconds: float) -> Re
                             "prices")
     elif run.status is SolveStatus.OPTIMAL and run.row_dual is None:
         result.notes.append(f"{run.solver} gives no reliable duals here: no shadow prices")
+    result.defer(later_stand_ins=lambda: later_stand_ins(scenario))
     if run.status is not SolveStatus.OPTIMAL:
         result.defer(assumptions=lambda: assumption_list(scenario))
         return result

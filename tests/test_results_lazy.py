@@ -18,6 +18,7 @@ from cfe_opt.results import (
     constraints_table,
     default_scale_assumptions,
     equipment_table,
+    later_stand_ins,
     outcome_values,
     positions_table,
 )
@@ -57,6 +58,7 @@ def test_lazy_tables_equal_the_tables_built_at_once(mode):
     assert result.outcomes == outcome_values(model, run.x)
     assert result.assumptions == assumption_list(compiled.scenario) + (
         default_scale_assumptions(eager["positions"], eager["constraints"]))
+    assert result.later_stand_ins == later_stand_ins(compiled.scenario)
     assert not result.__dict__["_pending"]
     assert result.positions is positions  # built once
 
@@ -97,5 +99,6 @@ def test_an_infeasible_result_builds_only_its_assumptions():
     result = solve(load_scenario(REPO / "tests" / "fixtures" / "report_two_party_deadlock.yaml"))
     assert not result.optimal
     assert result.positions is None and result.allocation is None and result.outcomes == {}
+    assert set(result.__dict__["_pending"]) == {"assumptions", "later_stand_ins"}
     assert result.assumptions == assumption_list(load_scenario(
         REPO / "tests" / "fixtures" / "report_two_party_deadlock.yaml"))
