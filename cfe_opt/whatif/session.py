@@ -39,7 +39,7 @@ class Outcome:
     objective: str
     in_place: bool  # numbers set in the kept model, not compiled afresh
     reason: str  # why a compile was needed ("" when in place)
-    seconds: float  # apply + solve + result tables
+    seconds: float  # apply + solve + the Result (its tables are built when first read)
 
 
 @dataclass
