@@ -100,26 +100,56 @@ class Design:
                            Variant(key=variant_key(sha, kept, mode), changes=kept, mode=mode,
                                    axes=tuple(values.items())))
 
-    def table(self) -> pa.Table:
-        """The design table: point, sample (if sampled), axis columns, mode, key."""
-        rows: dict[str, list[Any]] = {"point": [], "sample": [], "mode": [], "key": []}
-        for c in self.columns:
-            rows[c] = []
+    def schema(self) -> pa.Schema:
+        """The design table's columns, typed from the axes' values (the same whatever part of
+        the design a batch holds)."""
+        fields = [pa.field("point", pa.int64())]
+        if self.sample is not None:
+            fields.append(pa.field("sample", pa.int64()))
+        values: dict[str, list[Any]] = {c: [] for c in self.columns}
+        for settings in self.grid:
+            for columns, _changes in settings:
+                for c, v in columns:
+                    values[c].append(v)
+        for name, column in (self.sample or {}).items():
+            values[name] = column
+        fields += [pa.field(c, _column(values[c]).type) for c in self.columns]
+        return pa.schema([*fields, pa.field("mode", pa.string()), pa.field("key", pa.string())])
+
+    def batches(self, size: int = 4096) -> Iterator[pa.Table]:
+        """The design table (point, sample if sampled, axis columns, mode, key) in batches of
+        ``size`` points, in design order: only one batch is ever held."""
+        schema = self.schema()
+        rows: dict[str, list[Any]] = {f.name: [] for f in schema}
+
+        def table() -> pa.Table:
+            arrays = [_typed(rows[f.name], f.type) for f in schema]
+            for column in rows.values():
+                column.clear()
+            return pa.Table.from_arrays(arrays, schema=schema)
+
         for point, (draw, values, variant) in enumerate(self.points()):
             rows["point"].append(point)
-            rows["sample"].append(draw)
-            rows["mode"].append(variant.mode)
-            rows["key"].append(variant.key)
+            if self.sample is not None:
+                rows["sample"].append(draw)
             for c in self.columns:
                 rows[c].append(values[c])
-        arrays = {"point": pa.array(rows["point"], pa.int64())}
-        if self.sample is not None:
-            arrays["sample"] = pa.array(rows["sample"], pa.int64())
-        for c in self.columns:
-            arrays[c] = _column(rows[c])
-        arrays["mode"] = pa.array(rows["mode"], pa.string())
-        arrays["key"] = pa.array(rows["key"], pa.string())
-        return pa.table(arrays)
+            rows["mode"].append(variant.mode)
+            rows["key"].append(variant.key)
+            if len(rows["key"]) >= size:
+                yield table()
+        if rows["key"]:
+            yield table()
+
+    def table(self) -> pa.Table:
+        """The whole design table (for small designs and tests; a run streams ``batches``)."""
+        return pa.concat_tables([*self.batches(), self.schema().empty_table()])
+
+
+def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_floating(kind):
+        return pa.array([None if v is None else float(v) for v in values], kind)
+    return pa.array(values, kind)
 
 
 def _column(values: list[Any]) -> pa.Array:

@@ -22,13 +22,14 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 
 from cfe_opt.study.compiled import CompiledEvaluator
@@ -278,13 +279,29 @@ def _locked(root: Path) -> Iterator[None]:
         handle.close()
 
 
-def _todo(design: Design, done: set[str]) -> Iterator[Variant]:
-    seen: set[str] = set()
-    for _draw, _values, variant in design.points():
-        if variant.key in done or variant.key in seen:
-            continue
-        seen.add(variant.key)
-        yield variant
+def todo_points(design_keys: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """The design points to evaluate, in design order: the first point of each variant (by
+    key) not stored. ``design_keys``: the keys of the points in design order; ``stored``: the
+    distinct stored keys (digests, see ``store.key_digests``)."""
+    distinct, first = np.unique(design_keys, return_index=True)
+    if len(stored):
+        first = first[~np.isin(distinct, stored, assume_unique=True)]
+    return np.sort(first)
+
+
+def _todo(design: Design, points: np.ndarray) -> Iterator[Variant]:
+    """The variants of ``points`` (sorted design point numbers), walking the design once."""
+    if not len(points):
+        return
+    at = 0
+    wanted = int(points[0])
+    for point, (_draw, _values, variant) in enumerate(design.points()):
+        if point == wanted:
+            yield variant
+            at += 1
+            if at == len(points):
+                return
+            wanted = int(points[at])
 
 
 def run_study(study_path: str | Path, out: str | Path, workers: int | None = None,
@@ -308,20 +325,21 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
         raise StoreError("--chunk-size must be at least 1")
     study = load_study(study_path)
     design = Design.of(study)
-    table = design.table()
-    design_keys = set(table.column("key").to_pylist())
     store = Store(out)
     frame = frame_of(study)
     fp = fingerprint(frame)
     with _locked(store.root):
-        live, done = store.prepare(frame, table, design_keys, study.file.path.read_bytes(), {
-            "study": study.name, "study_file": str(study.file.path.resolve()),
-            "design_points": table.num_rows, "variants": len(design_keys)})
-        done &= design_keys
-        summary = RunSummary(study=study.name, out=store.root, design_points=table.num_rows,
-                             variants=len(design_keys), already_done=len(done), computed=0,
+        # the design is streamed to the store; what stays in memory is a digest per point
+        live, design_keys, stored = store.prepare(
+            frame, design.schema(), design.batches, study.file.path.read_bytes(),
+            {"study": study.name, "study_file": str(study.file.path.resolve())})
+        todo = todo_points(design_keys, stored)
+        variants = len(np.unique(design_keys))
+        summary = RunSummary(study=study.name, out=store.root, design_points=len(design_keys),
+                             variants=variants, already_done=variants - len(todo), computed=0,
                              files=len(live.files))
-        remaining = len(design_keys) - len(done)
+        del design_keys, stored
+        remaining = len(todo)
         if remaining == 0:
             return summary
         schema = study.layout.schema()
@@ -334,7 +352,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
             executor = _Pool(study, fp, evaluator, workers)
         progress = Progress(remaining, study.name, stream, bar)
         try:
-            _drive(executor, _todo(design, done), remaining, chunk_size, schema, store, fp,
+            _drive(executor, _todo(design, todo), remaining, chunk_size, schema, store, fp,
                    study, progress, summary, getattr(evaluator, "name", evaluator.__name__))
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -362,7 +380,7 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
     in_flight: dict[Any, list[Variant]] = {}
     retries: list[list[Variant]] = []  # variants of chunks whose worker failed, one by one
     failures: Counter = Counter()
-    seconds_per_variant: list[float] = []
+    seconds_per_variant: deque[float] = deque(maxlen=200)  # the recent rate sizes chunks
     budget = executor.budget
     written = 0
     exhausted = False
@@ -372,7 +390,7 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
             return fixed
         if not seconds_per_variant:
             return FIRST_CHUNK
-        mean = sum(seconds_per_variant[-200:]) / len(seconds_per_variant[-200:])
+        mean = sum(seconds_per_variant) / len(seconds_per_variant)
         wanted = max(1, round(CHUNK_SECONDS / max(mean, 1e-6)))
         left = remaining - summary.computed
         spread = max(1, math.ceil(left / budget))  # keep every worker busy to the end

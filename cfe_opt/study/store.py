@@ -28,11 +28,12 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -45,6 +46,8 @@ META_REPLACES = b"cfe_opt.replaces"
 CHUNKS = "chunks"
 COMPACT_ROWS = 200_000  # rows of one compacted file at most
 COMPACT_MIN_FILES = 16  # compact when at least this many small files
+GROUP_ROWS = 2048  # rows of one row group of a compacted file: what a merge holds at once
+KEY_BYTES = 32  # a variant key (hex sha256) held as its digest: numpy "S32"
 
 
 class StoreError(CfeOptError):
@@ -76,7 +79,7 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
             pq.write_table(table, handle, compression="zstd")
             handle.flush()
             os.fsync(handle.fileno())
-        back = pq.read_table(tmp)
+        back = pq.read_table(tmp, use_threads=False)
         if not back.equals(table):
             raise OSError(f"{path.name} did not read back as written")
         os.chmod(tmp, 0o644)
@@ -86,6 +89,50 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_parquet_stream_atomic(schema: pa.Schema, tables: Callable[[], Iterator[pa.Table]],
+                                path: Path) -> None:
+    """Write the tables ``tables()`` yields to ``path`` atomically, each as one row group, so
+    that only one of them is in memory at a time; in place only if every row group reads back
+    equal to what ``tables()`` yields a second time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        count = 0
+        with os.fdopen(fd, "wb") as handle:
+            with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+                for table in tables():
+                    if table.num_rows:
+                        writer.write_table(table, row_group_size=table.num_rows)
+                        count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        back = pq.ParquetFile(tmp)
+        try:
+            if back.num_row_groups != count:
+                raise OSError(f"{path.name} did not read back as written")
+            i = 0
+            for table in tables():
+                if table.num_rows:
+                    if not back.read_row_group(i, use_threads=False).equals(table):
+                        raise OSError(f"{path.name} did not read back as written")
+                    i += 1
+        finally:
+            back.close()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def key_digests(keys: list[str]) -> np.ndarray:
+    """Hex variant keys as 32-byte digests (numpy ``S32``): a fraction of the memory of a set
+    of Python strings, sorted and matched by numpy."""
+    return np.frombuffer(bytes.fromhex("".join(keys)), dtype=f"S{KEY_BYTES}").copy()
 
 
 @dataclass
@@ -177,6 +224,13 @@ class Store:
             keys.extend(pq.read_table(path, columns=["key"]).column("key").to_pylist())
         return keys
 
+    def stored_digests(self, files: Iterable[Path] | None = None) -> np.ndarray:
+        """The keys of the stored rows as digests (``key_digests``), one file read at a time."""
+        files = self.scan().files if files is None else files
+        parts = [key_digests(group.column("key").to_pylist())
+                 for p in files for group in _row_groups(p, ["key"])]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=f"S{KEY_BYTES}")
+
     def read_design(self) -> pa.Table:
         path = self.root / "design.parquet"
         if not path.is_file():
@@ -190,10 +244,14 @@ class Store:
         return pa.concat_tables([pq.read_table(p) for p in files])
 
     # ---- writing ------------------------------------------------------------------------
-    def prepare(self, frame: dict[str, Any], design: pa.Table, design_keys: set[str],
-                study_text: bytes, summary: dict[str, Any]) -> tuple[LiveFiles, set[str]]:
+    def prepare(self, frame: dict[str, Any], schema: pa.Schema,
+                design: Callable[[], Iterator[pa.Table]], study_text: bytes,
+                summary: dict[str, Any]) -> tuple[LiveFiles, np.ndarray, np.ndarray]:
         """Create the store, or check that this study may use it; write the (possibly grown)
-        design. Returns the files in force and the keys already done."""
+        design, streamed from ``design()`` (batches of the design table with ``schema``).
+        Returns the files in force, the design's keys in design order and the distinct stored
+        keys (both as digests, ``key_digests``): a few dozen bytes per design point, never the
+        design as a table or a set of strings."""
         fp = fingerprint(frame)
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root}: exists and is not a folder")
@@ -204,40 +262,55 @@ class Store:
                                  f"{_frame_difference(manifest.get('frame', {}), frame)}; "
                                  "use a new --out folder (or delete this one)")
             live = self.tidy(fp)
-            done = set(self.stored_keys(live.files))
-            foreign = done - design_keys
-            if foreign:
-                raise StoreError(
-                    f"{self.root} holds a different study: {len(foreign):,} of its "
-                    f"{len(done):,} stored variants are not in this study's design (a changed "
-                    "seed, distribution, method, axis value or axis order?); a study may only "
-                    "grow a store (a larger sample, new axis values or objective modes); use a "
-                    "new --out folder (or delete this one)")
+            stored = np.unique(self.stored_digests(live.files))
         else:
             if self.root.is_dir() and any(p for p in self.root.iterdir()
                                           if not p.name.startswith(".")):
                 raise StoreError(f"{self.root}: folder is not empty and holds no study store; "
                                  "give a new or empty --out folder")
-            live, done = LiveFiles([], [], []), set()
-        self.chunks.mkdir(parents=True, exist_ok=True)
-        if self._unchanged(design, study_text):
-            return live, done  # the same study again: nothing to rewrite
-        write_parquet_atomic(design, self.root / "design.parquet")
+            manifest = {}
+            live, stored = LiveFiles([], [], []), np.empty(0, dtype=f"S{KEY_BYTES}")
+        keys: list[np.ndarray] = []
+
+        def batches() -> Iterator[pa.Table]:
+            keys.clear()
+            for table in design():
+                keys.append(key_digests(table.column("key").to_pylist()))
+                yield table
+
+        staged = self.root / ".design.parquet.staged.tmp"  # a kill leaves a leftover
+        try:
+            write_parquet_stream_atomic(schema, batches, staged)
+            design_keys = (np.concatenate(keys) if keys
+                           else np.empty(0, dtype=f"S{KEY_BYTES}"))
+            keys.clear()
+            foreign = int((~np.isin(stored, design_keys)).sum()) if len(stored) else 0
+            if foreign:
+                raise StoreError(
+                    f"{self.root} holds a different study: {foreign:,} of its "
+                    f"{len(stored):,} stored variants are not in this study's design (a changed "
+                    "seed, distribution, method, axis value or axis order?); a study may only "
+                    "grow a store (a larger sample, new axis values or objective modes); use a "
+                    "new --out folder (or delete this one)")
+            self.chunks.mkdir(parents=True, exist_ok=True)
+            digest = _file_sha256(staged)
+            design_path = self.root / "design.parquet"
+            if (manifest.get("design_sha256") == digest and design_path.is_file()
+                    and _file_sha256(design_path) == digest
+                    and _read_or_none(self.root / "study.yaml") == study_text):
+                return live, design_keys, stored  # the same study again: nothing to rewrite
+            os.replace(staged, design_path)
+            _fsync_dir(self.root)
+        finally:
+            with contextlib.suppress(OSError):
+                staged.unlink()
         write_atomic(self.root / "study.yaml", study_text)
         manifest = {"format": FORMAT, "fingerprint": fp, "frame": frame, **summary,
-                    "design_sha256": hashlib.sha256(
-                        (self.root / "design.parquet").read_bytes()).hexdigest()}
+                    "design_points": len(design_keys),
+                    "variants": len(np.unique(design_keys)), "design_sha256": digest}
         write_atomic(self.root / "manifest.json",
                      json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        return live, done
-
-    def _unchanged(self, design: pa.Table, study_text: bytes) -> bool:
-        try:
-            same_text = (self.root / "study.yaml").read_bytes() == study_text
-            return same_text and self.exists and pq.read_table(
-                self.root / "design.parquet").equals(design)
-        except (OSError, pa.ArrowException):
-            return False
+        return live, design_keys, stored
 
     def write_chunk(self, table: pa.Table, fp: str) -> Path:
         """One chunk of rows (sorted by key), atomically; the file name is its keys' digest."""
@@ -278,17 +351,62 @@ class Store:
         return merged
 
     def _merge(self, files: list[Path], fp: str) -> None:
-        table = pa.concat_tables([pq.read_table(p) for p in files]).sort_by("key")
-        keys = table.column("key").to_pylist()
-        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
-        table = table.replace_schema_metadata({
+        """Merge ``files`` into one, streamed: row groups of ``GROUP_ROWS`` rows, one at a time
+        in memory (the files in name order, each file's rows in its order)."""
+        name = hashlib.sha256()
+        for path in files:
+            for keys in _row_groups(path, ["key"]):
+                name.update("".join(k + "\n" for k in keys.column("key").to_pylist()).encode())
+        schema = pq.read_schema(files[0]).with_metadata({
             META_FINGERPRINT: fp.encode(),
             META_REPLACES: json.dumps([p.name for p in files]).encode()})
-        write_parquet_atomic(table, self.chunks / f"part-{digest}.parquet")
+
+        def groups() -> Iterator[pa.Table]:
+            held: list[pa.Table] = []
+            rows = 0
+            for path in files:
+                for group in _row_groups(path):
+                    held.append(group.replace_schema_metadata(schema.metadata))
+                    rows += group.num_rows
+                    while rows >= GROUP_ROWS:
+                        merged = pa.concat_tables(held)
+                        yield merged.slice(0, GROUP_ROWS)
+                        held, rows = [merged.slice(GROUP_ROWS)], rows - GROUP_ROWS
+            if rows:
+                yield pa.concat_tables(held)
+
+        write_parquet_stream_atomic(schema, groups,
+                                    self.chunks / f"part-{name.hexdigest()[:24]}.parquet")
         for path in files:  # the merged file is in place: the parts may go
             with contextlib.suppress(OSError):
                 path.unlink()
         _fsync_dir(self.chunks)
+        pa.default_memory_pool().release_unused()  # give the merge's buffers back
+
+
+def _row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """A Parquet file's row groups, one at a time."""
+    source = pq.ParquetFile(path)
+    try:
+        for i in range(source.num_row_groups):
+            yield source.read_row_group(i, columns=columns, use_threads=False)
+    finally:
+        source.close()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _frame_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
