@@ -73,3 +73,25 @@ def test_the_live_chart_rewords_the_axis_and_asks_for_a_full_draw():
     assert chart.update(ranged) is True and chart.ax.get_xlabel() == AXIS_ALL_RANGES
     assert chart.update(ranged) is False
     assert chart.update(plain) is True and chart.ax.get_xlabel() == AXIS_NO_RANGE
+
+
+def test_each_party_keeps_its_colour_of_every_other_figure():
+    """The package figure colours a party by its place in the scenario's order (the colour it
+    has in every other figure), and names it, when given the scenario's figure context."""
+    from matplotlib.colors import to_hex
+
+    from cfe_opt.plots._common import party_colours
+    from cfe_opt.text import figure_context
+
+    scenario = load_scenario(TALKS)
+    positions = solve(scenario).positions
+    ctx = figure_context(scenario)
+    ax = plot_package(positions, ctx=ctx)
+    want = party_colours(ctx["party_order"])
+    got = [to_hex(bar.get_facecolor()) for bar in ax.patches][:len(positions)]
+    heights = list(range(len(positions)))[::-1]
+    by_height = dict(zip(heights, got, strict=True))
+    for k, (party, _name) in enumerate(positions.index):
+        assert by_height[heights[k]] == want[party].lower(), party
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(label.startswith("Russia · ") for label in labels), labels

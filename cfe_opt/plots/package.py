@@ -13,16 +13,14 @@ one canvas draw.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
 
-from cfe_opt.plots._common import axes
+from cfe_opt.plots._common import axes, context, label, party_colours
 
-# colour-blind safe (Okabe & Ito), one per party in the order the parties first appear
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
-           "#332288", "#117733", "#44AA99", "#88CCEE", "#DDCC77", "#CC6677", "#AA4499")
 DEVIATION_TOL = 1e-6
 
 
@@ -83,18 +81,22 @@ class PackageChart:
     """The package figure on ``ax`` (a new figure when None), kept to be updated in place."""
 
     def __init__(self, positions: pd.DataFrame, ax: Axes | None = None,
-                 title: str = "Who concedes what", keep_limits: bool = False) -> None:
+                 title: str = "Who concedes what", keep_limits: bool = False,
+                 ctx: Mapping[str, Any] | None = None) -> None:
         self.keep_limits = keep_limits  # live use: widen the axis when needed, never narrow it
         self.limit = 0.0
         rows = positions.reset_index()
         self.keys = list(zip(rows["party"], rows["position"], strict=True))
         self.ax = axes(ax, size=package_size(len(self.keys)))
-        parties = list(dict.fromkeys(rows["party"]))
-        colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(parties)}
+        # each party in its colour of every other figure (its place in the scenario's order)
+        # ``ctx``: the scenario's figure context (``text.figure_context``), else the table's
+        ctx = ctx if ctx is not None else context(positions)
+        colours = party_colours(ctx["party_order"], list(dict.fromkeys(rows["party"])))
         heights = range(len(self.keys))[::-1]  # first position on top
         self.bars = self.ax.barh(list(heights), [0.0] * len(self.keys),
                                  color=[colours[p] for p, _ in self.keys], height=0.7)
-        self.ax.set_yticks(list(heights), [f"{p} · {n}" for p, n in self.keys], fontsize=8)
+        self.ax.set_yticks(list(heights), [f"{label(p, ctx)} · {n}" for p, n in self.keys],
+                           fontsize=8)
         self.labels = [self.ax.text(0, h, "", va="center", fontsize=8) for h in heights]
         self.ax.set_xlabel(AXIS)
         self.zero = self.ax.axvline(0, color="#404040", linewidth=0.8)
@@ -144,9 +146,12 @@ class PackageChart:
 
 
 def plot_package(positions: pd.DataFrame, ax: Axes | None = None,
-                 title: str = "Who concedes what") -> Axes:
-    """The package figure (see the module docstring); returns the axes."""
-    return PackageChart(positions, ax, title).ax
+                 title: str = "Who concedes what", ctx: Mapping[str, Any] | None = None
+                 ) -> Axes:
+    """The package figure (see the module docstring); returns the axes. ``ctx``: the
+    scenario's figure context (``cfe_opt.text.figure_context``: party order and names, so
+    each party has its colour of every other figure)."""
+    return PackageChart(positions, ax, title, ctx=ctx).ax
 
 
 def plot_binding_prices(constraints: pd.DataFrame, top: int = 12,

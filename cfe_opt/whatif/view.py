@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from cfe_opt.plots.package import PackageChart, package_size
+from cfe_opt.text import figure_context
 from cfe_opt.whatif.png import BandedPng
 from cfe_opt.whatif.session import Outcome, WhatIf
 
@@ -49,7 +50,8 @@ class PackageView:
         figure = Figure(figsize=package_size(len(session.positions())), layout="constrained")
         FigureCanvasAgg(figure)
         self.chart = PackageChart(self._skeleton(), ax=figure.add_subplot(),
-                                  title=self._title(), keep_limits=True)
+                                  title=self._title(), keep_limits=True,
+                                  ctx=figure_context(session.scenario))
         # with the status line, two title lines from the start: the settled layout has room
         self.chart.update(self._skeleton(), subtitle=self._subtitle(first))
         figure = self.chart.figure
