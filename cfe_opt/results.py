@@ -293,9 +293,11 @@ def later_stand_ins(scenario: Scenario) -> list[dict[str, str]]:
 
 
 def _value(model: Model, x: Solution, key: tuple) -> float:
-    if not model.has_var(key):
-        return math.nan
-    return float(x[model.col(key)])
+    col = model.variables.get(key[0], _NO_COLUMNS).get(key[1:])
+    return math.nan if col is None else float(x[col])
+
+
+_NO_COLUMNS: dict[tuple, int] = {}
 
 
 STATE_COLUMNS = ["national_ceiling_before", "national_ceiling", "territorial_ceiling_before",
@@ -624,12 +626,16 @@ def assumption_list(scenario: Scenario) -> list[str]:
     """Every figure, limit or position marked ``assumption: true``, by field path and note."""
     found: list[str] = []
     leaves = (str, int, float, type(None))  # nothing to mark inside these
+    fields: dict[type, tuple[str, ...]] = {}  # each model class's fields, read once
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, BaseModel):
-            if getattr(node, "assumption", False):
+            names = fields.get(type(node))
+            if names is None:
+                names = fields[type(node)] = tuple(type(node).model_fields)
+            if "assumption" in names and node.assumption:
                 found.append(f"{path}: {getattr(node, 'note', '') or ''}".rstrip(": "))
-            for name in type(node).model_fields:
+            for name in names:
                 value = getattr(node, name)
                 if not isinstance(value, leaves):
                     walk(value, f"{path}.{name}" if path else name)
