@@ -3,7 +3,6 @@ quickly must give exactly what the plain definitions give.
 
 * ``Model.number`` returns a tracked number's build-time value while no variant has set the
   slots, and evaluates it on the slots once one has.
-* ``clean_array`` cleans a column like ``clean`` / ``clean_ratio`` one value at a time.
 * ``row_units`` (vectorised) gives each row the unit of its categories in the order its
   entries declare them, as the per-entry definition does.
 * The cyclic collector is paused only for the blocks that build or read a model.
@@ -13,17 +12,15 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import make
 
 from cfe_opt import load_scenario, solve
 from cfe_opt.collector import objects_not_collected
 from cfe_opt.model.params import evaluate
-from cfe_opt.results import clean, clean_array, clean_ratio, row_units
+from cfe_opt.results import row_units
 from cfe_opt.solve import CompiledModel
 from cfe_opt.text import unit_of
 
@@ -68,22 +65,6 @@ def test_number_is_the_evaluation_at_the_slots(name):
     compiled.apply({})  # back to the scenario's own values (version > 0: evaluated)
     for num in nums:
         assert model.number(num) == evaluate(num, model.theta) == num.value
-
-
-def test_clean_array_cleans_as_clean_does():
-    values = [0.0, -0.0, 1.0, -3.0, 2.5, 1 / 3, 0.1 + 0.2, 123456789.0, 999999999.0, 1e9,
-              1e9 + 0.5, 12345678901.0, -1234.000000001, 1e-13, -1e-13, 5e-7, 4.9999999e-7,
-              math.nan, math.inf, -math.inf, 1e300]
-    array = np.array(values)
-    for fn in (clean, clean_ratio):
-        got = clean_array(array, fn)
-        want = [fn(v) for v in values]
-        assert len(got) == len(want)
-        for g, w in zip(got.tolist(), want, strict=True):
-            assert (math.isnan(g) and math.isnan(w)) or (g == w and math.copysign(1, g) ==
-                                                         math.copysign(1, w)), (fn, g, w)
-    assert clean_array(array, clean) is not array  # a copy: the input stays as it was
-    assert math.copysign(1, array[1]) == -1
 
 
 def units_by_entry(model) -> list[str]:  # type: ignore[no-untyped-def]
