@@ -10,6 +10,7 @@ import pandas as pd
 from cfe_opt.analysis.robustness import DEFAULT_BAND, scales_decide
 from cfe_opt.analysis.robustness import robustness as robustness_table
 from cfe_opt.check import CheckReport, check
+from cfe_opt.collector import objects_not_collected
 from cfe_opt.concession import smallest_concession
 from cfe_opt.objectives import ObjectiveMode
 from cfe_opt.results import Result, assemble
@@ -29,6 +30,16 @@ def solve(scenario: Scenario | CompiledModel | str | Path, objective: ObjectiveM
     A ``CompiledModel`` is solved as it stands, from its previous basis (``solver`` and
     ``integer`` are its own then).
     """
+    with objects_not_collected():  # many small objects, no cycles (cfe_opt.collector)
+        result, compiled = _solve(scenario, objective, solver, integer, time_limit)
+    if robustness and result.optimal:
+        _add_robustness(compiled.scenario, result, objective, compiled.solver)
+    return result
+
+
+def _solve(scenario: Scenario | CompiledModel | str | Path, objective: ObjectiveMode,
+           solver: SolverName, integer: bool, time_limit: float | None
+           ) -> tuple[Result, CompiledModel]:
     start = time.perf_counter()
     if isinstance(scenario, CompiledModel):
         compiled = scenario
@@ -41,9 +52,7 @@ def solve(scenario: Scenario | CompiledModel | str | Path, objective: ObjectiveM
     result = assemble(compiled.model, outcome, objective, build_seconds)
     if outcome.status is SolveStatus.INFEASIBLE:
         result.concession = smallest_concession(compiled)
-    if robustness and result.optimal:
-        _add_robustness(compiled.scenario, result, objective, compiled.solver)
-    return result
+    return result, compiled
 
 
 def solve_cases(scenario: Scenario | str | Path, objective: ObjectiveMode = "weighted",

@@ -244,7 +244,7 @@ def _definitions(index: ScenarioIndex, sol: _Solution, report: CheckReport,
         own = {(p, a) for a in party.areas} | {(p, MAIN)}
         for c in index.ground:
             on_territory = sum(sol.by_location.get((q, a, c), 0.0) for (q, a) in own)
-            if (p, c) not in index.territorial_pairs:
+            if (p, c) not in index.territorial_set:
                 _test(report, "territorial_ceiling", p, f"{p} {c}: no TLE on a territory whose "
                       "ceiling is not modelled", on_territory, "<=", 0.0)
                 continue
@@ -360,10 +360,10 @@ def _term_value(index: ScenarioIndex, sol: _Solution, term: Term) -> float:
         if term.areas is not None:
             return coef * sum(_area_ceiling(index, sol, term.status, p, a, c)
                               for (p, a) in index.locations_of(term.areas)
-                              if (p, a) in index.subceiling_areas for c in ground)
+                              if (p, a) in index.subceiling_set for c in ground)
         return coef * sum(sol.national_value("territorial_ceiling", p, c)
                           for p in index.parties_of(term.parties) for c in ground
-                          if (p, c) in index.territorial_pairs)
+                          if (p, c) in index.territorial_set)
     if term.of == "temporary_deployment":
         kinds = term.kinds if term.kinds is not None else list(DEPLOYMENT_COLUMN)
         places = (index.locations_of(term.areas) if term.areas is not None
@@ -396,7 +396,7 @@ def _area_ceiling(index: ScenarioIndex, sol: _Solution, status: str, p: str, a: 
     """An area's sub-ceiling (status any), its active-unit part, or its storage part."""
     if status == "any":
         return sol.subceiling(p, a, c)
-    if (p, a) not in index.active_areas:
+    if (p, a) not in index.active_set:
         return 0.0
     active = sol.area_value("active_subceiling", p, a, c)
     return active if status == "active" else sol.subceiling(p, a, c) - active
@@ -415,7 +415,7 @@ def _selects(index: ScenarioIndex, sol: _Solution, term: Term) -> bool:
             wanted = index.subceiling_areas if term.status == "any" else index.active_areas
             return any((p, a) in wanted and c in ground
                        for (p, a) in index.locations_of(term.areas) for c in ground)
-        return any((p, c) in index.territorial_pairs for p in parties for c in ground)
+        return any((p, c) in index.territorial_set for p in parties for c in ground)
     if term.of == "temporary_deployment":
         places = (set(index.locations_of(term.areas)) if term.areas is not None
                   else {(p, TOTAL) for p in parties})
@@ -527,9 +527,9 @@ def _status_quo_allocation(index: ScenarioIndex) -> pd.DataFrame:
                          "reduction": 0.0 if held else math.nan})
         for (_, a) in index.territory[p]:
             for c in index.ground:
-                now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_areas
+                now = (index.subceiling_now(p, a, c) if (p, a) in index.subceiling_set
                        else None)
-                active = (index.active_subceiling_now(p, a, c) if (p, a) in index.active_areas
+                active = (index.active_subceiling_now(p, a, c) if (p, a) in index.active_set
                           else None)
                 rows.append({"party": p, "area": a, "category": c,
                              "territorial_subceiling": _or_nan(now),

@@ -141,9 +141,10 @@ def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
     down = [(tag, "down", *k) for k in keys]
     if up and not model.has_var(("distance", *up[0])):
         model.add_variables("distance", up + down, integer=False)
+        distance = model.variables["distance"]
         for key, pkey, nkey in zip(keys, up, down, strict=True):
-            expr = model.var(key) - model.var(("distance", *pkey)) + model.var(
-                ("distance", *nkey))
+            # v − P_v + N_v (the columns as their own terms, in this order)
+            expr = Lin({model.col(key): 1.0, distance[pkey]: -1.0, distance[nkey]: 1.0})
             model.add_row(("distance", tag, *key), expr, "==", status_quo(model.index, key),
                           RowInfo(family="objective", owner="model", kind="objective",
                                   label=f"distance of {'.'.join(map(str, key))} from the "

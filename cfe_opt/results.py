@@ -247,18 +247,25 @@ def default_scale_assumptions(positions: pd.DataFrame | None,
     if positions is None:
         return []
     found = []
-    for (party, name), row in positions.iterrows():
+    holding_back: set[str] = set()  # position rows that bind with a non-zero price
+    if constraints is not None:
+        price = constraints["shadow_price"].to_numpy(dtype=float)
+        binding = constraints["binding"].to_numpy(dtype=bool)
+        with np.errstate(invalid="ignore"):
+            back = binding & ~np.isnan(price) & (np.abs(price) > RATIO_ZERO)
+        holding_back = {str(constraints.index[i]) for i in np.flatnonzero(back)}
+    columns = {name: positions[name].tolist() for name in (
+        "deviation", "achieved", "target", "scale_under", "scale_over", "scale_under_source",
+        "scale_over_source")}
+    for k, (party, name) in enumerate(positions.index):
+        row = {column: values[k] for column, values in columns.items()}
         sides = []
         if row["deviation"] > BINDING_TOL:
             sides.append(("under" if row["achieved"] < row["target"] else "over", "missed"))
         elif constraints is not None:
             for side in ("under", "over"):
-                key = f"position.{side}.{party}.{name}"
-                if key in constraints.index:
-                    price = constraints.at[key, "shadow_price"]
-                    if bool(constraints.at[key, "binding"]) and not math.isnan(price) and (
-                            abs(price) > RATIO_ZERO):
-                        sides.append(("over" if side == "over" else "under", "holds back"))
+                if f"position.{side}.{party}.{name}" in holding_back:
+                    sides.append((side, "holds back"))
         for side, how in sides:
             if row[f"scale_{side}_source"] != "default":
                 continue
@@ -286,9 +293,11 @@ def later_stand_ins(scenario: Scenario) -> list[dict[str, str]]:
 
 
 def _value(model: Model, x: Solution, key: tuple) -> float:
-    if not model.has_var(key):
-        return math.nan
-    return float(x[model.col(key)])
+    col = model.variables.get(key[0], _NO_COLUMNS).get(key[1:])
+    return math.nan if col is None else float(x[col])
+
+
+_NO_COLUMNS: dict[tuple, int] = {}
 
 
 STATE_COLUMNS = ["national_ceiling_before", "national_ceiling", "territorial_ceiling_before",
@@ -337,7 +346,7 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
         for c in index.categories:
             ground = c in index.ground
             held = index.holds(p, c)
-            if not held and (p, c) not in index.territorial_pairs:
+            if not held and (p, c) not in index.territorial_set:
                 continue
             on_land = ground and has_territory
             rows.append({
@@ -369,11 +378,11 @@ def allocation_table(model: Model, x: Solution) -> pd.DataFrame:
                 rows.append({
                     "party": p, "area": a, "category": c,
                     "territorial_subceiling_before": _num(model, index.subceiling_now(p, a, c))
-                    if a != MAIN and (p, a) in index.subceiling_areas else math.nan,
+                    if a != MAIN and (p, a) in index.subceiling_set else math.nan,
                     "territorial_subceiling": _value(model, x, (
                         "territorial_subceiling", p, a, c)),
                     "active_subceiling_before": _num(model, index.active_subceiling_now(p, a, c))
-                    if (p, a) in index.active_areas else math.nan,
+                    if (p, a) in index.active_set else math.nan,
                     "active_subceiling": _value(model, x, ("active_subceiling", p, a, c)),
                     "temporary_deployment_in_area": _value(model, x, (
                         "temporary_deployment", "basic", p, a, c)),
@@ -530,14 +539,25 @@ def row_units(model: Model) -> list[str]:
     """The unit of each row's number: the categories its equipment columns count (``ACVs``;
     ``tanks + artillery`` for several), ``share of holdings`` for a rule between cut shares,
     empty for the solver's own rows."""
-    categories: list[list[str]] = [[] for _ in range(model.num_rows)]
-    for r, c in zip(model.entry_row, model.entry_col, strict=True):
-        key = model.col_keys[c]
-        if key[0] in _NOT_COUNTS or r >= len(categories):
-            continue
-        category = str(key[4] if key[0] == "equipment" else key[-1])
-        if category not in categories[r]:
-            categories[r].append(category)
+    n_rows = model.num_rows
+    names: dict[str, int] = {}  # category → code, by first appearance
+    col_code = np.full(model.num_cols, -1, dtype=np.int64)  # -1: not a count
+    for c, key in enumerate(model.col_keys):
+        if key[0] not in _NOT_COUNTS:
+            col_code[c] = names.setdefault(str(key[4] if key[0] == "equipment" else key[-1]),
+                                           len(names))
+    rows = np.asarray(model.entry_row, dtype=np.int64)
+    codes = col_code[np.asarray(model.entry_col, dtype=np.int64)] if len(rows) else rows
+    keep = (codes >= 0) & (rows < n_rows)
+    rows, codes = rows[keep], codes[keep]
+    # each (row, category) once, at its first entry; then by row, in the order of entries
+    _, first = np.unique(rows * max(len(names), 1) + codes, return_index=True)
+    first = first[np.lexsort((first, rows[first]))]
+    by_code = list(names)
+    categories: list[list[str]] = [[] for _ in range(n_rows)]
+    for r, code in zip(rows[first].tolist(), codes[first].tolist(), strict=True):
+        categories[r].append(by_code[code])
+    units: dict[tuple[str, ...], str] = {}
     out = []
     for row in model.row_list:
         if row.info.family in RATIO_FAMILIES:
@@ -545,7 +565,11 @@ def row_units(model: Model) -> list[str]:
         elif row.info.kind == "objective":
             out.append("")
         else:
-            out.append(unit_of(categories[row.index]))
+            found = tuple(categories[row.index])
+            unit = units.get(found)
+            if unit is None:
+                unit = units[found] = unit_of(found)
+            out.append(unit)
     return out
 
 
@@ -601,19 +625,28 @@ def _index(keys: list[Any], names: list[str]) -> pd.Index:
 def assumption_list(scenario: Scenario) -> list[str]:
     """Every figure, limit or position marked ``assumption: true``, by field path and note."""
     found: list[str] = []
+    leaves = (str, int, float, type(None))  # nothing to mark inside these
+    fields: dict[type, tuple[str, ...]] = {}  # each model class's fields, read once
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, BaseModel):
-            if getattr(node, "assumption", False):
+            names = fields.get(type(node))
+            if names is None:
+                names = fields[type(node)] = tuple(type(node).model_fields)
+            if "assumption" in names and node.assumption:
                 found.append(f"{path}: {getattr(node, 'note', '') or ''}".rstrip(": "))
-            for name in type(node).model_fields:
-                walk(getattr(node, name), f"{path}.{name}" if path else name)
+            for name in names:
+                value = getattr(node, name)
+                if not isinstance(value, leaves):
+                    walk(value, f"{path}.{name}" if path else name)
         elif isinstance(node, dict):
             for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
+                if not isinstance(value, leaves):
+                    walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, list):
             for i, value in enumerate(node):
-                walk(value, f"{path}[{i}]")
+                if not isinstance(value, leaves):
+                    walk(value, f"{path}[{i}]")
 
     walk(scenario.spec, "")
     return found

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
-
+from cfe_opt.collector import objects_not_collected
 from cfe_opt.model.constraints.accounting import add_holdings_balance, add_location_balance
 from cfe_opt.model.constraints.ceilings import (
     add_active_subceilings,
@@ -45,20 +42,6 @@ def build_model(scenario: Scenario, integer: bool = False, guard_validation: boo
     """
     with objects_not_collected():
         return _build(scenario, integer, guard_validation)
-
-
-@contextlib.contextmanager
-def objects_not_collected() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while building: a model is many small objects
-    with no cycles to collect, and at a few thousand parties the collector's repeated passes
-    over them cost more than the build itself. Freed objects are still freed at once."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _build(scenario: Scenario, integer: bool, guard_validation: bool) -> Model:

@@ -49,7 +49,7 @@ KINDS = ("definition", "treaty_rule", "commitment", "red_line", "position", "obj
 HARD_KINDS = ("treaty_rule", "commitment", "red_line")  # the limits a concession can move
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowInfo:
     """What a constraint is, for reports: every hard limit knows its owner and its family."""
 
@@ -65,7 +65,7 @@ class RowInfo:
             raise ValueError(f"unknown row kind {self.kind!r}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One row: ``lower ≤ Σ a·x ≤ upper`` as declared by ``lhs sense rhs``."""
 
@@ -124,6 +124,10 @@ class Model:
         """A (tracked or plain) number's value at the current parameter values."""
         if not isinstance(x, Num):
             return float(x)
+        if self.theta_version == 0:
+            # no variant has set the slots: they hold the build-time values, and a Num's
+            # ``value`` is the same arithmetic on them in the same order (``evaluate``)
+            return x.value
         if x.op == "lin":
             return evaluate(x, self.theta)
         found = self._compiled.get(id(x))

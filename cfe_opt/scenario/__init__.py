@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfe_opt.collector import objects_not_collected
 from cfe_opt.errors import ScenarioError, ScenarioErrors
 from cfe_opt.scenario.cases import case_names, case_raw
 from cfe_opt.scenario.loader import (
@@ -86,6 +87,11 @@ def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
 
 
 def _finish(raw: RawScenario, check_cases: bool = True) -> Scenario:
+    with objects_not_collected():
+        return _validated(raw, check_cases)
+
+
+def _validated(raw: RawScenario, check_cases: bool) -> Scenario:
     spec = parse_spec(raw)
     check_references(spec, raw.source_map)
     index = build_index(spec)

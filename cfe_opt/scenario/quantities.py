@@ -47,7 +47,7 @@ def term_entries(index: ScenarioIndex, term: Term) -> list[tuple[VarKey, float]]
         if term.areas is not None:
             return _subceiling_entries(index, term, ground)
         return [((of, p, c), 1.0) for p in index.parties_of(term.parties) for c in ground
-                if (p, c) in index.territorial_pairs]
+                if (p, c) in index.territorial_set]
     if of == "temporary_deployment":
         kinds = set(term.kinds) if term.kinds is not None else None
         if term.areas is not None:
@@ -83,9 +83,9 @@ def _subceiling_entries(index: ScenarioIndex, term: Term, ground: tuple[Category
     TSCa) or its storage part (storage: TSC − TSCa)."""
     out: list[tuple[VarKey, float]] = []
     for (p, a) in index.locations_of(term.areas or []):
-        if (p, a) not in index.subceiling_areas:
+        if (p, a) not in index.subceiling_set:
             continue
-        active = (p, a) in index.active_areas
+        active = (p, a) in index.active_set
         for c in ground:
             if term.status == "any":
                 out.append((("territorial_subceiling", p, a, c), 1.0))

@@ -105,6 +105,19 @@ class ScenarioIndex:
             wanted.update(CATEGORY_ALIASES.get(ref, (ref,)))
         return tuple(c for c in self.categories if c in wanted)
 
+    @functools.cached_property
+    def territorial_set(self) -> frozenset[tuple[str, Category]]:
+        """``territorial_pairs`` as a set (a test of membership per row, thousands of rows)."""
+        return frozenset(self.territorial_pairs)
+
+    @functools.cached_property
+    def subceiling_set(self) -> frozenset[Location]:
+        return frozenset(self.subceiling_areas)
+
+    @functools.cached_property
+    def active_set(self) -> frozenset[Location]:
+        return frozenset(self.active_areas)
+
     def holds(self, party: str, category: str) -> bool:
         """Whether the party's equipment of this category is modelled."""
         return category in self.party_categories[party]
@@ -213,13 +226,14 @@ def build_index(spec: ScenarioSpec) -> ScenarioIndex:
     }
     territorial_pairs = _territorial_pairs(spec, ground, party_categories, owner_locations,
                                            group_members, td_allowance)
+    territorial_set = frozenset(territorial_pairs)
     cut_keys = tuple(
         (ceiling, p, c)
         for p in parties
         for ceiling in ("national_ceiling", "territorial_ceiling")
         if ceiling in spec.parties[p].cuts
         for c in (party_categories[p] if ceiling == "national_ceiling"
-                  else tuple(c for c in ground if (p, c) in territorial_pairs))
+                  else tuple(c for c in ground if (p, c) in territorial_set))
     )
     return ScenarioIndex(
         spec=spec,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from cfe_opt.collector import objects_not_collected
 from cfe_opt.model.build import build_model
 from cfe_opt.model.core import Model, Row, RowInfo, Sense, _name, sense_bounds
 from cfe_opt.model.linear import Lin
@@ -92,9 +93,10 @@ class CompiledModel:
               ranging: bool = False, cold: bool = False) -> SolveRun:
         """The objective mode's stages, from the previous basis (``cold``: every stage from
         scratch instead)."""
-        steps = self.stage_plan(mode)
-        out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
-                  steps=steps, cold=cold)
+        with objects_not_collected():
+            steps = self.stage_plan(mode)
+            out = run(self.model, self.engine, mode, time_limit=time_limit, ranging=ranging,
+                      steps=steps, cold=cold)
         out.solver_version = self.solver_version
         return out
 
@@ -102,7 +104,7 @@ class CompiledModel:
         """The mode's stages (objectives as cost vectors, hold rows), built once."""
         steps = self._plans.get(mode)
         if steps is None:
-            with recording(self.model.recorder):
+            with recording(self.model.recorder), objects_not_collected():
                 steps = self._plans[mode] = plan(self.model, mode)
         return steps
 

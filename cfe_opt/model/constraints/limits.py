@@ -48,19 +48,23 @@ def expand_sum_limit(index: ScenarioIndex, limit: SumLimit
     terms = limit.quantity.terms
     per_party = "party" in limit.per
     per_category = "category" in limit.per
+    # each term's parties and categories as sets, resolved once (thousands of parties)
+    term_parties = [frozenset(index.parties_of(t.parties)) for t in terms]
+    term_categories = [frozenset(index.categories_of(t.categories)) for t in terms]
     parties = [p for p in index.parties
-               if any(p in index.parties_of(t.parties) for t in terms)] if per_party else [None]
+               if any(p in named for named in term_parties)] if per_party else [None]
     categories = [c for c in index.categories
-                  if any(c in index.categories_of(t.categories) for t in terms)
+                  if any(c in named for named in term_categories)
                   ] if per_category else [None]
     out = []
     for p in parties:
         for c in categories:
             restricted = []
-            for t in terms:
-                if c is not None and c not in index.categories_of(t.categories):
+            for t, named_parties, named_categories in zip(terms, term_parties,
+                                                          term_categories, strict=True):
+                if c is not None and c not in named_categories:
                     continue
-                if p is not None and p not in index.parties_of(t.parties):
+                if p is not None and p not in named_parties:
                     continue
                 update: dict[str, Any] = {}
                 if p is not None:
