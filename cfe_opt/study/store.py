@@ -70,18 +70,14 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically; it is in place only if it reads back equal."""
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[tuple[int, str]]:
+    """A temporary file beside ``path`` (its descriptor and name) that replaces ``path`` if the
+    block ends without an error (mode 644, the folder fsynced), and is removed if not."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-            handle.flush()
-            os.fsync(handle.fileno())
-        back = pq.read_table(tmp, use_threads=False)
-        if not back.equals(table):
-            raise OSError(f"{path.name} did not read back as written")
+        yield fd, tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
@@ -91,14 +87,24 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         raise
 
 
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` atomically; it is in place only if it reads back equal."""
+    with _replacing(path) as (fd, tmp):
+        with os.fdopen(fd, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        back = pq.read_table(tmp, use_threads=False)
+        if not back.equals(table):
+            raise OSError(f"{path.name} did not read back as written")
+
+
 def write_parquet_stream_atomic(schema: pa.Schema, tables: Callable[[], Iterator[pa.Table]],
                                 path: Path) -> None:
     """Write the tables ``tables()`` yields to ``path`` atomically, each as one row group, so
     that only one of them is in memory at a time; in place only if every row group reads back
     equal to what ``tables()`` yields a second time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
+    with _replacing(path) as (fd, tmp):
         count = 0
         with os.fdopen(fd, "wb") as handle:
             with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
@@ -120,13 +126,6 @@ def write_parquet_stream_atomic(schema: pa.Schema, tables: Callable[[], Iterator
                     i += 1
         finally:
             back.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def key_digests(keys: list[str]) -> np.ndarray:
