@@ -10,6 +10,7 @@ import io
 import math
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -86,18 +87,10 @@ def _summary(sheet: object, document: Document, formats: dict) -> None:
     sheet.write(0, 0, document.title, formats["title"])
     sheet.write(1, 0, document.subtitle)
     row = 3
-    sheet.write(row, 0, "Findings", formats["heading"])
-    for line in document.narrative:
-        row += 1
-        sheet.merge_range(row, 0, row, 1, line, formats["text"])
-        sheet.set_row(row, 15 * max(1, math.ceil(len(line) / 140)))
+    row = _paragraphs(sheet, row, "Findings", document.narrative, formats)
     if document.assumptions:
-        row += 2
-        sheet.write(row, 0, "What the result rests on", formats["heading"])
-        for line in document.assumptions:
-            row += 1
-            sheet.merge_range(row, 0, row, 1, line, formats["text"])
-            sheet.set_row(row, 15 * max(1, math.ceil(len(line) / 140)))
+        row = _paragraphs(sheet, row + 2, "What the result rests on", document.assumptions,
+                          formats)
     if document.queries:
         row += 2
         sheet.write(row, 0, "The queries behind the findings", formats["heading"])
@@ -183,3 +176,15 @@ def _figures(sheet: object, document: Document, formats: dict) -> None:
                                                      "object_position": 3})
         row += 3 + math.ceil(height / 20)
         del width
+
+
+def _paragraphs(sheet: Any, row: int, heading: str, lines: list[str],
+                formats: dict[str, Any]) -> int:
+    """A heading at ``row`` and each line under it across both columns, each row as tall as
+    its text needs; returns the last row written."""
+    sheet.write(row, 0, heading, formats["heading"])
+    for line in lines:
+        row += 1
+        sheet.merge_range(row, 0, row, 1, line, formats["text"])
+        sheet.set_row(row, 15 * max(1, math.ceil(len(line) / 140)))
+    return row

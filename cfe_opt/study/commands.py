@@ -104,13 +104,14 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from cfe_opt.study.progress import NullStream
     from cfe_opt.study.runner import DEFAULT_EVALUATOR, _Interrupted, run_study
 
     try:
         summary = run_study(args.study, args.out, workers=args.workers, dask=args.dask,
                             chunk_size=args.chunk_size,
                             evaluator=args.evaluator or DEFAULT_EVALUATOR,
-                            stream=_Null() if args.quiet else sys.stderr)
+                            stream=NullStream() if args.quiet else sys.stderr)
     except _Interrupted as stop:
         print(stop.summary.text(), file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -224,13 +225,3 @@ def _diff(args: argparse.Namespace) -> int:
           f"report {published.folder})")
     return EXIT_OK
 
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False

@@ -18,6 +18,19 @@ def _duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class NullStream:
+    """A stream that keeps nothing (``--quiet``, a pinned variant's run): not a terminal."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 class Progress:
     """Counts rows as chunks come back; shows done/total, rate, ETA, infeasible and failed."""
 

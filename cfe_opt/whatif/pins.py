@@ -73,9 +73,10 @@ def pin(settings: dict[str, Any], objective: str, scenario_file: str | Path,
 
     load_study(path)  # the file is a valid study of its base (else the error says why)
     if store is not None:
+        from cfe_opt.study.progress import NullStream
         from cfe_opt.study.runner import run_study
 
-        run_study(path, Path(store), workers=1, stream=_Quiet())
+        run_study(path, Path(store), workers=1, stream=NullStream())
     return found
 
 
@@ -83,13 +84,3 @@ def case_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """The what-if settings of a pinned case (its field changes)."""
     return dict(changes or {})
 
-
-class _Quiet:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
