@@ -37,6 +37,10 @@ TOTAL = _TOTAL  # the area label of a party's whole-state row in the allocation 
 DECIMALS = 6
 SIGNIFICANT = 9
 RATIO_ZERO = 1e-12
+# a deviation below half the counts' last decimal reports as 0 units, and counts as 0: two
+# optimal solutions the solver cannot tell apart (its tolerances, the stage holds) differ by
+# ~10⁻⁹ units, which divided by a scale would otherwise show as a normalised 10⁻¹¹
+DEVIATION_ZERO = 0.5 * 10.0 ** -DECIMALS
 BINDING_TOL = 1e-6
 
 
@@ -430,8 +434,10 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     target = number(t.position.target)
     scale_under, scale_over = number(t.scale_under), number(t.scale_over)
     weight = number(t.weight)
-    under = max(0.0, target - achieved) if t.under is not None else 0.0
-    over = max(0.0, achieved - target) if t.over is not None else 0.0
+    under = target - achieved if t.under is not None else 0.0
+    over = achieved - target if t.over is not None else 0.0
+    under = under if under >= DEVIATION_ZERO else 0.0
+    over = over if over >= DEVIATION_ZERO else 0.0
     normalised = under / scale_under + over / scale_over
     rng = t.position.range
     low = number(rng.min) if rng is not None and rng.min is not None else math.nan

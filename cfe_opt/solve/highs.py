@@ -3,7 +3,9 @@
 One ``highspy.Highs`` object per engine. The model's columns and rows are handed over in two
 calls (``addVars``, ``addRows`` with the whole CSR matrix); later changes — rows or columns an
 analysis adds, bounds a stage or an analysis moves, numbers a study variant sets — are pushed
-as they are, so every solve after the first starts from the previous basis (warm).
+as they are, so every solve after the first starts from the previous basis (warm). A stage's
+solve first tries the optimal bases earlier runs of that stage ended on
+(``cfe_opt.solve.kept_basis``): if one is still optimal for the new numbers, HiGHS does not run.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import os
 import sys
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 import highspy
 import numpy as np
 
 from cfe_opt.model.core import Model
+from cfe_opt.solve.kept_basis import KeptBases, status_from_solution
 from cfe_opt.solve.status import FACE_AT, SolveStatus
 
 INF = highspy.kHighsInf
@@ -144,6 +148,12 @@ class HighsEngine:
         self._all = np.zeros(0, dtype=np.int32)  # every column index, for a full cost vector
         self._options: dict[str, object] = {}
         self.model_status: object = None
+        self.kept = KeptBases()
+        self._matrix: tuple[Any, Any, np.ndarray] | None = None  # A (CSC), Aᵀ, entry → slot
+        # the bounds of this run (a stage's face and holds): columns then rows, and those not
+        # yet handed to HiGHS (they are when HiGHS next runs: a kept basis may answer first)
+        self.lower_now = self.upper_now = np.zeros(0)
+        self._pending = np.zeros(0, dtype=bool)
         self.x: np.ndarray | None = None
         self.activity: np.ndarray | None = None
         self.row_dual: np.ndarray | None = None
@@ -161,18 +171,16 @@ class HighsEngine:
             return
         if e1 > e0 or c1 > c0 or r1 > r0:
             self._grow(c0, c1, r0, r1, e0, e1)
-        for e in (e for e in m.changed_entries if e < e0):
+        changed = [e for e in m.changed_entries if e < e0]
+        for e in changed:
             _ok(h.changeCoeff(m.entry_row[e], m.entry_col[e], m.entry_value[e]), "changeCoeff")
+        if e1 > e0:
+            self._matrix = None
+        if self._matrix is not None and changed:
+            matrix, _, slot = self._matrix
+            matrix.data[slot[changed]] = [m.entry_value[e] for e in changed]
         cols = [j for j in m.changed_cols if j < c0]
-        if cols:
-            _ok(h.changeColsBounds(len(cols), _i32(cols), _f64([m.col_lower[j] for j in cols]),
-                                   _f64([m.col_upper[j] for j in cols])), "changeColsBounds")
         rows_changed = [i for i in m.changed_rows if i < r0]
-        if rows_changed:
-            _ok(h.changeRowsBounds(len(rows_changed), _i32(rows_changed),
-                                   _f64([m.row_lower[i] for i in rows_changed]),
-                                   _f64([m.row_upper[i] for i in rows_changed])),
-                "changeRowsBounds")
         self._mirror_bounds(c0, c1, cols, r0, r1, rows_changed)
         if self._face is not None and c1 == c0 and r1 == r0 and not cols:
             self._refresh_face(rows_changed)
@@ -214,7 +222,8 @@ class HighsEngine:
 
     def _mirror_bounds(self, c0: int, c1: int, cols: list[int], r0: int, r1: int,
                        rows: list[int]) -> None:
-        """Keep numpy copies of the model's bounds (what HiGHS holds outside a run)."""
+        """Keep numpy copies of the model's bounds (what HiGHS holds outside a run), and put
+        the changed ones among the bounds HiGHS is to get before it next runs."""
         m = self.model
         if c1 > c0:
             self.col_lower = np.concatenate([self.col_lower, _f64(m.col_lower[c0:c1])])
@@ -226,6 +235,20 @@ class HighsEngine:
             self.row_upper = np.concatenate([self.row_upper, _f64(m.row_upper[r0:r1])])
         for i in rows:
             self.row_lower[i], self.row_upper[i] = m.row_lower[i], m.row_upper[i]
+        if c1 > c0 or r1 > r0:  # new parts (HiGHS has them); the old keep what a run moved
+            self.lower_now = np.concatenate((self.lower_now[:c0], self.col_lower[c0:],
+                                             self.lower_now[c0:], self.row_lower[r0:]))
+            self.upper_now = np.concatenate((self.upper_now[:c0], self.col_upper[c0:],
+                                             self.upper_now[c0:], self.row_upper[r0:]))
+            self._pending = np.concatenate((self._pending[:c0], np.zeros(c1 - c0, dtype=bool),
+                                            self._pending[c0:], np.zeros(r1 - r0, dtype=bool)))
+            self._matrix = None
+        for j in cols:
+            self.lower_now[j], self.upper_now[j] = m.col_lower[j], m.col_upper[j]
+            self._pending[j] = True
+        for i in rows:
+            self.lower_now[c1 + i], self.upper_now[c1 + i] = m.row_lower[i], m.row_upper[i]
+            self._pending[c1 + i] = True
 
     def set_bounds(self, cols: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
                    rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
@@ -233,15 +256,34 @@ class HighsEngine:
         optimal faces of earlier stages (``cols``, ``rows``: int32 indexes). The same call with
         the old bounds undoes it."""
         self.sync()
-        if len(cols):
-            _ok(self.h.changeColsBounds(len(cols), cols, col_lower, col_upper), "changeColsBounds")
-        if len(rows):
-            _ok(self.h.changeRowsBounds(len(rows), rows, row_lower, row_upper), "changeRowsBounds")
+        rows = self.cols + rows
+        self.lower_now[cols], self.upper_now[cols] = col_lower, col_upper
+        self.lower_now[rows], self.upper_now[rows] = row_lower, row_upper
+        self._pending[cols] = self._pending[rows] = True
 
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         """One row's bounds in HiGHS only, for the length of a run (a stage's hold)."""
         self.sync()
-        _ok(self.h.changeRowBounds(row, lower, upper), "changeRowBounds")
+        k = self.cols + row
+        self.lower_now[k], self.upper_now[k] = lower, upper
+        self._pending[k] = True
+
+    def _flush(self) -> None:
+        """Hand HiGHS the bounds moved since it last ran."""
+        if not len(self._pending) or not self._pending.any():
+            return
+        where = np.flatnonzero(self._pending)
+        self._pending[where] = False
+        n = self.cols
+        split = int(np.searchsorted(where, n))
+        cols, rows = where[:split], where[split:]
+        if len(cols):
+            _ok(self.h.changeColsBounds(len(cols), cols.astype(np.int32), self.lower_now[cols],
+                                        self.upper_now[cols]), "changeColsBounds")
+        if len(rows):
+            _ok(self.h.changeRowsBounds(len(rows), (rows - n).astype(np.int32),
+                                        self.lower_now[rows], self.upper_now[rows]),
+                "changeRowsBounds")
 
     def values_and_duals(self) -> tuple[np.ndarray, np.ndarray]:
         """The last solution's column values then row activities, and their duals."""
@@ -290,12 +332,23 @@ class HighsEngine:
     def solve_prepared(self, prepared: tuple[np.ndarray, float, float], presolve: bool = True,
                        time_limit: float | None = None, cold: bool = False,
                        options: dict[str, object] | None = None,
-                       duals: bool = True) -> SolveStatus:
+                       duals: bool = True, stage: object = None) -> SolveStatus:
         """Minimise a cost vector given as ``prepare_cost`` gives it (scaled, scale, the dual
-        tolerance); without ``duals`` the duals are not read back (a last stage)."""
+        tolerance); without ``duals`` the duals are not read back (a last stage). ``stage``
+        (any key): try that stage's kept optimal bases first, and keep the basis HiGHS ends
+        on (never with ``cold``, ``options`` or an integer model)."""
         self.sync()
         h = self.h
         wanted, scale, tolerance = prepared
+        stage = None if (cold or options or self.model.integer or not presolve) else stage
+        if stage is not None:
+            self.kept.reset((self.cols, self.rows, self.entries))
+            matrix = self.matrix()
+            got = self.kept.solution(stage, matrix, self._matrix[1], self.lower_now,
+                                     self.upper_now, wanted, 0.5 * tolerance)
+            if got is not None:
+                self._take(got, scale, duals)
+                return SolveStatus.OPTIMAL
         self._option("dual_feasibility_tolerance", tolerance)
         if wanted is not self.cost:
             if len(self._all) != len(wanted):
@@ -309,6 +362,7 @@ class HighsEngine:
                 self._option(name, value)
         if cold:
             h.clearSolver()
+        self._flush()
         h.run()
         self.model_status = h.getModelStatus()
         status = (SolveStatus.OPTIMAL if self.model_status == _OPTIMAL
@@ -327,7 +381,43 @@ class HighsEngine:
                 if scale != 1.0:
                     self._duals *= scale
                 self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
+            if stage is not None:
+                found, basic = h.getBasicVariables()
+                if found == highspy.HighsStatus.kOk:
+                    basis = status_from_solution(np.asarray(basic), self._values,
+                                                 self.lower_now, self.upper_now, n)
+                    if basis is not None:
+                        self.kept.keep(stage, basis, self.matrix())
         return status
+
+    def _take(self, got: tuple[np.ndarray, np.ndarray], scale: float, duals: bool) -> None:
+        """A solution from a kept basis, as a HiGHS run would leave it (duals unscaled)."""
+        values, scaled_duals = got
+        n = self.cols
+        self.model_status = _OPTIMAL
+        self._values = values
+        self.x, self.activity = values[:n], values[n:]
+        self._duals = self.col_dual = self.row_dual = None
+        if duals:
+            self._duals = scaled_duals * scale if scale != 1.0 else scaled_duals
+            self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
+
+    def matrix(self) -> Any:
+        """The constraint matrix HiGHS holds, as a SciPy CSC matrix (kept in step by ``sync``)."""
+        if self._matrix is None:
+            from scipy.sparse import csc_matrix
+
+            m, e = self.model, self.entries
+            rows = _i32(m.entry_row[:e])
+            cols = _i32(m.entry_col[:e])
+            order = np.lexsort((rows, cols))
+            indptr = np.searchsorted(cols[order], np.arange(self.cols + 1)).astype(np.int32)
+            matrix = csc_matrix((_f64(m.entry_value[:e])[order], rows[order], indptr),
+                                shape=(self.rows, self.cols))
+            slot = np.empty(e, dtype=np.int64)
+            slot[order] = np.arange(e)
+            self._matrix = (matrix, matrix.T, slot)  # Aᵀ shares A's data
+        return self._matrix[0]
 
     def ranging(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For each row, the interval of its bound over which the current basis stays optimal

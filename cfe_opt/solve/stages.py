@@ -198,13 +198,16 @@ def plan(model: Model, mode: ObjectiveMode) -> StagePlan:
 
 
 def solve_stage(engine: Any, cost: tuple[np.ndarray, float, float], time_limit: float | None,
-                retry_presolve: bool, duals: bool = True, cold: bool = False) -> SolveStatus:
+                retry_presolve: bool, duals: bool = True, cold: bool = False,
+                stage: object = None) -> SolveStatus:
     """One solve, retried the ways HiGHS can recover: without presolve (when asked, or when it
     stopped without an answer), and from scratch (a basis left by an earlier solve can stall).
-    ``cold``: from scratch at once, so HiGHS presolves (see ``COLD_LATER_STAGES``)."""
-    status = engine.solve_prepared(cost, time_limit=time_limit, duals=duals, cold=cold)
+    ``cold``: from scratch at once, so HiGHS presolves (see ``COLD_LATER_STAGES``).
+    ``stage``: the key under which HiGHS keeps the stage's optimal bases to try first."""
     if engine.name != "highs":
-        return status
+        return engine.solve_prepared(cost, time_limit=time_limit, duals=duals, cold=cold)
+    status = engine.solve_prepared(cost, time_limit=time_limit, duals=duals, cold=cold,
+                                   stage=stage)
     if status is SolveStatus.INFEASIBLE and retry_presolve:
         status = engine.solve_prepared(cost, presolve=False, time_limit=time_limit, duals=duals)
     if status in (SolveStatus.NOT_SOLVED, SolveStatus.ERROR) and _recoverable(engine):
@@ -255,7 +258,8 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             out.cost = cost
             start = time.perf_counter()
             status = solve_stage(engine, prepared, time_limit, retry_presolve=bool(held),
-                                 duals=duals, cold=cold or (i > 0 and cold_later))
+                                 duals=duals, cold=cold or (i > 0 and cold_later),
+                                 stage=None if ranging else (mode, i))
             if status is SolveStatus.INFEASIBLE and faces:
                 # the earlier optima were held too exactly for the solver: release the faces
                 # (the hold rows remain), then loosen the holds rung by rung

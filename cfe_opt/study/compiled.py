@@ -32,7 +32,7 @@ import numpy as np
 from cfe_opt.errors import ScenarioError, ScenarioErrors
 from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.model.params import Num, compile_num
-from cfe_opt.results import allocation_table, clean, clean_ratio, positions_table
+from cfe_opt.results import DEVIATION_ZERO, allocation_table, clean, clean_ratio, positions_table
 from cfe_opt.rounding import clean_counts, clean_ratios
 from cfe_opt.scenario import Scenario, with_changes
 from cfe_opt.solve import SOLVERS, CompiledModel, SolveRun
@@ -163,8 +163,10 @@ class Reader:
         weighted deviation (``results.position_record``'s formulas, on arrays)."""
         self._refresh()
         achieved = self.forms @ x[:self.n_cols]
-        under = np.where(self.has_under, np.maximum(0.0, self.target - achieved), 0.0)
-        over = np.where(self.has_over, np.maximum(0.0, achieved - self.target), 0.0)
+        under = np.where(self.has_under, self.target - achieved, 0.0)
+        over = np.where(self.has_over, achieved - self.target, 0.0)
+        under[under < DEVIATION_ZERO] = 0.0
+        over[over < DEVIATION_ZERO] = 0.0
         normalised = under / self.scale_under + over / self.scale_over
         return achieved, under + over, normalised, normalised * self.weight
 

@@ -1,0 +1,227 @@
+"""A stage's optimal bases, kept factorised and tried first on a variant's new numbers.
+
+HiGHS's ``run`` costs about 0.25 ms even when the basis it starts from is already optimal (it
+factorises, scales and checks anew). A study variant or a what-if change moves a few numbers,
+and most of the time a basis an earlier run of the same stage ended on is still optimal. So
+each stage keeps the last few optimal bases it ended on, each with the LU factors of its basis
+matrix, and a new solve first tests them:
+
+for the LP  min cᵀx  s.t.  L ≤ Ax ≤ U,  l ≤ x ≤ u  and a basis (basic columns ℬ; rows 𝒯 whose
+activity is nonbasic, i.e. held at a bound; |ℬ| = |𝒯|), let x_N be the nonbasic columns at the
+bound their status names and r_𝒯 the held rows' bounds. Then
+
+    B = A[𝒯, ℬ],   B x_ℬ = r_𝒯 − A[𝒯, N] x_N,   Bᵀ y_𝒯 = c_ℬ,   y_i = 0 (i ∉ 𝒯),
+    d = c − Aᵀ y   (reduced costs; a held row's own is y_i).
+
+A row whose activity is basic drops out of B: its activity is A_i x, checked against its
+bounds. The basis is optimal if x_ℬ and the free rows' activities are within their bounds
+(``PRIMAL_TOL``, relative to the bound) and every nonbasic reduced cost has the sign its bound
+allows (the stage's dual tolerance, as HiGHS's, on the scaled costs). Both tests are exactly
+HiGHS's optimality conditions for that basis, made stricter, so an accepted basis gives the
+solution HiGHS would return from it after no iteration; if none passes, HiGHS runs (and its
+new basis is kept). The values and duals come out in HiGHS's conventions (``row_dual`` = y,
+``col_dual`` = d), which ``tests/test_kept_basis.py`` checks against HiGHS.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csc_matrix
+from scipy.sparse.linalg import splu
+
+PRIMAL_TOL = 1e-9  # a basic value this far outside its bound, relative to max(1, |bound|)
+KEPT = 6  # bases kept per stage
+TRIED = 3  # bases tried before HiGHS runs
+
+# HiGHS's basis statuses
+LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3
+
+
+class Factor:
+    """One basis (statuses of columns then rows) with the LU factors of B = A[𝒯, ℬ]."""
+
+    def __init__(self, status: np.ndarray, lu: object, basic: np.ndarray, held: np.ndarray,
+                 positions: np.ndarray, values: np.ndarray, b: csc_matrix | None) -> None:
+        self.status = status  # int8, columns then rows
+        self.key = status.tobytes()
+        self.lu = lu
+        self.b = b
+        self.basic = basic  # basic columns, in B's column order
+        self.held = held  # rows held at a bound, in B's row order
+        self.positions = positions  # where B's entries are in A.data
+        self.values = values  # and their values when factorised
+        self.at_upper = status == UPPER
+        self.at_zero = np.flatnonzero((status == BASIC) | (status == ZERO))
+        self.free = np.flatnonzero(status == BASIC)  # basic: columns, then rows (+ n)
+        self.nonbasic = [np.flatnonzero(status == s) for s in (LOWER, UPPER, ZERO)]
+
+    def current(self, data: np.ndarray) -> bool:
+        """B's entries are as they were when factorised."""
+        return bool(np.array_equal(data[self.positions], self.values))
+
+
+def factorise(status: np.ndarray, a: csc_matrix) -> Factor | None:
+    """Factorise the basis ``status`` names (None if B is singular)."""
+    n = a.shape[1]
+    basic = np.flatnonzero(status[:n] == BASIC)
+    held = np.flatnonzero(status[n:] != BASIC)
+    if len(basic) != len(held):
+        return None
+    row_of = np.full(a.shape[0], -1, dtype=np.int64)
+    row_of[held] = np.arange(len(held))
+    starts, ends = a.indptr[basic], a.indptr[basic + 1]
+    lengths = ends - starts
+    positions = (np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                 + np.arange(int(lengths.sum())))
+    rows = row_of[a.indices[positions]]
+    cols = np.repeat(np.arange(len(basic)), lengths)
+    keep = rows >= 0
+    positions, rows, cols = positions[keep], rows[keep], cols[keep]
+    values = a.data[positions].copy()
+    size = len(basic)
+    if size == 0:
+        return Factor(status, None, basic, held, positions, values, None)
+    b = csc_matrix((values, (rows, cols)), shape=(size, size))
+    try:
+        lu = splu(b, permc_spec="COLAMD")
+    except RuntimeError:  # singular
+        return None
+    return Factor(status, lu, basic, held, positions, values, b)
+
+
+def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
+                   upper: np.ndarray, cost: np.ndarray, dual_tol: float
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """If the basis is optimal for these bounds (columns then rows) and costs: the values
+    (column values then row activities) and duals (reduced costs then row duals); else None.
+    ``at``: Aᵀ (``a.T``, made once)."""
+    m, n = a.shape
+    values = np.where(factor.at_upper, upper, lower)
+    values[factor.at_zero] = 0.0
+    if not np.isfinite(values).all():  # a nonbasic value at an infinite bound
+        return None
+    x = values[:n]
+    held_at = values[n:][factor.held]
+    if len(factor.basic):
+        x[factor.basic] = refined(factor, held_at - (a @ x)[factor.held], "N")
+    values[n:] = a @ x
+    values[n:][factor.held] = held_at  # exactly at their bounds, as HiGHS reports them
+    free = factor.free
+    if not within_bounds(values[free], lower[free], upper[free]):
+        return None
+    y = np.zeros(m)
+    if len(factor.basic):
+        y[factor.held] = refined(factor, cost[factor.basic], "T")
+    duals = np.empty(n + m)
+    duals[:n] = cost - at @ y
+    duals[n:] = y
+    if not dual_feasible(factor.nonbasic, duals, lower, upper, dual_tol):
+        return None
+    return values, duals
+
+
+def refined(factor: Factor, rhs: np.ndarray, trans: str) -> np.ndarray:
+    """B⁻¹·rhs (``trans`` "T": B⁻ᵀ·rhs) with one step of iterative refinement, so the answer
+    does not depend on the factor's rounding (two bases' solutions agree to the last digits)."""
+    got = factor.lu.solve(rhs, trans=trans)
+    b = factor.b if trans == "N" else factor.b.T
+    return got + factor.lu.solve(rhs - b @ got, trans=trans)
+
+
+def within_bounds(values: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> bool:
+    """Every value within its bounds, to ``PRIMAL_TOL``·max(1, |bound|)."""
+    with np.errstate(invalid="ignore"):
+        below = lower - values > PRIMAL_TOL * np.maximum(1.0, np.abs(lower))
+        above = values - upper > PRIMAL_TOL * np.maximum(1.0, np.abs(upper))
+    return not (below | above).any()
+
+
+def dual_feasible(nonbasic: list[np.ndarray], duals: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray, tol: float | np.ndarray) -> np.ndarray:
+    """Every nonbasic reduced cost (a held row's: its dual) has the sign its bound allows: ≥ −tol
+    at a lower bound, ≤ tol at an upper one, |·| ≤ tol for a free nonbasic; any at a fixed bound.
+    ``nonbasic``: the indexes (columns, then rows + n) at lower, at upper and free; ``duals``
+    (columns then rows) may have a second axis, one cost vector each: one answer each."""
+    at_lower, at_upper, at_zero = nonbasic
+
+    def moves(where: np.ndarray) -> np.ndarray:
+        free = lower[where] < upper[where]
+        return free[:, None] if duals.ndim == 2 else free
+
+    wrong = (((duals[at_lower] < -tol) & moves(at_lower)).any(axis=0)
+             | ((duals[at_upper] > tol) & moves(at_upper)).any(axis=0)
+             | (np.abs(duals[at_zero]) > tol).any(axis=0))
+    return ~wrong
+
+
+def status_from_solution(basic_variables: np.ndarray, values: np.ndarray, lower: np.ndarray,
+                         upper: np.ndarray, n: int) -> np.ndarray | None:
+    """The basis's statuses (columns then rows) from HiGHS's basic variables (a column's index,
+    or −1 − a row's) and the solution: a nonbasic value sits on the bound it is at (to
+    ``PRIMAL_TOL``: HiGHS unscales it), a free one at 0. None if one sits on neither."""
+    with np.errstate(invalid="ignore"):
+        off_lower = np.abs(values - lower)
+        off_upper = np.abs(values - upper)
+    off_lower[~np.isfinite(lower)] = np.inf
+    off_upper[~np.isfinite(upper)] = np.inf
+    status = np.where(off_lower <= off_upper, LOWER, UPPER).astype(np.int8)
+    off = np.minimum(off_lower, off_upper)
+    unbounded = np.isinf(off)
+    status[unbounded] = ZERO
+    off[unbounded] = np.abs(values[unbounded])
+    basic = np.where(basic_variables >= 0, basic_variables, n - 1 - basic_variables)
+    status[basic] = BASIC
+    bound = np.where(status == LOWER, lower, upper)
+    bound[unbounded] = 0.0
+    near = off <= PRIMAL_TOL * np.maximum(1.0, np.abs(bound))
+    near[basic] = True
+    return status if near.all() else None
+
+
+class KeptBases:
+    """Each stage's last few optimal bases, newest (or last used) first."""
+
+    def __init__(self) -> None:
+        self.by_stage: dict[object, list[Factor]] = {}
+        self.shape: tuple[int, ...] = (0, 0, 0)
+        self.hits = self.misses = 0
+
+    def reset(self, shape: tuple[int, ...]) -> None:
+        """Forget every basis when the LP gains rows, columns or entries."""
+        if shape != self.shape:
+            self.by_stage.clear()
+            self.shape = shape
+
+    def solution(self, stage: object, a: csc_matrix, at: object, lower: np.ndarray,
+                 upper: np.ndarray, cost: np.ndarray, dual_tol: float
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The optimal solution from a kept basis of the stage, if one is optimal."""
+        kept = self.by_stage.get(stage)
+        if kept:
+            for k, factor in enumerate(kept[:TRIED]):
+                if not factor.current(a.data):
+                    renewed = factorise(factor.status, a)
+                    if renewed is None:
+                        continue
+                    kept[k] = factor = renewed
+                got = basis_solution(factor, a, at, lower, upper, cost, dual_tol)
+                if got is not None:
+                    if k:
+                        kept.insert(0, kept.pop(k))
+                    self.hits += 1
+                    return got
+        self.misses += 1
+        return None
+
+    def keep(self, stage: object, status: np.ndarray, a: csc_matrix) -> None:
+        """Keep the basis a HiGHS run of the stage ended on (first, if already kept)."""
+        kept = self.by_stage.setdefault(stage, [])
+        key = status.tobytes()
+        for k, factor in enumerate(kept):
+            if factor.key == key:
+                kept.insert(0, kept.pop(k))
+                return
+        factor = factorise(status, a)
+        if factor is not None:
+            kept.insert(0, factor)
+            del kept[KEPT:]

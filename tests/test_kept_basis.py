@@ -1,0 +1,123 @@
+"""A stage's kept optimal bases (``cfe_opt.solve.kept_basis``): the solution a kept basis gives
+is HiGHS's own for that basis (values and duals, in HiGHS's conventions), a basis that is no
+longer optimal is refused, and a re-solve answered from a kept basis equals a solve from
+scratch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pytest
+from scipy.sparse import csc_matrix
+
+from cfe_opt.scenario import load_scenario, with_changes
+from cfe_opt.solve import CompiledModel
+from cfe_opt.solve.highs import new_highs
+from cfe_opt.solve.kept_basis import basis_solution, factorise, status_from_solution
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def _small_lp() -> tuple[csc_matrix, np.ndarray, np.ndarray]:
+    """max x + y  s.t.  x + 2y ≤ 4,  3x + y ≤ 6,  x, y ≥ 0 (as min −x − y): the optimum is
+    where both rows bind, x = 8/5, y = 6/5; the rows' duals are −2/5 and −1/5."""
+    a = csc_matrix(np.array([[1.0, 2.0], [3.0, 1.0]]))
+    lower = np.array([0.0, 0.0, -np.inf, -np.inf])
+    upper = np.array([np.inf, np.inf, 4.0, 6.0])
+    return a, lower, upper
+
+
+def _optimal_status(a, lower, upper, cost):
+    h = new_highs()  # cfe-opt's options: HiGHS misbehaves if `threads` changes after a run
+    h.passModel(_lp(a, lower, upper, cost))
+    h.run()
+    solution = h.getSolution()
+    values = np.concatenate([solution.col_value, solution.row_value])
+    duals = np.concatenate([solution.col_dual, solution.row_dual])
+    status = status_from_solution(np.asarray(h.getBasicVariables()[1]), values, lower, upper,
+                                  a.shape[1])
+    return status, values, duals
+
+
+def _lp(a, lower, upper, cost):
+    n = a.shape[1]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = lower[:n], upper[:n]
+    lp.row_lower_, lp.row_upper_ = lower[n:], upper[n:]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices
+    lp.a_matrix_.value_ = a.data
+    return lp
+
+
+def test_a_kept_basis_gives_the_hand_derived_vertex_and_highs_duals():
+    a, lower, upper = _small_lp()
+    cost = np.array([-1.0, -1.0])
+    status, values, duals = _optimal_status(a, lower, upper, cost)
+    factor = factorise(status, a)
+    got = basis_solution(factor, a, a.T, lower, upper, cost, 1e-9)
+    assert got is not None
+    mine_values, mine_duals = got
+    assert mine_values == pytest.approx([8 / 5, 6 / 5, 4.0, 6.0], abs=1e-12)
+    assert mine_duals[2:] == pytest.approx([-2 / 5, -1 / 5], abs=1e-12)
+    np.testing.assert_allclose(mine_values, values, atol=1e-12)
+    np.testing.assert_allclose(mine_duals, duals, atol=1e-12)
+
+
+def test_a_basis_no_longer_optimal_is_refused_and_a_moved_number_is_followed():
+    a, lower, upper = _small_lp()
+    cost = np.array([-1.0, -1.0])
+    status, _, _ = _optimal_status(a, lower, upper, cost)
+    factor = factorise(status, a)
+    # a cost that makes y worth three times x: the optimum moves to (0, 2)
+    assert basis_solution(factor, a, a.T, lower, upper, np.array([-1.0, -3.0]), 1e-9) is None
+    # the first row's bound 4 → 20: the rows would cross at x = −8/5, infeasible
+    far = upper.copy()
+    far[2] = 20.0
+    assert basis_solution(factor, a, a.T, lower, far, cost, 1e-9) is None
+    # 4 → 5: both still bind, at x = 7/5, y = 9/5 (hand-derived), and the basis says so
+    near = upper.copy()
+    near[2] = 5.0
+    values, _ = basis_solution(factor, a, a.T, lower, near, cost, 1e-9)
+    assert values[:2] == pytest.approx([7 / 5, 9 / 5], abs=1e-12)
+
+
+def test_a_changed_coefficient_refactorises_the_basis():
+    a, lower, upper = _small_lp()
+    cost = np.array([-1.0, -1.0])
+    status, _, _ = _optimal_status(a, lower, upper, cost)
+    factor = factorise(status, a)
+    assert factor.current(a.data)
+    moved = a.copy()
+    moved[0, 1] = 4.0  # x + 4y ≤ 4, 3x + y ≤ 6: x = 20/11, y = 6/11
+    assert not factor.current(moved.data)
+    renewed = factorise(factor.status, moved)
+    values, _ = basis_solution(renewed, moved, moved.T, lower, upper, cost, 1e-9)
+    assert values[:2] == pytest.approx([20 / 11, 6 / 11], abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["weighted", "minimax", "lexicographic"])
+def test_re_solves_answered_from_kept_bases_equal_solves_from_scratch(mode):
+    """Russia's flank target moved over 40 values, each re-solved on one compiled model: most
+    stages are answered from a kept basis, and every answer is the cold solve's."""
+    scenario = load_scenario(MODELS / "talks_1998.yaml")
+    cm = CompiledModel(scenario, variants=True)
+    path = "parties.RUS.positions.flank_acv_active.target"
+    engine = cm.engine
+    for k in range(40):
+        target = 600 + 37 * ((k * 7) % 40)
+        assert cm.apply({path: target}).in_place
+        warm = cm.solve(mode)
+        assert warm.x is not None, (k, target, warm.status, [(s.name, s.status) for s in warm.stages])
+        x = warm.x.copy()
+        cold = cm.solve(mode, cold=True)
+        assert warm.status == cold.status
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9, abs=1e-12)
+        np.testing.assert_allclose(x, cold.x, rtol=1e-9, atol=1e-7)
+        fresh = CompiledModel(with_changes(scenario, {path: target})).solve(mode)
+        assert fresh.objective == pytest.approx(warm.objective, rel=1e-9, abs=1e-12)
+    assert engine.kept.hits > engine.kept.misses
