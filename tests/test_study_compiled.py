@@ -124,7 +124,7 @@ def test_random_studies_warm_equals_cold(name, tmp_path):
     about 160 in all, with the 12 compared row by row above), every variant solved warm, again
     from scratch (the evaluator's own cold check) and on a freshly built, validated model."""
     rng = random.Random(name)
-    checked = kept = 0
+    checked = kept = optimal = 0
     for _ in range(6 if name == "adapted_1999.yaml" else 15):
         study = load_study(random_study(rng, name, tmp_path))
         variants = [v for _, _, v in Design.of(study).points()]
@@ -137,8 +137,9 @@ def test_random_studies_warm_equals_cold(name, tmp_path):
                     variant.changes, variant.mode)
                 checked += 1
         kept += evaluator.compiled.engine.kept.hits
+        optimal += sum(r["status"] == "optimal" and not r["run.rebuilt"] for r in rows)
     assert checked >= 15
-    assert kept > 0  # the warm answers were (at least in part) from kept bases
+    assert kept > 0 or not optimal  # warm answers came (in part) from kept bases
 
 
 def test_numbers_only_are_never_rebuilt_and_an_invalid_value_is_refused(tmp_path):
