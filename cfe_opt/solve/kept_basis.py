@@ -41,11 +41,10 @@ class Factor:
     """One basis (statuses of columns then rows) with the LU factors of B = A[𝒯, ℬ]."""
 
     def __init__(self, status: np.ndarray, lu: object, basic: np.ndarray, held: np.ndarray,
-                 positions: np.ndarray, values: np.ndarray, b: csc_matrix | None) -> None:
+                 positions: np.ndarray, values: np.ndarray) -> None:
         self.status = status  # int8, columns then rows
         self.key = status.tobytes()
         self.lu = lu
-        self.b = b
         self.basic = basic  # basic columns, in B's column order
         self.held = held  # rows held at a bound, in B's row order
         self.positions = positions  # where B's entries are in A.data
@@ -80,13 +79,13 @@ def factorise(status: np.ndarray, a: csc_matrix) -> Factor | None:
     values = a.data[positions].copy()
     size = len(basic)
     if size == 0:
-        return Factor(status, None, basic, held, positions, values, None)
+        return Factor(status, None, basic, held, positions, values)
     b = csc_matrix((values, (rows, cols)), shape=(size, size))
     try:
         lu = splu(b, permc_spec="COLAMD")
     except RuntimeError:  # singular
         return None
-    return Factor(status, lu, basic, held, positions, values, b)
+    return Factor(status, lu, basic, held, positions, values)
 
 
 def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
@@ -103,7 +102,7 @@ def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
     x = values[:n]
     held_at = values[n:][factor.held]
     if len(factor.basic):
-        x[factor.basic] = refined(factor, held_at - (a @ x)[factor.held], "N")
+        x[factor.basic] = factor.lu.solve(held_at - (a @ x)[factor.held])
     values[n:] = a @ x
     values[n:][factor.held] = held_at  # exactly at their bounds, as HiGHS reports them
     free = factor.free
@@ -111,21 +110,13 @@ def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
         return None
     y = np.zeros(m)
     if len(factor.basic):
-        y[factor.held] = refined(factor, cost[factor.basic], "T")
+        y[factor.held] = factor.lu.solve(cost[factor.basic], trans="T")
     duals = np.empty(n + m)
     duals[:n] = cost - at @ y
     duals[n:] = y
     if not dual_feasible(factor.nonbasic, duals, lower, upper, dual_tol):
         return None
     return values, duals
-
-
-def refined(factor: Factor, rhs: np.ndarray, trans: str) -> np.ndarray:
-    """B⁻¹·rhs (``trans`` "T": B⁻ᵀ·rhs) with one step of iterative refinement, so the answer
-    does not depend on the factor's rounding (two bases' solutions agree to the last digits)."""
-    got = factor.lu.solve(rhs, trans=trans)
-    b = factor.b if trans == "N" else factor.b.T
-    return got + factor.lu.solve(rhs - b @ got, trans=trans)
 
 
 def within_bounds(values: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> bool:
