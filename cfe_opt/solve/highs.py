@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 
 from cfe_opt.model.core import Model
+from cfe_opt.solve.kept_basis import MAX_ROWS as KEPT_MAX_ROWS
 from cfe_opt.solve.kept_basis import KeptBases, status_from_solution
 from cfe_opt.solve.status import FACE_AT, SolveStatus
 
@@ -340,7 +341,8 @@ class HighsEngine:
         self.sync()
         h = self.h
         wanted, scale, tolerance = prepared
-        stage = None if (cold or options or self.model.integer or not presolve) else stage
+        stage = None if (cold or options or self.model.integer or not presolve
+                         or self.rows > KEPT_MAX_ROWS) else stage
         if stage is not None:
             self.kept.reset((self.cols, self.rows, self.entries))
             matrix = self.matrix()
@@ -387,7 +389,7 @@ class HighsEngine:
                     basis = status_from_solution(np.asarray(basic), self._values,
                                                  self.lower_now, self.upper_now, n)
                     if basis is not None:
-                        self.kept.keep(stage, basis, self.matrix())
+                        self.kept.keep(stage, basis)
         return status
 
     def _take(self, got: tuple[np.ndarray, np.ndarray], scale: float, duals: bool) -> None:

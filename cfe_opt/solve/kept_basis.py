@@ -25,6 +25,8 @@ new basis is kept). The values and duals come out in HiGHS's conventions (``row_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.sparse import csc_matrix
 from scipy.sparse.linalg import splu
@@ -32,6 +34,7 @@ from scipy.sparse.linalg import splu
 PRIMAL_TOL = 1e-9  # a basic value this far outside its bound, relative to max(1, |bound|)
 KEPT = 6  # bases kept per stage
 TRIED = 3  # bases tried before HiGHS runs
+MAX_ROWS = 20_000  # larger LPs keep none: a factor's time and memory outweigh HiGHS's warm start
 
 # HiGHS's basis statuses
 LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3
@@ -43,7 +46,6 @@ class Factor:
     def __init__(self, status: np.ndarray, lu: object, basic: np.ndarray, held: np.ndarray,
                  positions: np.ndarray, values: np.ndarray) -> None:
         self.status = status  # int8, columns then rows
-        self.key = status.tobytes()
         self.lu = lu
         self.basic = basic  # basic columns, in B's column order
         self.held = held  # rows held at a bound, in B's row order
@@ -169,11 +171,21 @@ def status_from_solution(basic_variables: np.ndarray, values: np.ndarray, lower:
     return status if near.all() else None
 
 
+@dataclass
+class Kept:
+    """A kept basis: its statuses, factorised when first tried (a solve that is never followed
+    by another of the same stage costs no factorisation)."""
+
+    status: np.ndarray
+    key: bytes
+    factor: Factor | None = None
+
+
 class KeptBases:
     """Each stage's last few optimal bases, newest (or last used) first."""
 
     def __init__(self) -> None:
-        self.by_stage: dict[object, list[Factor]] = {}
+        self.by_stage: dict[object, list[Kept]] = {}
         self.shape: tuple[int, ...] = (0, 0, 0)
         self.hits = self.misses = 0
 
@@ -187,32 +199,28 @@ class KeptBases:
                  upper: np.ndarray, cost: np.ndarray, dual_tol: float
                  ) -> tuple[np.ndarray, np.ndarray] | None:
         """The optimal solution from a kept basis of the stage, if one is optimal."""
-        kept = self.by_stage.get(stage)
-        if kept:
-            for k, factor in enumerate(kept[:TRIED]):
-                if not factor.current(a.data):
-                    renewed = factorise(factor.status, a)
-                    if renewed is None:
-                        continue
-                    kept[k] = factor = renewed
-                got = basis_solution(factor, a, at, lower, upper, cost, dual_tol)
-                if got is not None:
-                    if k:
-                        kept.insert(0, kept.pop(k))
-                    self.hits += 1
-                    return got
+        kept = self.by_stage.get(stage, [])
+        for k, entry in enumerate(kept[:TRIED]):
+            if entry.factor is None or not entry.factor.current(a.data):
+                entry.factor = factorise(entry.status, a)  # B's numbers changed: anew
+                if entry.factor is None:
+                    continue
+            got = basis_solution(entry.factor, a, at, lower, upper, cost, dual_tol)
+            if got is not None:
+                if k:
+                    kept.insert(0, kept.pop(k))
+                self.hits += 1
+                return got
         self.misses += 1
         return None
 
-    def keep(self, stage: object, status: np.ndarray, a: csc_matrix) -> None:
+    def keep(self, stage: object, status: np.ndarray) -> None:
         """Keep the basis a HiGHS run of the stage ended on (first, if already kept)."""
         kept = self.by_stage.setdefault(stage, [])
         key = status.tobytes()
-        for k, factor in enumerate(kept):
-            if factor.key == key:
+        for k, entry in enumerate(kept):
+            if entry.key == key:
                 kept.insert(0, kept.pop(k))
                 return
-        factor = factorise(status, a)
-        if factor is not None:
-            kept.insert(0, factor)
-            del kept[KEPT:]
+        kept.insert(0, Kept(status, key))
+        del kept[KEPT:]
