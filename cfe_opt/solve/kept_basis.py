@@ -54,7 +54,7 @@ class Factor:
         self.at_upper = status == UPPER
         self.at_zero = np.flatnonzero((status == BASIC) | (status == ZERO))
         self.free = np.flatnonzero(status == BASIC)  # basic: columns, then rows (+ n)
-        self.nonbasic = [np.flatnonzero(status == s) for s in (LOWER, UPPER, ZERO)]
+        self.nonbasic = nonbasic(status)
 
     def current(self, data: np.ndarray) -> bool:
         """B's entries are as they were when factorised."""
@@ -127,6 +127,11 @@ def within_bounds(values: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> b
         below = lower - values > PRIMAL_TOL * np.maximum(1.0, np.abs(lower))
         above = values - upper > PRIMAL_TOL * np.maximum(1.0, np.abs(upper))
     return not (below | above).any()
+
+
+def nonbasic(status: np.ndarray) -> list[np.ndarray]:
+    """The indexes of a basis's nonbasic entries at a lower bound, at an upper one, and free."""
+    return [np.flatnonzero(status == s) for s in (LOWER, UPPER, ZERO)]
 
 
 def dual_feasible(nonbasic: list[np.ndarray], duals: np.ndarray, lower: np.ndarray,

@@ -22,12 +22,10 @@ import numpy as np
 from cfe_opt.errors import CfeOptError
 from cfe_opt.scenario import Scenario
 from cfe_opt.solve import CompiledModel, SolveStatus
+from cfe_opt.solve.kept_basis import dual_feasible, nonbasic
 
 DUAL_TOL = 1e-9  # relative to the largest cost: a reduced cost this far on the wrong side
 COST_ONLY_MODES = ("weighted", "lexicographic")
-
-# HiGHS basis statuses
-_LOWER, _BASIC, _UPPER, _ZERO = 0, 1, 2, 3
 
 
 @dataclass
@@ -137,16 +135,8 @@ def _dual_feasible(cm: CompiledModel, costs: np.ndarray) -> np.ndarray:
                    shape=(m, n))
     reduced = costs[:n] - a.T @ y  # columns × samples
     scale = np.maximum(np.abs(costs).max(axis=0), 1e-300)
-    tol = DUAL_TOL * scale
-    low, up = cm.engine.col_lower, cm.engine.col_upper
-    fixed = low == up
-    ok = np.ones(costs.shape[1], dtype=bool)
-    ok &= ~((col_status == _LOWER)[:, None] & ~fixed[:, None] & (reduced < -tol)).any(axis=0)
-    ok &= ~((col_status == _UPPER)[:, None] & ~fixed[:, None] & (reduced > tol)).any(axis=0)
-    ok &= ~((col_status == _ZERO)[:, None] & (np.abs(reduced) > tol)).any(axis=0)
-    rlow, rup = cm.engine.row_lower, cm.engine.row_upper
-    equal = rlow == rup
-    ok &= ~((row_status == _LOWER)[:, None] & ~equal[:, None] & (y < -tol)).any(axis=0)
-    ok &= ~((row_status == _UPPER)[:, None] & ~equal[:, None] & (y > tol)).any(axis=0)
-    ok &= ~((row_status == _ZERO)[:, None] & (np.abs(y) > tol)).any(axis=0)
-    return ok
+    engine = cm.engine
+    return dual_feasible(nonbasic(np.concatenate((col_status, row_status))),
+                         np.vstack((reduced, y)),
+                         np.concatenate((engine.col_lower, engine.row_lower)),
+                         np.concatenate((engine.col_upper, engine.row_upper)), DUAL_TOL * scale)
