@@ -108,3 +108,20 @@ def test_a_merged_file_is_in_place_only_if_it_reads_back(tmp_path, monkeypatch):
         store_module.write_parquet_stream_atomic(
             table.schema, lambda: iter([table.slice(0, 2), table.slice(2)]), target)
     assert not target.exists() and not list((tmp_path / "c").iterdir())
+
+
+def test_the_variants_to_run_carry_the_keys_the_design_was_written_with(tree):
+    """A run walks the design without hashing it again: each variant's key comes from the
+    digests kept when the design was written, and is the key hashing would give (a digest
+    ending in zero bytes, which numpy's S32 drops, included)."""
+    from cfe_opt.study.runner import _todo
+
+    design = Design.of(load_study(write_study(tree, MIXED)))
+    variants = [v for _, _, v in design.points()]
+    digests = key_digests([v.key for v in variants])
+    picked = np.array([0, 2, 5])
+    got = list(_todo(design, picked, digests[picked]))
+    assert [v.key for v in got] == [variants[i].key for i in picked]
+    assert [v.changes for v in got] == [variants[i].changes for i in picked]
+    trailing = "ab" * 30 + "0000"
+    assert key_digests([trailing])[0].ljust(32, b"\0").hex() == trailing

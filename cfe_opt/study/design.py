@@ -76,8 +76,9 @@ class Design:
             size *= len(settings)
         return size
 
-    def points(self) -> Iterator[tuple[int | None, dict[str, Any], Variant]]:
-        """(sample draw or None, axis values, variant) for every point, in design order."""
+    def points(self, keys: bool = True) -> Iterator[tuple[int | None, dict[str, Any], Variant]]:
+        """(sample draw or None, axis values, variant) for every point, in design order
+        (without ``keys``, each variant's key is left empty: for a caller that has them)."""
         study = self.study
         sha = study.base.sha256
         draws = range(self.sample_size)
@@ -97,8 +98,8 @@ class Design:
                 kept = {p: v for p, v in changes.items() if not study.same_as_base(p, v)}
                 for mode in self.modes:
                     yield ((i if self.sample is not None else None), values,
-                           Variant(key=variant_key(sha, kept, mode), changes=kept, mode=mode,
-                                   axes=tuple(values.items())))
+                           Variant(key=variant_key(sha, kept, mode) if keys else "",
+                                   changes=kept, mode=mode, axes=tuple(values.items())))
 
     def schema(self) -> pa.Schema:
         """The design table's columns, typed from the axes' values (the same whatever part of

@@ -15,6 +15,7 @@ worker twice is recorded as ``error``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import math
 import os
@@ -38,7 +39,7 @@ from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
 from cfe_opt.study.layout import FAILED, STATUSES
 from cfe_opt.study.load import Study, load_study
 from cfe_opt.study.progress import Progress
-from cfe_opt.study.store import Store, StoreError, fingerprint
+from cfe_opt.study.store import KEY_BYTES, Store, StoreError, fingerprint
 from cfe_opt.study.variant import MODEL_VERSION, Variant
 
 CHUNK_SECONDS = 0.5  # the work one chunk should hold
@@ -289,15 +290,18 @@ def todo_points(design_keys: np.ndarray, stored: np.ndarray) -> np.ndarray:
     return np.sort(first)
 
 
-def _todo(design: Design, points: np.ndarray) -> Iterator[Variant]:
-    """The variants of ``points`` (sorted design point numbers), walking the design once."""
+def _todo(design: Design, points: np.ndarray, keys: np.ndarray) -> Iterator[Variant]:
+    """The variants of ``points`` (sorted design point numbers), walking the design once;
+    ``keys``: their keys' digests, in the same order (computed once, when the design was
+    written)."""
     if not len(points):
         return
     at = 0
     wanted = int(points[0])
-    for point, (_draw, _values, variant) in enumerate(design.points()):
+    for point, (_draw, _values, variant) in enumerate(design.points(keys=False)):
         if point == wanted:
-            yield variant
+            key = keys[at].ljust(KEY_BYTES, b"\0").hex()  # numpy drops trailing zero bytes
+            yield dataclasses.replace(variant, key=key)
             at += 1
             if at == len(points):
                 return
@@ -334,6 +338,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
             frame, design.schema(), design.batches, study.file.path.read_bytes(),
             {"study": study.name, "study_file": str(study.file.path.resolve())})
         todo = todo_points(design_keys, stored)
+        todo_keys = design_keys[todo]
         variants = len(np.unique(design_keys))
         summary = RunSummary(study=study.name, out=store.root, design_points=len(design_keys),
                              variants=variants, already_done=variants - len(todo), computed=0,
@@ -352,8 +357,9 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
             executor = _Pool(study, fp, evaluator, workers)
         progress = Progress(remaining, study.name, stream, bar)
         try:
-            _drive(executor, _todo(design, todo), remaining, chunk_size, schema, store, fp,
-                   study, progress, summary, getattr(evaluator, "name", evaluator.__name__))
+            _drive(executor, _todo(design, todo, todo_keys), remaining, chunk_size, schema,
+                   store, fp, study, progress, summary,
+                   getattr(evaluator, "name", evaluator.__name__))
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

@@ -17,7 +17,7 @@ from typing import Any
 
 # Bump when the formulation, a solver setting or the row schema changes what a variant's row
 # holds: every key changes with it, so no stored row is ever taken for a new one.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"  # 2: a miss below 5·10⁻⁷ units counts as 0 (results.DEVIATION_ZERO)
 
 
 @dataclass(frozen=True)
