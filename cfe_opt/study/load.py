@@ -62,8 +62,8 @@ class Study:
         base = self.base_values[path]
         if base is MISSING:
             return value is None
-        if type(value) is type(base) and type(value) in (int, float):
-            return value == base  # normalised numbers: equal exactly when their JSON is
+        if type(value) in (int, float) and type(base) in (int, float):
+            return value == base  # normalised (a float is never whole): equal iff their JSON
         return _canonical(value) == _canonical(base)
 
 
