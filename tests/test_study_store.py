@@ -139,6 +139,27 @@ def test_a_folder_that_is_no_store_is_refused(tree):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_a_setup_killed_before_its_manifest_is_begun_again(tree):
+    """A kill between writing the design and the manifest leaves the design, the study file
+    and an empty chunks folder, and no row: the next run begins the store again (and gives the
+    rows a clean run gives); anything else in the folder is still refused."""
+    study = write_study(tree, STUDY.format(size=3))
+    clean = tree / "clean"
+    run(study, clean)
+    out = tree / "killed"
+    (out / "chunks").mkdir(parents=True)
+    for name in ("design.parquet", "study.yaml"):
+        (out / name).write_bytes((clean / name).read_bytes())
+    run(study, out)
+    assert (out / "manifest.json").is_file()
+    assert canonical_bytes(out, tree) == canonical_bytes(clean, tree)
+    other = tree / "other"
+    (other / "chunks").mkdir(parents=True)
+    (other / "chunks" / "chunk-x.parquet").write_bytes(b"rows?")
+    with pytest.raises(StoreError, match="folder is not empty and holds no study store"):
+        run(study, other)
+
+
 def test_failing_variants_are_rows_and_the_study_goes_on(tree, capsys):
     study = write_study(tree, """\
         name: failures

@@ -155,6 +155,20 @@ class Store:
     def exists(self) -> bool:
         return (self.root / "manifest.json").is_file()
 
+    def _setup_leftovers_only(self) -> bool:
+        """The folder holds nothing, or only what a setup killed before its manifest was
+        written leaves (the design, the study file, an empty ``chunks`` folder): no row is ever
+        written before the manifest, so such a folder is begun again, not refused."""
+        for path in self.root.iterdir():
+            if path.name.startswith("."):
+                continue
+            if path.name in ("design.parquet", "study.yaml") and path.is_file():
+                continue
+            if path == self.chunks and path.is_dir() and not any(path.iterdir()):
+                continue
+            return False
+        return True
+
     def manifest(self) -> dict[str, Any]:
         path = self.root / "manifest.json"
         try:
@@ -263,8 +277,7 @@ class Store:
             live = self.tidy(fp)
             stored = np.unique(self.stored_digests(live.files))
         else:
-            if self.root.is_dir() and any(p for p in self.root.iterdir()
-                                          if not p.name.startswith(".")):
+            if self.root.is_dir() and not self._setup_leftovers_only():
                 raise StoreError(f"{self.root}: folder is not empty and holds no study store; "
                                  "give a new or empty --out folder")
             manifest = {}
