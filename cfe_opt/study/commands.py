@@ -159,12 +159,13 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
     from cfe_opt.study.results import open_results
 
     with open_results(args.dir) as results:
         path = results.write_canonical(args.file)
-        rows = results.table().num_rows
-    print(f"Wrote {rows:,} rows to {path}")
+    print(f"Wrote {pq.read_metadata(path).num_rows:,} rows to {path}")
     return EXIT_OK
 
 

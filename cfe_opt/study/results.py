@@ -19,6 +19,7 @@ so a notebook slices a million rows without holding them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cfe_opt.study.layout import RUN_COLUMNS, STATUSES
-from cfe_opt.study.store import Store, StoreError
+from cfe_opt.study.store import Store, StoreError, write_parquet_stream_atomic
+
+EXPORT_ROWS = 65_536  # rows per row group of an exported table
 
 
 def _quote(name: str) -> str:
@@ -177,14 +180,36 @@ class StudyResults:
         fields.update({f.name: f for f in design})
         return pa.schema([fields[c].with_metadata(None) for c in columns])
 
-    def write_canonical(self, path: str | Path) -> Path:
+    def write_canonical(self, path: str | Path, rows_per_group: int = EXPORT_ROWS) -> Path:
         """The canonical table as one Parquet file (byte-identical for the same study,
-        whatever the workers, backend, chunking or interruptions)."""
-        from cfe_opt.study.store import write_parquet_atomic
+        whatever the workers, backend, chunking or interruptions), streamed from DuckDB in
+        row groups of ``rows_per_group`` rows: a million-row store is never one table in
+        memory."""
+        cols = [c for c in self.columns if c not in RUN_COLUMNS]
+        schema = self._schema(cols)
+        query = f"SELECT {', '.join(_quote(c) for c in cols)} FROM variants ORDER BY point"
 
-        table = self.table(canonical=True).replace_schema_metadata(None)
+        def groups() -> Iterator[pa.Table]:
+            relation = self.connection.sql(query)
+            # DuckDB 2 names it to_arrow_reader; earlier versions fetch_arrow_reader
+            stream = (getattr(relation, "to_arrow_reader", None)
+                      or relation.fetch_arrow_reader)
+            reader = stream(rows_per_group)
+            held: list[pa.RecordBatch] = []
+            count = 0
+            for batch in reader:
+                held.append(batch)
+                count += batch.num_rows
+                while count >= rows_per_group:  # exactly rows_per_group rows a group
+                    table = pa.Table.from_batches(held)
+                    yield table.slice(0, rows_per_group).cast(schema)
+                    rest = table.slice(rows_per_group)
+                    held, count = rest.to_batches(), rest.num_rows
+            if count:
+                yield pa.Table.from_batches(held, schema=held[0].schema).cast(schema)
+
         path = Path(path)
-        write_parquet_atomic(table, path)
+        write_parquet_stream_atomic(schema, groups, path)
         return path
 
     def status(self) -> Status:
