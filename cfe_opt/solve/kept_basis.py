@@ -205,9 +205,13 @@ class KeptBases:
                  ) -> tuple[np.ndarray, np.ndarray] | None:
         """The optimal solution from a kept basis of the stage, if one is optimal."""
         kept = self.by_stage.get(stage, [])
+        factorised = False  # at most one factorisation a solve: a miss must stay cheap
         for k, entry in enumerate(kept[:TRIED]):
             if entry.factor is None or not entry.factor.current(a.data):
-                entry.factor = factorise(entry.status, a)  # B's numbers changed: anew
+                if factorised:
+                    continue
+                factorised = True
+                entry.factor = factorise(entry.status, a)  # new, or B's numbers changed
                 if entry.factor is None:
                     continue
             got = basis_solution(entry.factor, a, at, lower, upper, cost, dual_tol)
