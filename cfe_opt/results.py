@@ -426,6 +426,16 @@ POSITION_RATIOS = ("normalised_deviation", "weighted_deviation", "weight", "scal
                    "scale_over")
 
 
+def misses(target: Any, achieved: Any, below: Any, above: Any) -> tuple[Any, Any]:
+    """A position's shortfall max(0, T − F) where it counts one (``below``) and excess
+    max(0, F − T) where it counts one (``above``), each 0 below ``DEVIATION_ZERO``; numbers or
+    numpy arrays (a study row reads every position at once)."""
+    under = np.where(below, np.subtract(target, achieved), 0.0)
+    over = np.where(above, np.subtract(achieved, target), 0.0)
+    return (np.where(under >= DEVIATION_ZERO, under, 0.0),
+            np.where(over >= DEVIATION_ZERO, over, 0.0))
+
+
 def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     """One position's row of the positions table, before cleaning (see ``positions_table``);
     a study row reads the same record, so both show the same numbers."""
@@ -434,10 +444,8 @@ def position_record(model: Model, t: Any, x: Solution) -> dict[str, Any]:
     target = number(t.position.target)
     scale_under, scale_over = number(t.scale_under), number(t.scale_over)
     weight = number(t.weight)
-    under = target - achieved if t.under is not None else 0.0
-    over = achieved - target if t.over is not None else 0.0
-    under = under if under >= DEVIATION_ZERO else 0.0
-    over = over if over >= DEVIATION_ZERO else 0.0
+    under, over = (float(v) for v in misses(target, achieved, t.under is not None,
+                                            t.over is not None))
     normalised = under / scale_under + over / scale_over
     rng = t.position.range
     low = number(rng.min) if rng is not None and rng.min is not None else math.nan

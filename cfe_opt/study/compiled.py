@@ -32,7 +32,7 @@ import numpy as np
 from cfe_opt.errors import ScenarioError, ScenarioErrors
 from cfe_opt.model.core import HARD_KINDS, Model
 from cfe_opt.model.params import Num, compile_num
-from cfe_opt.results import DEVIATION_ZERO, allocation_table, clean, clean_ratio, positions_table
+from cfe_opt.results import allocation_table, clean, clean_ratio, misses, positions_table
 from cfe_opt.rounding import clean_counts, clean_ratios
 from cfe_opt.scenario import Scenario, with_changes
 from cfe_opt.solve import SOLVERS, CompiledModel, SolveRun
@@ -160,13 +160,11 @@ class Reader:
 
     def deviations(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per position, in the model's order: achieved, deviation in units, normalised and
-        weighted deviation (``results.position_record``'s formulas, on arrays)."""
+        weighted deviation (``results.position_record``'s formulas, on arrays; the misses by
+        the same ``results.misses``)."""
         self._refresh()
         achieved = self.forms @ x[:self.n_cols]
-        under = np.where(self.has_under, self.target - achieved, 0.0)
-        over = np.where(self.has_over, achieved - self.target, 0.0)
-        under[under < DEVIATION_ZERO] = 0.0
-        over[over < DEVIATION_ZERO] = 0.0
+        under, over = misses(self.target, achieved, self.has_under, self.has_over)
         normalised = under / self.scale_under + over / self.scale_over
         return achieved, under + over, normalised, normalised * self.weight
 
