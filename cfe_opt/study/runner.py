@@ -39,7 +39,7 @@ from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
 from cfe_opt.study.layout import FAILED, STATUSES
 from cfe_opt.study.load import Study, load_study
 from cfe_opt.study.progress import Progress
-from cfe_opt.study.store import KEY_BYTES, Store, StoreError, fingerprint
+from cfe_opt.study.store import Store, StoreError, digest_key, fingerprint
 from cfe_opt.study.variant import MODEL_VERSION, Variant
 
 CHUNK_SECONDS = 0.5  # the work one chunk should hold
@@ -304,8 +304,7 @@ def _todo(design: Design, points: np.ndarray, keys: np.ndarray) -> Iterator[Vari
     wanted = int(points[0])
     for point, (_draw, _values, variant) in enumerate(design.points(keys=False)):
         if point == wanted:
-            key = keys[at].ljust(KEY_BYTES, b"\0").hex()  # numpy drops trailing zero bytes
-            yield dataclasses.replace(variant, key=key)
+            yield dataclasses.replace(variant, key=digest_key(keys[at]))
             at += 1
             if at == len(points):
                 return

@@ -134,6 +134,11 @@ def key_digests(keys: list[str]) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(keys)), dtype=f"S{KEY_BYTES}").copy()
 
 
+def digest_key(digest: bytes) -> str:
+    """A digest of ``key_digests`` back as its hex key (numpy drops trailing zero bytes)."""
+    return digest.ljust(KEY_BYTES, b"\0").hex()
+
+
 @dataclass
 class LiveFiles:
     """The row files in force: chunks and parts not replaced by a compaction."""
