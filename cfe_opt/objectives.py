@@ -134,19 +134,28 @@ def unique_package(model: Model) -> Lin:
     return Lin(terms)
 
 
+DISTANCE_ROWS = "objective.distance."  # how the rows ``_distance`` adds are named
+
+
 def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
     """Σ (P_v + N_v) with v − P_v + N_v = v⁰ and P, N ≥ 0: at the optimum P_v + N_v = |v − v⁰|,
     and any P + N ≤ z keeps Σ |v − v⁰| ≤ z (one row per variable; added once)."""
     up = [(tag, "up", *k) for k in keys]
     down = [(tag, "down", *k) for k in keys]
     if up and not model.has_var(("distance", *up[0])):
-        model.add_variables("distance", up + down, integer=False)
+        # the names ``add_variables`` and ``add_row`` would make, from the columns' own
+        cols = [model.col(key) for key in keys]
+        named = [model.col_names[c] for c in cols]
+        model.add_variables("distance", up + down, integer=False,
+                            names=[f"distance.{tag}.up.{n}" for n in named]
+                            + [f"distance.{tag}.down.{n}" for n in named])
         distance = model.variables["distance"]
-        for key, pkey, nkey in zip(keys, up, down, strict=True):
+        model.add_rows(
+            [f"{DISTANCE_ROWS}{tag}.{n}" for n in named],
             # v − P_v + N_v (the columns as their own terms, in this order)
-            expr = Lin({model.col(key): 1.0, distance[pkey]: -1.0, distance[nkey]: 1.0})
-            model.add_row(("distance", tag, *key), expr, "==", status_quo(model.index, key),
-                          RowInfo(family="objective", owner="model", kind="objective",
-                                  label=f"distance of {'.'.join(map(str, key))} from the "
-                                        "status quo"))
+            [(c, distance[p], distance[q]) for c, p, q in zip(cols, up, down, strict=True)],
+            (1.0, -1.0, 1.0), "==", [status_quo(model.index, key) for key in keys],
+            [RowInfo(family="objective", owner="model", kind="objective",
+                     label=f"distance of {'.'.join(map(str, key))} from the status quo")
+             for key in keys])
     return Lin({model.col(("distance", *k)): 1.0 for k in up + down})

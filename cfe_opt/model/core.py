@@ -146,18 +146,19 @@ class Model:
     # ---- variables ----------------------------------------------------------------------------
     def add_variables(self, family: str, keys: list[tuple[Any, ...]], low: float | None = 0,
                       up: dict[tuple[Any, ...], float] | None = None,
-                      integer: bool | None = None) -> None:
-        """Declare a whole family of variables at once, named ``family.key1.key2…``."""
+                      integer: bool | None = None, names: list[str] | None = None) -> None:
+        """Declare a whole family of variables at once, named ``family.key1.key2…`` (``names``:
+        those names, made already)."""
         if family not in VARIABLE_FAMILIES:
             raise ValueError(f"undeclared variable family {family!r} (see VARIABLE_FAMILIES)")
         whole = self.integer if integer is None else integer
         family_vars = self.variables.setdefault(family, {})
         lower = -INF if low is None else float(low)
-        for key in keys:
+        for k, key in enumerate(keys):
             if key in family_vars:
                 raise ValueError(f"duplicate variable {_name(family, key)}")
             family_vars[key] = len(self.col_names)
-            self.col_names.append(_name(family, key))
+            self.col_names.append(_name(family, key) if names is None else names[k])
             self.col_keys.append((family, *key))
             self.col_lower.append(lower)
             bound = (up or {}).get(key)
@@ -220,6 +221,34 @@ class Model:
         self.row_lower.append(lower)
         self.row_upper.append(upper)
         return row
+
+    def add_rows(self, names: list[str], cols: list[tuple[int, ...]], coefs: tuple[float, ...],
+                 sense: Sense, rhs: list[Any], infos: list[RowInfo]) -> None:
+        """Many rows of one shape at once: row k is ``Σ_j coefs[j]·x[cols[k][j]] sense rhs[k]``
+        under the name ``names[k]`` (made by the caller as ``add_row`` would make it). For a
+        family of thousands of rows with plain coefficients (the tie-break's distances)."""
+        i = len(self.row_list)
+        width = len(coefs)
+        if any(c == 0 for c in coefs):
+            raise ValueError("add_rows: a coefficient is 0")
+        rows, row_list = self.rows, self.row_list
+        for name, terms, number, info in zip(names, cols, rhs, infos, strict=True):
+            if name in rows:
+                raise ValueError(f"duplicate constraint name {name}")
+            source = number if isinstance(number, Num) else None
+            if source is not None:
+                self.tracked_rhs.append((i, source))
+            value = self.number(number)
+            row = Row(name=name, index=i, info=info, sense=sense, rhs=value, source=source)
+            rows[name] = row
+            row_list.append(row)
+            lower, upper = sense_bounds(sense, value)
+            self.row_lower.append(lower)
+            self.row_upper.append(upper)
+            self.entry_row.extend([i] * width)
+            self.entry_col.extend(terms)
+            self.entry_value.extend(coefs)
+            i += 1
 
     def set_row_bounds(self, i: int, lower: float, upper: float) -> None:
         self.row_lower[i] = lower

@@ -343,6 +343,7 @@ class HighsEngine:
         wanted, scale, tolerance = prepared
         stage = None if (cold or options or self.model.integer or not presolve
                          or self.rows > KEPT_MAX_ROWS) else stage
+        self.kept.last = None
         if stage is not None:
             self.kept.reset((self.cols, self.rows, self.entries))
             matrix = self.matrix()
@@ -383,13 +384,16 @@ class HighsEngine:
                 if scale != 1.0:
                     self._duals *= scale
                 self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
-            if stage is not None:
+            if not self.model.integer and self.rows <= KEPT_MAX_ROWS:
+                # the basis it ended on: kept for the stage, and known for ``polish``
                 found, basic = h.getBasicVariables()
                 if found == highspy.HighsStatus.kOk:
                     basis = status_from_solution(np.asarray(basic), self._values,
                                                  self.lower_now, self.upper_now, n)
-                    if basis is not None:
+                    if basis is not None and stage is not None:
                         self.kept.keep(stage, basis)
+                    elif basis is not None:
+                        self.kept.remember(basis)
         return status
 
     def _take(self, got: tuple[np.ndarray, np.ndarray], scale: float, duals: bool) -> None:
@@ -403,6 +407,20 @@ class HighsEngine:
         if duals:
             self._duals = scaled_duals * scale if scale != 1.0 else scaled_duals
             self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
+
+    def polish(self) -> bool:
+        """Recompute the last solution exactly at the vertex of its basis, for the bounds as
+        they are now (a stage's holds set to their optima without slack): True if that vertex
+        is within every bound, and is then the solution; else the solution stays as it was."""
+        if self.x is None:
+            return False
+        values = self.kept.vertex(self.matrix(), self.lower_now, self.upper_now)
+        if values is None:
+            return False
+        n = self.cols
+        self._values = values
+        self.x, self.activity = values[:n], values[n:]
+        return True
 
     def matrix(self) -> Any:
         """The constraint matrix HiGHS holds, as a SciPy CSC matrix (kept in step by ``sync``)."""

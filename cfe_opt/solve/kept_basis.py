@@ -90,13 +90,11 @@ def factorise(status: np.ndarray, a: csc_matrix) -> Factor | None:
     return Factor(status, lu, basic, held, positions, values)
 
 
-def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
-                   upper: np.ndarray, cost: np.ndarray, dual_tol: float
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
-    """If the basis is optimal for these bounds (columns then rows) and costs: the values
-    (column values then row activities) and duals (reduced costs then row duals); else None.
-    ``at``: Aᵀ (``a.T``, made once)."""
-    m, n = a.shape
+def basis_values(factor: Factor, a: csc_matrix, lower: np.ndarray, upper: np.ndarray
+                 ) -> np.ndarray | None:
+    """The basis's vertex for these bounds (column values then row activities), if every value
+    is within its bounds; else None."""
+    n = a.shape[1]
     values = np.where(factor.at_upper, upper, lower)
     values[factor.at_zero] = 0.0
     if not np.isfinite(values).all():  # a nonbasic value at an infinite bound
@@ -109,6 +107,19 @@ def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
     values[n:][factor.held] = held_at  # exactly at their bounds, as HiGHS reports them
     free = factor.free
     if not within_bounds(values[free], lower[free], upper[free]):
+        return None
+    return values
+
+
+def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
+                   upper: np.ndarray, cost: np.ndarray, dual_tol: float
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """If the basis is optimal for these bounds (columns then rows) and costs: the values
+    (column values then row activities) and duals (reduced costs then row duals); else None.
+    ``at``: Aᵀ (``a.T``, made once)."""
+    m, n = a.shape
+    values = basis_values(factor, a, lower, upper)
+    if values is None:
         return None
     y = np.zeros(m)
     if len(factor.basic):
@@ -193,6 +204,7 @@ class KeptBases:
         self.by_stage: dict[object, list[Kept]] = {}
         self.shape: tuple[int, ...] = (0, 0, 0)
         self.hits = self.misses = 0
+        self.last: Kept | None = None  # the basis the last solve ended on, if known
 
     def reset(self, shape: tuple[int, ...]) -> None:
         """Forget every basis when the LP gains rows, columns or entries."""
@@ -219,6 +231,7 @@ class KeptBases:
                 if k:
                     kept.insert(0, kept.pop(k))
                 self.hits += 1
+                self.last = entry
                 return got
         self.misses += 1
         return None
@@ -230,6 +243,24 @@ class KeptBases:
         for k, entry in enumerate(kept):
             if entry.key == key:
                 kept.insert(0, kept.pop(k))
+                self.last = entry
                 return
-        kept.insert(0, Kept(status, key))
+        self.last = Kept(status, key)
+        kept.insert(0, self.last)
         del kept[KEPT:]
+
+    def remember(self, status: np.ndarray) -> None:
+        """Know the basis a solve ended on without keeping it for a stage."""
+        self.last = Kept(status, status.tobytes())
+
+    def vertex(self, a: csc_matrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+        """The vertex of the basis the last solve ended on, for these bounds (None if unknown
+        or outside them)."""
+        entry = self.last
+        if entry is None:
+            return None
+        if entry.factor is None or not entry.factor.current(a.data):
+            entry.factor = factorise(entry.status, a)
+            if entry.factor is None:
+                return None
+        return basis_values(entry.factor, a, lower, upper)
