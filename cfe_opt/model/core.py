@@ -199,17 +199,26 @@ class Model:
         if lhs.constant is not None and not (isinstance(lhs.constant, int | float)
                                              and lhs.constant == 0):
             rhs = rhs - lhs.constant
-        for col, coef in lhs.terms.items():
-            if isinstance(coef, Num):
-                self.tracked_coef.append((len(self.entry_value), coef))
-                value = self.number(coef)
-            else:
-                value = float(coef)
-            if value == 0 and not isinstance(coef, Num):
-                continue
-            self.entry_row.append(i)
-            self.entry_col.append(col)
-            self.entry_value.append(value)
+        terms = lhs.terms
+        coefs = terms.values()
+        if not any(isinstance(coef, Num) for coef in coefs):
+            # plain numbers only (most rows): the non-zero ones, appended at once
+            cols = [col for col, coef in terms.items() if coef != 0]
+            self.entry_col.extend(cols)
+            self.entry_row.extend([i] * len(cols))
+            self.entry_value.extend([float(coef) for coef in coefs if coef != 0])
+        else:
+            for col, coef in terms.items():
+                if isinstance(coef, Num):
+                    self.tracked_coef.append((len(self.entry_value), coef))
+                    value = self.number(coef)
+                else:
+                    value = float(coef)
+                    if value == 0:
+                        continue
+                self.entry_row.append(i)
+                self.entry_col.append(col)
+                self.entry_value.append(value)
         source = rhs if isinstance(rhs, Num) else None
         if source is not None:
             self.tracked_rhs.append((i, source))

@@ -48,16 +48,28 @@ def track(spec: ScenarioSpec) -> tuple[ScenarioSpec, ParamSet]:
 _PLAIN = (str, bool, int, float, type(None))
 
 
+_FIELDS: dict[type, list[tuple[str, str | None]]] = {}
+
+
+def _fields(kind: type) -> list[tuple[str, str | None]]:
+    """A model's fields, each with the kind of value it is tracked as (None: not tracked)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        numeric = TRACKED.get(kind, {})
+        found = _FIELDS[kind] = [(name, numeric.get(name)) for name in kind.model_fields]
+    return found
+
+
 def _copy(node: Any, path: tuple[str, ...], params: ParamSet) -> Any:
     if isinstance(node, BaseModel):
-        numeric = TRACKED.get(type(node), {})
         values = {}
-        for name in type(node).model_fields:
-            value = getattr(node, name)
-            if name in numeric and value is not None and not isinstance(value, bool):
+        fields = node.__dict__
+        for name, numeric in _fields(type(node)):
+            value = fields[name]
+            if numeric is not None and value is not None and not isinstance(value, bool):
                 # a figure is named by its own path (``…holdings.tanks``), other fields by theirs
                 where = path if isinstance(node, Figure) else (*path, name)
-                values[name] = params.leaf(".".join(where), value, numeric[name])
+                values[name] = params.leaf(".".join(where), value, numeric)
             elif isinstance(value, _PLAIN):
                 values[name] = value
             else:

@@ -412,7 +412,7 @@ class HighsEngine:
         """Recompute the last solution exactly at the vertex of its basis, for the bounds as
         they are now (a stage's holds set to their optima without slack): True if that vertex
         is within every bound, and is then the solution; else the solution stays as it was."""
-        if self.x is None:
+        if self.x is None or self.kept.last is None:
             return False
         values = self.kept.vertex(self.matrix(), self.lower_now, self.upper_now)
         if values is None:

@@ -50,8 +50,10 @@ class CostVector:
         self.cols = np.fromiter(expr.terms, dtype=np.int64, count=len(expr.terms))
         coefs = list(expr.terms.values())
         self.values = np.array([model.number(c) for c in coefs], dtype=np.float64)
-        self.tracked = [(k, c.deps, compile_num(c)) for k, c in enumerate(coefs)
-                        if isinstance(c, Num)]
+        # (position, slots it reads, the number): compiled when a variant first moves one
+        self.tracked: list[tuple[int, frozenset[int], Any]] = [
+            (k, c.deps, c) for k, c in enumerate(coefs) if isinstance(c, Num)]
+        self._compiled = False
         self.version = model.theta_version
         self._prepared: tuple[np.ndarray, float, float] | None = None
         self._cost: np.ndarray | None = None
@@ -62,7 +64,7 @@ class CostVector:
             touched = model.theta_touched if self.version == model.theta_version - 1 else None
             theta = model.theta
             changed = False
-            for k, deps, fn in self.tracked:
+            for k, deps, fn in self.compiled():
                 if touched is None or not deps.isdisjoint(touched):
                     value = fn(theta)
                     if value != self.values[k]:
@@ -73,6 +75,14 @@ class CostVector:
                 self._prepared = self._cost = None
         if self._cost is not None and len(self._cost) != model.num_cols:
             self._prepared = self._cost = None
+
+    def compiled(self) -> list[tuple[int, frozenset[int], Any]]:
+        """The tracked coefficients as (position, slots read, function of θ), compiled on
+        first use (a single solve never needs them)."""
+        if not self._compiled:
+            self.tracked = [(k, deps, compile_num(c)) for k, deps, c in self.tracked]
+            self._compiled = True
+        return self.tracked
 
     def vector(self, model: Model, memo: dict[int, float] | None = None) -> np.ndarray:
         """The costs over every column (current numbers)."""

@@ -97,7 +97,7 @@ def _cost_matrix(model: Any, cost: Any, slots: dict[str, int],
         theta[slot] = np.array([float(s.get(path, model.params.base[slot])) for s in samples])
     base = cost.vector(model)
     out = np.repeat(base[:, None], k, axis=1)
-    for position, deps, fn in cost.tracked:
+    for position, deps, fn in cost.compiled():
         if not deps.isdisjoint(slots.values()):
             out[cost.cols[position], :] = fn(theta)
     return out

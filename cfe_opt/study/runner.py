@@ -39,7 +39,7 @@ from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
 from cfe_opt.study.layout import FAILED, STATUSES
 from cfe_opt.study.load import Study, load_study
 from cfe_opt.study.progress import Progress
-from cfe_opt.study.store import Store, StoreError, digest_key, fingerprint
+from cfe_opt.study.store import Store, StoreError, digest_key, fingerprint, system_allocator
 from cfe_opt.study.variant import MODEL_VERSION, Variant
 
 CHUNK_SECONDS = 0.5  # the work one chunk should hold
@@ -335,7 +335,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
     store = Store(out)
     frame = frame_of(study)
     fp = fingerprint(frame)
-    with _locked(store.root):
+    with _locked(store.root), system_allocator():
         # the design is streamed to the store; what stays in memory is a digest per point
         live, design_keys, stored = store.prepare(
             frame, design.schema(), design.batches, study.file.path.read_bytes(),
