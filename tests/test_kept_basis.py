@@ -121,3 +121,19 @@ def test_re_solves_answered_from_kept_bases_equal_solves_from_scratch(mode):
         fresh = CompiledModel(with_changes(scenario, {path: target})).solve(mode)
         assert fresh.objective == pytest.approx(warm.objective, rel=1e-9, abs=1e-12)
     assert engine.kept.hits > engine.kept.misses
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_matvec_is_the_sparse_product(fmt):
+    from scipy.sparse import random as sparse_random
+
+    from cfe_opt.solve.kept_basis import matvec
+
+    rng = np.random.default_rng(3)
+    a = sparse_random(40, 25, density=0.2, format=fmt, random_state=rng)
+    x = rng.normal(size=25)
+    np.testing.assert_array_equal(matvec(a, x), a @ x)
+    y = rng.normal(size=40)
+    np.testing.assert_array_equal(matvec(a.T, y), a.T @ y)  # the transpose: the other format
+    view = np.concatenate([x, x])[:25]  # a view, as the solver's column values are
+    np.testing.assert_array_equal(matvec(a, view), a @ view)

@@ -160,6 +160,12 @@ class CbcEngine:
             m.row_lower[i], m.row_upper[i] = float(low), float(up)
         self.sync()
 
+    def model_row_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model's own bounds of ``rows`` (outside a run)."""
+        m = self.model
+        return (np.array([m.row_lower[i] for i in rows], dtype=np.float64),
+                np.array([m.row_upper[i] for i in rows], dtype=np.float64))
+
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         self.model.row_lower[row], self.model.row_upper[row] = lower, upper
 

@@ -262,6 +262,11 @@ class HighsEngine:
         self.lower_now[rows], self.upper_now[rows] = row_lower, row_upper
         self._pending[cols] = self._pending[rows] = True
 
+    def model_row_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model's own bounds of ``rows`` (what HiGHS holds outside a run)."""
+        self.sync()
+        return self.row_lower[rows], self.row_upper[rows]
+
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         """One row's bounds in HiGHS only, for the length of a run (a stage's hold)."""
         self.sync()

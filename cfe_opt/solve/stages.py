@@ -245,21 +245,19 @@ class Asleep:
     upper: list[np.ndarray]
 
     @classmethod
-    def put(cls, model: Model, engine: Any, steps: StagePlan) -> Asleep:
+    def put(cls, engine: Any, steps: StagePlan) -> Asleep:
         rows = [_NONE, *steps.wakes[1:]]
-        lower = [np.fromiter((model.row_lower[r] for r in part), np.float64, len(part))
-                 for part in rows]
-        upper = [np.fromiter((model.row_upper[r] for r in part), np.float64, len(part))
-                 for part in rows]
         every = np.concatenate(rows).astype(np.int32)
-        if len(every):
-            free = np.full(len(every), math.inf)
-            engine.set_bounds(_NONE, _EMPTY, _EMPTY, every, -free, free)
-        return cls(rows, lower, upper)
+        if not len(every):
+            return cls([], [], [])
+        bounds = [engine.model_row_bounds(part) for part in rows]
+        free = np.full(len(every), math.inf)
+        engine.set_bounds(_NONE, _EMPTY, _EMPTY, every, -free, free)
+        return cls(rows, [b[0] for b in bounds], [b[1] for b in bounds])
 
     def wake(self, engine: Any, stage: int) -> None:
         """Give the rows stage ``stage`` needs their model bounds again."""
-        rows = self.rows[stage]
+        rows = self.rows[stage] if stage < len(self.rows) else _NONE
         if len(rows):
             engine.set_bounds(_NONE, _EMPTY, _EMPTY, rows, self.lower[stage], self.upper[stage])
             self.rows[stage] = _NONE
@@ -322,7 +320,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     start_all = time.perf_counter()
     asleep: Asleep | None = None
     try:
-        asleep = Asleep.put(model, engine, steps)
+        asleep = Asleep.put(engine, steps)
         last = len(steps.stages) - 1
         for i, (stage, objective) in enumerate(zip(steps.stages, steps.costs, strict=True)):
             asleep.wake(engine, i)
