@@ -106,6 +106,11 @@ class Reader:
                                 shape=(count, self.n_cols))
         self._tracked = [(where, k, num.deps, compile_num(num))
                          for where, k, num in self._numbers if isinstance(num, Num)]
+        # by slot: the tracked numbers reading it (a change re-evaluates only those)
+        self._by_slot: dict[int, list[tuple[Any, int, Any]]] = {}
+        for where, k, deps, fn in self._tracked:
+            for slot in deps:
+                self._by_slot.setdefault(slot, []).append((where, k, fn))
         self._version: int | None = None
         # each party's positions (a joint one counts for each holder), as a 0/1 matrix over
         # the positions in their order, for the parties the layout keeps
@@ -153,9 +158,14 @@ class Reader:
         else:
             touched = model.theta_touched if self._version == version - 1 else None
             theta = model.theta
-            for where, k, deps, fn in self._tracked:
-                if touched is None or not deps.isdisjoint(touched):
-                    (self.forms.data if where is None else where)[k] = fn(theta)
+            data = self.forms.data
+            if touched is None:
+                for where, k, _deps, fn in self._tracked:
+                    (data if where is None else where)[k] = fn(theta)
+            else:
+                for slot in touched:
+                    for where, k, fn in self._by_slot.get(slot, ()):
+                        (data if where is None else where)[k] = fn(theta)
         self._version = version
 
     def deviations(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
