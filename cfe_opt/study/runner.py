@@ -65,16 +65,24 @@ def frame_of(study: Study) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluator(study: Study, fp: str, evaluator: Callable[[Study], Any]) -> Any:
-    """The worker's evaluator for this study, built on first use and kept. ``evaluator`` is
-    the evaluator's class (or factory), sent to the worker by reference."""
+def _evaluator(study: Study, fp: str, evaluator: Callable[[Study], Any]
+               ) -> tuple[Any, pa.Schema]:
+    """The worker's evaluator for this study (built on first use and kept) and the rows'
+    schema. ``evaluator`` is the evaluator's class (or factory), sent by reference."""
     key = f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"
     found = _WORKER.get(key)
     if found is None:
-        found = evaluator(study)
+        found = (evaluator(study), study.layout.schema())
         _WORKER.clear()
         _WORKER[key] = found
     return found
+
+
+def _rows_table(found: tuple[Any, pa.Schema], variants: list[Variant]) -> pa.Table:
+    """A chunk's rows as the store's table, made where they were computed: the parent only
+    writes it (a table crosses between processes as Arrow buffers, not as a dict a row)."""
+    evaluator, schema = found
+    return pa.Table.from_pylist(evaluator.evaluate(variants), schema=schema)
 
 
 def _init_process_worker(study: Study, fp: str, evaluator: Callable[[Study], Any],
@@ -97,14 +105,15 @@ def _watch_parent(parent: int) -> None:
 
 
 def _process_chunk(variants: list[Variant], fp: str, evaluator: Callable[[Study], Any]
-                   ) -> list[dict]:
-    return _WORKER[f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"].evaluate(variants)
+                   ) -> pa.Table:
+    return _rows_table(_WORKER[f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"],
+                       variants)
 
 
 def evaluate_chunk(study: Study, fp: str, evaluator: Callable[[Study], Any],
-                   variants: list[Variant]) -> list[dict]:
+                   variants: list[Variant]) -> pa.Table:
     """A chunk's rows (Dask task; also the in-process path)."""
-    return _evaluator(study, fp, evaluator).evaluate(variants)
+    return _rows_table(_evaluator(study, fp, evaluator), variants)
 
 
 # ---- executors --------------------------------------------------------------------------------
@@ -133,6 +142,24 @@ class _Inline:
         pass
 
 
+# what a worker needs to read its study and evaluate, imported once by the fork server: a
+# worker forked from it starts at once (importing while it reads its study kept the parent
+# waiting, worker after worker: 3.4 s each on talks_1998)
+PRELOAD = ["cfe_opt.study.compiled", "cfe_opt.study.load", "cfe_opt.solve.highs",
+           "cfe_opt.solve.kept_basis"]
+
+
+def start_forkserver() -> None:
+    """Start the fork server (if it is not running), which imports ``PRELOAD`` while the run
+    reads its study and prepares the store: the workers' imports no longer hold up the first
+    chunk (a 5,000-variant study's parent waited 1.3 s for them)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 class _Pool:
     """Local worker processes (forkserver: clean processes, quick to start)."""
 
@@ -144,11 +171,7 @@ class _Pool:
         self.budget = 2 * workers
         self.fp, self.evaluator = fp, evaluator
         self.context = multiprocessing.get_context("forkserver")
-        # what a worker needs to read its study and evaluate, imported once by the server: a
-        # worker forked from it starts at once (importing while it reads its study kept the
-        # parent waiting, worker after worker: 3.4 s each on talks_1998)
-        self.context.set_forkserver_preload(["cfe_opt.study.compiled", "cfe_opt.study.load",
-                                             "cfe_opt.solve.highs", "cfe_opt.solve.kept_basis"])
+        start_forkserver()
         self.init_args = (study, fp, evaluator, os.getpid())
         self.pool = self._new()
 
@@ -330,6 +353,8 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
         raise StoreError("--workers must be at least 1")
     if chunk_size is not None and chunk_size < 1:
         raise StoreError("--chunk-size must be at least 1")
+    if dask is None and (workers or default_workers()) > 1:
+        start_forkserver()  # its imports overlap with reading the study
     study = load_study(study_path)
     design = Design.of(study)
     store = Store(out)
@@ -435,7 +460,7 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
         for future in executor.wait_any(set(in_flight)):
             chunk = in_flight.pop(future)
             try:
-                rows = future.result()
+                table = future.result()
             except Exception as exc:
                 isolating = True
                 if len(chunk) > 1:
@@ -450,17 +475,18 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
                                     f"({type(exc).__name__}: {exc})")]
                 rows[0].update({"run.evaluator": evaluator_name, "run.rebuilt": True,
                                 "run.seconds": 0.0})
-            table = pa.Table.from_pylist(rows, schema=schema)
+                table = pa.Table.from_pylist(rows, schema=schema)
             store.write_chunk(table, fp)
             written += 1
-            statuses = [r["status"] for r in rows]
-            summary.computed += len(rows)
+            statuses = table.column("status").to_pylist()
+            summary.computed += table.num_rows
             summary.by_status.update(statuses)
-            summary.rebuilt += sum(bool(r.get("run.rebuilt")) for r in rows)
-            checks = [r.get("run.cold_check") for r in rows if r.get("run.cold_check") is not None]
+            summary.rebuilt += sum(bool(r) for r in table.column("run.rebuilt").to_pylist())
+            checks = [c for c in table.column("run.cold_check").to_pylist() if c is not None]
             summary.cold_checked += len(checks)
             summary.cold_disagreed += sum(1 for c in checks if not c)
-            seconds_per_variant.extend(float(r.get("run.seconds") or 0.0) for r in rows)
+            seconds_per_variant.extend(float(s or 0.0)
+                                       for s in table.column("run.seconds").to_pylist())
             progress.update(statuses)
             if written % COMPACT_EVERY == 0:
                 store.compact(fp)
