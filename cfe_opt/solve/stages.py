@@ -236,18 +236,25 @@ def wakes(model: Model, objectives: list[Lin]) -> list[np.ndarray]:
 
 @dataclass
 class Asleep:
-    """Rows left free (−∞ ≤ row ≤ ∞) in the stages before the one that needs them, with the
-    model's bounds to give back: a stage's LP holds no row it has no use for (at 3,000
-    parties, 44,103 distance rows the first stage would otherwise carry)."""
+    """The later stages' own rows left free (−∞ ≤ row ≤ ∞) in the first stage, with the
+    model's bounds to give back from the second stage on: the first stage's LP holds no row
+    it has no use for (at 3,000 parties, 44,103 distance rows). Only when the later stages
+    start from scratch: a row woken into a warm basis cost the next stage more than it saved,
+    and rows asleep beyond the first stage made HiGHS's presolve stall (docs/formulation.md).
+    """
 
     rows: list[np.ndarray]  # by stage: the rows it wakes (int32)
     lower: list[np.ndarray]
     upper: list[np.ndarray]
 
     @classmethod
-    def put(cls, engine: Any, steps: StagePlan) -> Asleep:
-        rows = [_NONE, *steps.wakes[1:]]
-        every = np.concatenate(rows).astype(np.int32)
+    def put(cls, engine: Any, steps: StagePlan, cold: bool) -> Asleep:
+        """The later stages' own rows free for the first stage, if the stages after it start
+        from scratch (``cold``); else none (see ``run``)."""
+        if not cold or len(steps.wakes) < 2:
+            return cls([], [], [])
+        rows = [_NONE, np.concatenate(steps.wakes[1:]).astype(np.int32)]
+        every = rows[1]
         if not len(every):
             return cls([], [], [])
         bounds = [engine.model_row_bounds(part) for part in rows]
@@ -320,7 +327,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     start_all = time.perf_counter()
     asleep: Asleep | None = None
     try:
-        asleep = Asleep.put(engine, steps)
+        asleep = Asleep.put(engine, steps, cold or cold_later)
         last = len(steps.stages) - 1
         for i, (stage, objective) in enumerate(zip(steps.stages, steps.costs, strict=True)):
             asleep.wake(engine, i)
