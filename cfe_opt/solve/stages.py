@@ -197,7 +197,7 @@ class StagePlan:
     objectives: list[Lin]
     costs: list[CostVector]
     holds: list[int]
-    # by stage: the rows that stage is the first to need (``own_rows``), free before it
+    # by stage: the rows that stage is the first to need (``own_rows``; see ``Asleep``)
     wakes: list[np.ndarray] = field(default_factory=list)
 
 
