@@ -38,7 +38,12 @@ def _bounds_at_each_solve(cm: CompiledModel, rows: np.ndarray) -> list[tuple]:
     return seen
 
 
-def test_distance_rows_sleep_until_their_stage_and_every_bound_comes_back():
+def test_distance_rows_sleep_until_their_stage_and_every_bound_comes_back(monkeypatch):
+    import importlib
+
+    stages = importlib.import_module("cfe_opt.solve.stages")
+    # the talks LP is small: let its rows sleep as a large LP's do (SLEEP_FROM_ROWS)
+    monkeypatch.setattr(stages, "SLEEP_FROM_ROWS", 0)
     cm = CompiledModel(load_scenario(MODELS / "talks_1998.yaml"))
     steps = cm.stage_plan("weighted")
     names = [s.name for s in steps.stages]
@@ -78,6 +83,12 @@ def test_distance_rows_sleep_until_their_stage_and_every_bound_comes_back():
         np.testing.assert_array_equal(seen[stage][0], equal)
         np.testing.assert_array_equal(seen[stage][1], equal)
     np.testing.assert_allclose(cold.x, out.x, atol=1e-9)
+    # below SLEEP_FROM_ROWS, a cold run lets no row sleep
+    monkeypatch.setattr(stages, "SLEEP_FROM_ROWS", cm.model.num_rows + 1)
+    seen.clear()
+    cm.solve("weighted", cold=True)
+    for stage in range(4):
+        np.testing.assert_array_equal(seen[stage][0], equal)
     # after the run, HiGHS is to hold the model's own bounds again, everywhere
     engine = cm.engine
     np.testing.assert_array_equal(engine.lower_now[engine.cols:], np.array(model.row_lower))
