@@ -166,6 +166,10 @@ class CbcEngine:
         return (np.array([m.row_lower[i] for i in rows], dtype=np.float64),
                 np.array([m.row_upper[i] for i in rows], dtype=np.float64))
 
+    def polish(self) -> bool:
+        """CBC hands back no basis: its solution stands as it came (see ``HighsEngine``)."""
+        return False
+
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         self.model.row_lower[row], self.model.row_upper[row] = lower, upper
 

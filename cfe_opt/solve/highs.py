@@ -395,10 +395,8 @@ class HighsEngine:
                 if found == highspy.HighsStatus.kOk:
                     basis = status_from_solution(np.asarray(basic), self._values,
                                                  self.lower_now, self.upper_now, n)
-                    if basis is not None and stage is not None:
+                    if basis is not None:
                         self.kept.keep(stage, basis)
-                    elif basis is not None:
-                        self.kept.remember(basis)
         return status
 
     def _take(self, got: tuple[np.ndarray, np.ndarray], scale: float, duals: bool) -> None:

@@ -215,6 +215,10 @@ class Kept:
     key: bytes
     factor: Factor | None = None
 
+    def stale(self, a: csc_matrix) -> bool:
+        """Not factorised yet, or B's numbers changed since."""
+        return self.factor is None or not self.factor.current(a.data)
+
 
 class KeptBases:
     """Each stage's last few optimal bases, newest (or last used) first."""
@@ -238,7 +242,7 @@ class KeptBases:
         kept = self.by_stage.get(stage, [])
         factorised = False  # at most one factorisation a solve: a miss must stay cheap
         for k, entry in enumerate(kept[:TRIED]):
-            if entry.factor is None or not entry.factor.current(a.data):
+            if entry.stale(a):
                 if factorised:
                     continue
                 factorised = True
@@ -256,9 +260,13 @@ class KeptBases:
         return None
 
     def keep(self, stage: object, status: np.ndarray) -> None:
-        """Keep the basis a HiGHS run of the stage ended on (first, if already kept)."""
-        kept = self.by_stage.setdefault(stage, [])
+        """Keep the basis a HiGHS run of the stage ended on (first, if already kept); with no
+        stage (None), only know it as the last (for ``vertex``)."""
         key = status.tobytes()
+        if stage is None:
+            self.last = Kept(status, key)
+            return
+        kept = self.by_stage.setdefault(stage, [])
         for k, entry in enumerate(kept):
             if entry.key == key:
                 kept.insert(0, kept.pop(k))
@@ -268,17 +276,13 @@ class KeptBases:
         kept.insert(0, self.last)
         del kept[KEPT:]
 
-    def remember(self, status: np.ndarray) -> None:
-        """Know the basis a solve ended on without keeping it for a stage."""
-        self.last = Kept(status, status.tobytes())
-
     def vertex(self, a: csc_matrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
         """The vertex of the basis the last solve ended on, for these bounds (None if unknown
         or outside them)."""
         entry = self.last
         if entry is None:
             return None
-        if entry.factor is None or not entry.factor.current(a.data):
+        if entry.stale(a):
             entry.factor = factorise(entry.status, a)
             if entry.factor is None:
                 return None

@@ -249,35 +249,28 @@ class Asleep:
     and rows asleep beyond the first stage made HiGHS's presolve stall (docs/formulation.md).
     """
 
-    rows: list[np.ndarray]  # by stage: the rows it wakes (int32)
-    lower: list[np.ndarray]
-    upper: list[np.ndarray]
+    rows: np.ndarray  # int32; empty once awake
+    lower: np.ndarray
+    upper: np.ndarray
 
     @classmethod
     def put(cls, engine: Any, steps: StagePlan, cold: bool) -> Asleep:
         """The later stages' own rows free for the first stage, if the stages after it start
         from scratch (``cold``); else none (see ``run``)."""
-        if not cold or len(steps.wakes) < 2:
-            return cls([], [], [])
-        rows = [_NONE, np.concatenate(steps.wakes[1:]).astype(np.int32)]
-        every = rows[1]
-        if not len(every):
-            return cls([], [], [])
-        bounds = [engine.model_row_bounds(part) for part in rows]
-        free = np.full(len(every), math.inf)
-        engine.set_bounds(_NONE, _EMPTY, _EMPTY, every, -free, free)
-        return cls(rows, [b[0] for b in bounds], [b[1] for b in bounds])
+        rows = (np.concatenate([_NONE, *steps.wakes[1:]]).astype(np.int32) if cold
+                else _NONE)
+        if not len(rows):
+            return cls(_NONE, _EMPTY, _EMPTY)
+        lower, upper = engine.model_row_bounds(rows)
+        free = np.full(len(rows), math.inf)
+        engine.set_bounds(_NONE, _EMPTY, _EMPTY, rows, -free, free)
+        return cls(rows, lower, upper)
 
-    def wake(self, engine: Any, stage: int) -> None:
-        """Give the rows stage ``stage`` needs their model bounds again."""
-        rows = self.rows[stage] if stage < len(self.rows) else _NONE
-        if len(rows):
-            engine.set_bounds(_NONE, _EMPTY, _EMPTY, rows, self.lower[stage], self.upper[stage])
-            self.rows[stage] = _NONE
-
-    def wake_all(self, engine: Any) -> None:
-        for stage in range(len(self.rows)):
-            self.wake(engine, stage)
+    def wake(self, engine: Any) -> None:
+        """Give the rows their model bounds again."""
+        if len(self.rows):
+            engine.set_bounds(_NONE, _EMPTY, _EMPTY, self.rows, self.lower, self.upper)
+            self.rows = _NONE
 
 
 def solve_stage(engine: Any, cost: tuple[np.ndarray, float, float], time_limit: float | None,
@@ -337,7 +330,8 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
                             (cold or cold_later) and model.num_rows >= SLEEP_FROM_ROWS)
         last = len(steps.stages) - 1
         for i, (stage, objective) in enumerate(zip(steps.stages, steps.costs, strict=True)):
-            asleep.wake(engine, i)
+            if i == 1:
+                asleep.wake(engine)
             cost = objective.vector(model)
             prepared = objective.prepared(model)
             # duals: for the next stage's face, and the defining stage's shadow prices
@@ -394,7 +388,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
     finally:
         release(engine, faces)
         if asleep is not None:
-            asleep.wake_all(engine)
+            asleep.wake(engine)
         for row, _ in held:
             free_hold(engine, row)
     out.solve_seconds = time.perf_counter() - start_all
@@ -407,7 +401,7 @@ def polish(engine: Any, held: list[tuple[int, float]]) -> bool:
     a known basis). A hold's slack lets a later stage drift by up to it from the exact package
     (about 10⁻⁸ units): then two runs that end on the same basis from different starts (warm,
     cold, another worker) could give numbers that differ in the ninth digit."""
-    if not held or not hasattr(engine, "polish"):
+    if not held:
         return False
     for row, value in held:
         set_hold(engine, row, value, 0.0)

@@ -24,14 +24,12 @@ else is a different study, and the store refuses it rather than mix the two.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -404,26 +402,7 @@ class Store:
             with contextlib.suppress(OSError):
                 path.unlink()
         _fsync_dir(self.chunks)
-        give_back_memory()
-
-
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere)."""
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def give_back_memory() -> None:
-    """Return freed memory to the system: Arrow's pool, and the C heap (reading a Parquet
-    file leaves its footer's and decoder's small blocks scattered over it; without this a
-    100,000-variant run's parent grew by ~25 MB in each compaction)."""
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+        pa.default_memory_pool().release_unused()  # give the merge's buffers back
 
 
 @contextlib.contextmanager
@@ -431,7 +410,7 @@ def system_allocator() -> Iterator[None]:
     """Arrow's buffers from the C heap for the block (then its default pool again). A study
     run's parent writes and reads thousands of small tables; the default pool (mimalloc) kept
     what they freed: the parent of a 100,000-variant run of ``talks_1998`` peaked at 250 MB
-    with it and at 200 MB without (186 and 165 MB for 1,000 variants)."""
+    with it and at 216 MB with this (186 and 174 MB for 1,000 variants)."""
     before = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
