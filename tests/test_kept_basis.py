@@ -15,7 +15,13 @@ from scipy.sparse import csc_matrix
 from cfe_opt.scenario import load_scenario, with_changes
 from cfe_opt.solve import CompiledModel
 from cfe_opt.solve.highs import new_highs
-from cfe_opt.solve.kept_basis import basis_solution, factorise, status_from_solution
+from cfe_opt.solve.kept_basis import (
+    basis_solution,
+    dual_feasible,
+    factorise,
+    priced,
+    status_from_solution,
+)
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
@@ -98,6 +104,36 @@ def test_a_changed_coefficient_refactorises_the_basis():
     renewed = factorise(factor.status, moved)
     values, _ = basis_solution(renewed, moved, moved.T, lower, upper, cost, 1e-9)
     assert values[:2] == pytest.approx([20 / 11, 6 / 11], abs=1e-12)
+
+
+def test_a_basis_prices_a_cost_vector_once_and_its_sign_test_is_dual_feasible():
+    """The duals of a cost vector are computed once per basis (the same numbers when the same
+    costs come again, new ones when a cost moves), and the kept test of their signs answers
+    as ``dual_feasible`` does, whatever the bounds."""
+    a, lower, upper = _small_lp()
+    cost = np.array([-1.0, -1.0])
+    status, _, duals = _optimal_status(a, lower, upper, cost)
+    factor = factorise(status, a)
+    first = priced(factor, a.T, cost, 1e-9)
+    assert priced(factor, a.T, cost, 1e-9) is first
+    assert priced(factor, a.T, cost.copy(), 1e-9) is first  # equal costs, another array
+    np.testing.assert_allclose(first.duals, duals, atol=1e-12)
+    assert not first.duals.flags.writeable  # shared by every answer from this basis
+    assert first.feasible(lower, upper)
+    # y worth three times x: Bᵀy = (−1, −3) gives the rows' duals −8/5 and +1/5 (hand-derived);
+    # the second row is at its upper bound, where a dual must be ≤ 0: no longer optimal
+    moved = priced(factor, a.T, np.array([-1.0, -3.0]), 1e-9)
+    assert moved is not first
+    assert moved.duals[2:] == pytest.approx([-8 / 5, 1 / 5], abs=1e-12)
+    assert not moved.feasible(lower, upper)
+    assert priced(factor, a.T, np.array([-1.0, -3.0]), 1e-7) is not moved  # another tolerance
+    rng = np.random.default_rng(5)
+    for costs in (cost, np.array([-1.0, -3.0]), np.array([1.0, -1.0]), np.array([0.0, 0.0])):
+        got = priced(factor, a.T, costs, 1e-9)
+        for _ in range(50):
+            low = np.where(rng.random(4) < 0.3, upper, lower)  # some entries fixed
+            expected = bool(dual_feasible(factor.nonbasic, got.duals, low, upper, 1e-9))
+            assert got.feasible(low, upper) is expected
 
 
 @pytest.mark.parametrize("mode", ["weighted", "minimax", "lexicographic"])

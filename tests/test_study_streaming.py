@@ -143,3 +143,26 @@ def test_an_export_is_streamed_in_row_groups_and_equals_the_table(tree, tmp_path
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 2]
     assert pq.read_table(first).equals(whole)
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_run_s_own_process_loads_no_evaluation_library(tree):
+    """The process that schedules the chunks and writes the store imports neither the
+    evaluator nor what it needs (HiGHS, SciPy, the solve layer) nor Arrow's dataset layer: the
+    workers do. Checked in a fresh process after a real two-worker run."""
+    import subprocess
+    import sys
+
+    study = write_study(tree, MIXED)
+    code = (
+        "import io, sys\n"
+        "from cfe_opt.study.runner import run_study\n"
+        "if __name__ == '__main__':\n"
+        f"    s = run_study({str(study)!r}, {str(tree / 'out')!r}, workers=2, "
+        "stream=io.StringIO())\n"
+        "    print(s.computed, s.by_status['optimal'])\n"
+        "    print(sorted(m for m in ('highspy', 'scipy', 'cfe_opt.solve', "
+        "'cfe_opt.study.compiled', 'cfe_opt.study.evaluate', 'pyarrow.dataset') "
+        "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=300)
+    assert done.stdout.splitlines() == ["6 6", "[]"]

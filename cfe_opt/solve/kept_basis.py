@@ -60,6 +60,7 @@ class Factor:
         self.at_zero = np.flatnonzero((status == BASIC) | (status == ZERO))
         self.free = np.flatnonzero(status == BASIC)  # basic: columns, then rows (+ n)
         self.nonbasic = nonbasic(status)
+        self.priced: Priced | None = None  # the duals for the last cost vector priced
 
     def current(self, data: np.ndarray) -> bool:
         """B's entries are as they were when factorised."""
@@ -130,25 +131,63 @@ def basis_values(factor: Factor, a: csc_matrix, lower: np.ndarray, upper: np.nda
     return values
 
 
-def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
-                   upper: np.ndarray, cost: np.ndarray, dual_tol: float
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
-    """If the basis is optimal for these bounds (columns then rows) and costs: the values
-    (column values then row activities) and duals (reduced costs then row duals); else None.
-    ``at``: Aᵀ (``a.T``, made once)."""
-    m, n = a.shape
-    values = basis_values(factor, a, lower, upper)
-    if values is None:
-        return None
+@dataclass
+class Priced:
+    """A basis's duals for one cost vector and dual tolerance, with the nonbasic entries whose
+    reduced cost has a sign their bound forbids (at a lower bound: < −tol; at an upper one:
+    > tol; free: |·| > tol). The basis is dual feasible for some bounds if no entry of
+    ``wrong_lower`` or ``wrong_upper`` can move there (lower < upper) and ``wrong_free`` is
+    empty: ``dual_feasible``'s test, kept for the variants that change no cost (a limit's
+    number, a target), which then skip the Bᵀy = c_ℬ solve."""
+
+    cost: np.ndarray
+    tol: float
+    duals: np.ndarray  # read-only: reduced costs, then row duals
+    wrong_lower: np.ndarray
+    wrong_upper: np.ndarray
+    wrong_free: bool
+
+    def feasible(self, lower: np.ndarray, upper: np.ndarray) -> bool:
+        return not (self.wrong_free or (lower[self.wrong_lower] < upper[self.wrong_lower]).any()
+                    or (lower[self.wrong_upper] < upper[self.wrong_upper]).any())
+
+
+def priced(factor: Factor, at: object, cost: np.ndarray, dual_tol: float) -> Priced:
+    """The basis's duals for ``cost`` (Bᵀ y_𝒯 = c_ℬ, d = c − Aᵀy), computed once per cost
+    vector: the same numbers whenever the same costs come again."""
+    found = factor.priced
+    if found is not None and found.tol == dual_tol and (
+            found.cost is cost or np.array_equal(found.cost, cost)):
+        return found
+    n = len(cost)
+    m = len(factor.status) - n
     y = np.zeros(m)
     if len(factor.basic):
         y[factor.held] = factor.lu.solve(cost[factor.basic], trans="T")
     duals = np.empty(n + m)
     duals[:n] = cost - matvec(at, y)
     duals[n:] = y
-    if not dual_feasible(factor.nonbasic, duals, lower, upper, dual_tol):
+    duals.flags.writeable = False
+    at_lower, at_upper, at_zero = factor.nonbasic
+    found = factor.priced = Priced(cost, dual_tol, duals, at_lower[duals[at_lower] < -dual_tol],
+                                   at_upper[duals[at_upper] > dual_tol],
+                                   bool((np.abs(duals[at_zero]) > dual_tol).any()))
+    return found
+
+
+def basis_solution(factor: Factor, a: csc_matrix, at: object, lower: np.ndarray,
+                   upper: np.ndarray, cost: np.ndarray, dual_tol: float
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """If the basis is optimal for these bounds (columns then rows) and costs: the values
+    (column values then row activities) and duals (reduced costs then row duals, read-only);
+    else None. ``at``: Aᵀ (``a.T``, made once)."""
+    dual = priced(factor, at, cost, dual_tol)
+    if not dual.feasible(lower, upper):
         return None
-    return values, duals
+    values = basis_values(factor, a, lower, upper)
+    if values is None:
+        return None
+    return values, dual.duals
 
 
 def within_bounds(values: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import importlib
 import math
 import os
 import signal
@@ -33,9 +34,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 
-from cfe_opt.study.compiled import CompiledEvaluator
 from cfe_opt.study.design import Design
-from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
 from cfe_opt.study.layout import FAILED, STATUSES
 from cfe_opt.study.load import Study, load_study
 from cfe_opt.study.progress import Progress
@@ -47,10 +46,27 @@ FIRST_CHUNK = 4  # variants in the first chunks, before any rate is known
 MAX_CHUNK = 5000
 COMPACT_EVERY = 256  # chunk files written between compactions
 
-# Evaluators by name; the compiled evaluator registers itself here beside the reference.
-EVALUATORS: dict[str, Callable[[Study], Any]] = {"compiled": CompiledEvaluator,
-                                                 "reference": ReferenceEvaluator}
+# Evaluators by name, as "module:class". A worker imports its evaluator; the run's own process
+# does not (it schedules and writes the store), so it holds none of the model's libraries
+# (pandas, SciPy, HiGHS: about 90 MB of a 144 MB process when it did).
+EVALUATORS: dict[str, str] = {"compiled": "cfe_opt.study.compiled:CompiledEvaluator",
+                              "reference": "cfe_opt.study.evaluate:ReferenceEvaluator"}
 DEFAULT_EVALUATOR = "compiled"
+Evaluator = str | Callable[[Study], Any]  # a "module:class" of EVALUATORS, or the class
+
+
+def evaluator_class(evaluator: Evaluator) -> Callable[[Study], Any]:
+    """The evaluator's class, imported if given as "module:class"."""
+    if not isinstance(evaluator, str):
+        return evaluator
+    module, _, name = evaluator.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _evaluator_id(evaluator: Evaluator) -> str:
+    if isinstance(evaluator, str):
+        return evaluator
+    return f"{evaluator.__module__}:{evaluator.__qualname__}"
 
 
 def frame_of(study: Study) -> dict[str, Any]:
@@ -65,14 +81,13 @@ def frame_of(study: Study) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _evaluator(study: Study, fp: str, evaluator: Callable[[Study], Any]
-               ) -> tuple[Any, pa.Schema]:
+def _evaluator(study: Study, fp: str, evaluator: Evaluator) -> tuple[Any, pa.Schema]:
     """The worker's evaluator for this study (built on first use and kept) and the rows'
-    schema. ``evaluator`` is the evaluator's class (or factory), sent by reference."""
-    key = f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"
+    schema. ``evaluator``: its "module:class", or the class (sent by reference)."""
+    key = f"{fp}:{_evaluator_id(evaluator)}"
     found = _WORKER.get(key)
     if found is None:
-        found = (evaluator(study), study.layout.schema())
+        found = (evaluator_class(evaluator)(study), study.layout.schema())
         _WORKER.clear()
         _WORKER[key] = found
     return found
@@ -85,7 +100,7 @@ def _rows_table(found: tuple[Any, pa.Schema], variants: list[Variant]) -> pa.Tab
     return pa.Table.from_pylist(evaluator.evaluate(variants), schema=schema)
 
 
-def _init_process_worker(study: Study, fp: str, evaluator: Callable[[Study], Any],
+def _init_process_worker(study: Study, fp: str, evaluator: Evaluator,
                          parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -104,13 +119,11 @@ def _watch_parent(parent: int) -> None:
             pass
 
 
-def _process_chunk(variants: list[Variant], fp: str, evaluator: Callable[[Study], Any]
-                   ) -> pa.Table:
-    return _rows_table(_WORKER[f"{fp}:{evaluator.__module__}.{evaluator.__qualname__}"],
-                       variants)
+def _process_chunk(variants: list[Variant], fp: str, evaluator: Evaluator) -> pa.Table:
+    return _rows_table(_WORKER[f"{fp}:{_evaluator_id(evaluator)}"], variants)
 
 
-def evaluate_chunk(study: Study, fp: str, evaluator: Callable[[Study], Any],
+def evaluate_chunk(study: Study, fp: str, evaluator: Evaluator,
                    variants: list[Variant]) -> pa.Table:
     """A chunk's rows (Dask task; also the in-process path)."""
     return _rows_table(_evaluator(study, fp, evaluator), variants)
@@ -124,7 +137,7 @@ class _Inline:
     workers = 1
     budget = 1
 
-    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any]) -> None:
+    def __init__(self, study: Study, fp: str, evaluator: Evaluator) -> None:
         self.args = (study, fp, evaluator)
 
     def submit(self, variants: list[Variant]) -> Future:
@@ -163,7 +176,7 @@ def start_forkserver() -> None:
 class _Pool:
     """Local worker processes (forkserver: clean processes, quick to start)."""
 
-    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any],
+    def __init__(self, study: Study, fp: str, evaluator: Evaluator,
                  workers: int) -> None:
         import multiprocessing
 
@@ -200,7 +213,7 @@ class _Pool:
 class _Dask:
     """A Dask distributed cluster: an existing one (``tcp://…``) or a LocalCluster."""
 
-    def __init__(self, study: Study, fp: str, evaluator: Callable[[Study], Any],
+    def __init__(self, study: Study, fp: str, evaluator: Evaluator,
                  address: str, workers: int) -> None:
         import logging
 
@@ -336,7 +349,7 @@ def _todo(design: Design, points: np.ndarray, keys: np.ndarray) -> Iterator[Vari
 
 def run_study(study_path: str | Path, out: str | Path, workers: int | None = None,
               dask: str | None = None, chunk_size: int | None = None,
-              evaluator: str | Callable[[Study], Any] = DEFAULT_EVALUATOR,
+              evaluator: Evaluator = DEFAULT_EVALUATOR,
               stream: IO[str] | None = None,
               bar: bool | None = None) -> RunSummary:
     """Run (or resume, or extend) the study in ``study_path`` into the store ``out``.
@@ -348,7 +361,9 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
         if evaluator not in EVALUATORS:
             raise StoreError(f"unknown evaluator '{evaluator}' (choose "
                              f"{', '.join(EVALUATORS)})")
-        evaluator = EVALUATORS[evaluator]
+        evaluator_name, evaluator = evaluator, EVALUATORS[evaluator]
+    else:
+        evaluator_name = getattr(evaluator, "name", evaluator.__name__)
     if workers is not None and workers < 1:
         raise StoreError("--workers must be at least 1")
     if chunk_size is not None and chunk_size < 1:
@@ -387,7 +402,7 @@ def run_study(study_path: str | Path, out: str | Path, workers: int | None = Non
         try:
             _drive(executor, _todo(design, todo, todo_keys), remaining, chunk_size, schema,
                    store, fp, study, progress, summary,
-                   getattr(evaluator, "name", evaluator.__name__))
+                   evaluator_name)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
@@ -470,9 +485,7 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
                 if failures[chunk[0].key] < 2:
                     retries.append(chunk)
                     continue
-                rows = [failure_row(chunk[0], study.layout, _meta(study), "error",
-                                    f"the worker failed while solving this variant "
-                                    f"({type(exc).__name__}: {exc})")]
+                rows = [_worker_failure(chunk[0], study, exc)]
                 rows[0].update({"run.evaluator": evaluator_name, "run.rebuilt": True,
                                 "run.seconds": 0.0})
                 table = pa.Table.from_pylist(rows, schema=schema)
@@ -492,5 +505,11 @@ def _drive(executor: Any, todo: Iterator[Variant], remaining: int, fixed: int | 
                 store.compact(fp)
 
 
-def _meta(study: Study):  # type: ignore[no-untyped-def]
-    return ReferenceEvaluator(study).meta
+def _worker_failure(variant: Variant, study: Study, exc: Exception) -> dict[str, Any]:
+    """The row of a variant that killed its worker twice (the evaluation modules imported here
+    only then)."""
+    from cfe_opt.study.evaluate import ReferenceEvaluator, failure_row
+
+    return failure_row(variant, study.layout, ReferenceEvaluator(study).meta, "error",
+                       f"the worker failed while solving this variant "
+                       f"({type(exc).__name__}: {exc})")
