@@ -401,3 +401,20 @@ def test_command_line_mistakes_are_one_line_exit_2(tree, capsys, args, message):
     fill = {"tree": str(tree), "study": str(study), "evaluators": ", ".join(EVALUATORS)}
     assert main([a.format(**fill) for a in args]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [message.format(**fill)]
+
+
+def test_at_least_one_variant_in_a_hundred_of_every_run_is_also_solved_cold(tree):
+    """The first of every 100 variants a run computes is re-solved from scratch and compared
+    (``run.cold_check``): 250 variants give exactly 3 checks, all agreeing; a resumed run
+    checks its own share of what it computes."""
+    study = write_study(tree, STUDY.format(size=125))  # 2 targets × 125 weights
+    out = tree / "cold"
+    first = run(study, out, chunk_size=7)
+    assert first.computed == 250 and (first.cold_checked, first.cold_disagreed) == (3, 0)
+    with cfe_opt.study.open(out) as results:
+        checks = results.sql('SELECT "run.cold_check" AS c FROM variants '
+                             'WHERE "run.cold_check" IS NOT NULL')["c"].tolist()
+    assert checks == [True, True, True]
+    grown = write_study(tree, STUDY.format(size=180), "grown.yaml")
+    again = run(grown, out, chunk_size=7)
+    assert again.computed == 110 and again.cold_checked == 2

@@ -10,13 +10,14 @@ change, or a value that would fail validation) is built afresh from the changed 
 the reference does, and counted (``run.rebuilt``).
 
 **Warm against cold.** Among equally good packages the stage runner's last tie-break settles
-one, so a warm start gives the same row as a cold one. That is checked as the study runs: a
-fixed share of the variants (chosen by key, so the same ones whatever the chunking) is solved
-again from scratch — every stage without a basis, on the same model with the variant's
-numbers — and ``run.cold_check`` records whether the two rows agree (the study summary counts
-disagreements). (A check on a freshly built and validated model would cost a hundred warm
-variants each; that numbers set in place give what a fresh build gives is what the test suite
-checks, on every bundled scenario and on random studies, against the reference evaluator.)
+one, so a warm start gives the same row as a cold one. That is checked as the study runs: the
+variants the runner marks (``Variant.cold_check``: one in ``runner.COLD_EVERY`` of those a run
+computes, so at least 1% of every run) are solved again from scratch — every stage without
+a basis, on the same model with the variant's numbers — and ``run.cold_check`` records whether
+the two rows agree (the study summary counts disagreements). (A check on a freshly built and
+validated model would cost a hundred warm variants each; that numbers set in place give what a
+fresh build gives is what the test suite checks, on every bundled scenario and on random
+studies, against the reference evaluator.)
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from cfe_opt.study.layout import RowLayout, detail_columns
 from cfe_opt.study.load import Study
 from cfe_opt.study.variant import Variant
 
-COLD_SHARE = 100  # one variant in this many (by key) is also solved cold
 MAX_STRUCTURES = 16  # compiled models kept for variants that change structure
 CONFLICT_METHOD = "filter"  # a deletion filter: the same set warm or cold (see conflict.py)
 
@@ -242,7 +242,9 @@ class CompiledEvaluator:
 
     name = "compiled"
 
-    def __init__(self, study: Study, cold_share: int = COLD_SHARE) -> None:
+    def __init__(self, study: Study, cold_share: int = 0) -> None:
+        """``cold_share``: also solve cold one variant in this many by key (1: every one), on
+        top of those marked ``cold_check``."""
         self.study = study
         self.layout = study.layout
         self.solver = study.spec.solver
@@ -276,7 +278,8 @@ class CompiledEvaluator:
             else:
                 row = self.fresh(variant)
                 rebuilt = True
-            if not rebuilt and self.cold_share and int(variant.key[:8], 16) % self.cold_share == 0:
+            if not rebuilt and (variant.cold_check or (
+                    self.cold_share and int(variant.key[:8], 16) % self.cold_share == 0)):
                 again = self._solve(variant, compiled, reader, cold=True)
                 row["run.cold_check"] = rows_agree(row, again)
         except Exception as exc:  # the study goes on: the failure is this variant's row

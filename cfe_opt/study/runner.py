@@ -42,6 +42,7 @@ from cfe_opt.study.store import Store, StoreError, digest_key, fingerprint, syst
 from cfe_opt.study.variant import MODEL_VERSION, Variant
 
 CHUNK_SECONDS = 0.5  # the work one chunk should hold
+COLD_EVERY = 100  # one variant in this many, in the order a run computes them, also solved cold
 FIRST_CHUNK = 4  # variants in the first chunks, before any rate is known
 MAX_CHUNK = 5000
 COMPACT_EVERY = 256  # chunk files written between compactions
@@ -333,14 +334,16 @@ def todo_points(design_keys: np.ndarray, stored: np.ndarray) -> np.ndarray:
 def _todo(design: Design, points: np.ndarray, keys: np.ndarray) -> Iterator[Variant]:
     """The variants of ``points`` (sorted design point numbers), walking the design once;
     ``keys``: their keys' digests, in the same order (computed once, when the design was
-    written)."""
+    written). The first of every ``COLD_EVERY`` is marked to be also solved cold: at least 1%
+    of what the run computes, whatever its size."""
     if not len(points):
         return
     at = 0
     wanted = int(points[0])
     for point, (_draw, _values, variant) in enumerate(design.points(keys=False)):
         if point == wanted:
-            yield dataclasses.replace(variant, key=digest_key(keys[at]))
+            yield dataclasses.replace(variant, key=digest_key(keys[at]),
+                                      cold_check=at % COLD_EVERY == 0)
             at += 1
             if at == len(points):
                 return

@@ -27,13 +27,15 @@ class Variant:
     ``key``: hex sha256 of the resolved content (see ``variant_key``); ``changes``: field path →
     value (normalised; ``None`` removes the field); ``mode``: the objective mode; ``axes``:
     the design point's axis values (column → value), for messages and logs: rows are a
-    function of the key alone and never copy them.
+    function of the key alone and never copy them. ``cold_check``: the evaluator also solves it
+    from scratch and records whether the two rows agree (``run.cold_check``, not canonical).
     """
 
     key: str
     changes: dict[str, object]
     mode: str
     axes: tuple[tuple[str, object], ...] = ()
+    cold_check: bool = False  # also solve it from scratch and compare (the runner's choice)
 
     def __hash__(self) -> int:
         return hash(self.key)
