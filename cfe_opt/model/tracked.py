@@ -61,6 +61,12 @@ def _fields(kind: type) -> list[tuple[str, str | None]]:
 
 
 def _copy(node: Any, path: tuple[str, ...], params: ParamSet) -> Any:
+    if type(node) is Figure:
+        # most of a scenario (66,611 of 3,000 parties' nodes): its count tracked, named by its
+        # own path; the rest is plain (text, flags, a date string)
+        values = dict(node.__dict__)
+        values["value"] = params.leaf(".".join(path), values["value"], "count")
+        return _construct(node, values)
     if isinstance(node, BaseModel):
         values = {}
         fields = node.__dict__
@@ -89,7 +95,8 @@ def _construct(node: BaseModel, values: dict[str, Any]) -> BaseModel:
     (what ``model_construct`` does, without its per-field bookkeeping)."""
     new = object.__new__(type(node))
     object.__setattr__(new, "__dict__", values)
-    object.__setattr__(new, "__pydantic_fields_set__", set(node.model_fields_set))
+    # the models are frozen: the copy may share the original's set of fields given
+    object.__setattr__(new, "__pydantic_fields_set__", node.__pydantic_fields_set__)
     object.__setattr__(new, "__pydantic_extra__", None)
     object.__setattr__(new, "__pydantic_private__", None)
     return new
