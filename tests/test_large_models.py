@@ -154,3 +154,25 @@ def test_objects_made_in_the_block_skip_the_young_passes_and_cycles_are_still_co
     assert gone() is not None  # … a young pass does not see it …
     gc.collect()
     assert gone() is None  # … a full collection frees it
+
+
+def test_a_family_is_declared_in_one_block_and_a_duplicate_is_refused_whole():
+    """``add_variables`` gives each key the next column, named and bounded as declared; a key
+    declared twice (in one call or across calls) is refused by name, and nothing of that call
+    is added."""
+    from cfe_opt.model.core import INF, Model
+
+    model = Model(scenario=None, integer=False, index=None)  # the declarations need neither
+    model.add_variables("holdings", [("RUS", "tanks"), ("UKR", "acv")],
+                        up={("UKR", "acv"): 5})
+    model.add_variables("reduction", [("RUS", "tanks")], low=None)
+    assert model.col_names == ["holdings.RUS.tanks", "holdings.UKR.acv", "reduction.RUS.tanks"]
+    assert model.col_keys == [("holdings", "RUS", "tanks"), ("holdings", "UKR", "acv"),
+                              ("reduction", "RUS", "tanks")]
+    assert model.col_lower == [0.0, 0.0, -INF] and model.col_upper == [INF, 5.0, INF]
+    assert model.col(("holdings", "UKR", "acv")) == 1
+    assert model.col(("reduction", "RUS", "tanks")) == 2
+    for keys in ([("BLR", "tanks"), ("BLR", "tanks")], [("BLR", "acv"), ("RUS", "tanks")]):
+        with pytest.raises(ValueError, match=r"^duplicate variable holdings\.(BLR|RUS)\.tanks$"):
+            model.add_variables("holdings", keys)
+        assert model.num_cols == 3 and len(model.variables["holdings"]) == 2

@@ -154,16 +154,24 @@ class Model:
         whole = self.integer if integer is None else integer
         family_vars = self.variables.setdefault(family, {})
         lower = -INF if low is None else float(low)
-        for k, key in enumerate(keys):
-            if key in family_vars:
-                raise ValueError(f"duplicate variable {_name(family, key)}")
-            family_vars[key] = len(self.col_names)
-            self.col_names.append(_name(family, key) if names is None else names[k])
-            self.col_keys.append((family, *key))
-            self.col_lower.append(lower)
-            bound = (up or {}).get(key)
-            self.col_upper.append(INF if bound is None else float(bound))
-            self.col_integer.append(whole)
+        start, count = len(self.col_names), len(keys)
+        new = dict(zip(keys, range(start, start + count), strict=True))
+        if len(new) != count or not family_vars.keys().isdisjoint(new):
+            seen = set(family_vars)
+            for key in keys:
+                if key in seen:
+                    raise ValueError(f"duplicate variable {_name(family, key)}")
+                seen.add(key)
+        family_vars.update(new)
+        self.col_names.extend([_name(family, key) for key in keys] if names is None else names)
+        self.col_keys.extend([(family, *key) for key in keys])
+        self.col_lower.extend([lower] * count)
+        if up:
+            self.col_upper.extend([INF if (bound := up.get(key)) is None else float(bound)
+                                   for key in keys])
+        else:
+            self.col_upper.extend([INF] * count)
+        self.col_integer.extend([whole] * count)
 
     def col(self, key: VarKey) -> int:
         return self.variables[key[0]][tuple(key[1:])]
@@ -201,7 +209,7 @@ class Model:
             rhs = rhs - lhs.constant
         terms = lhs.terms
         coefs = terms.values()
-        if not any(isinstance(coef, Num) for coef in coefs):
+        if Num not in set(map(type, coefs)):  # (Num has no subclasses)
             # plain numbers only (most rows): the non-zero ones, appended at once
             cols = [col for col, coef in terms.items() if coef != 0]
             self.entry_col.extend(cols)
