@@ -49,7 +49,8 @@ COMPACT_EVERY = 256  # chunk files written between compactions
 
 # Evaluators by name, as "module:class". A worker imports its evaluator; the run's own process
 # does not (it schedules and writes the store), so it holds none of the model's libraries
-# (pandas, SciPy, HiGHS: about 90 MB of a 144 MB process when it did).
+# (SciPy, HiGHS, the solve layer): a process importing this module took 144 MB with them and
+# 80 MB without; pyarrow still brings pandas in when it first converts a list (+44 MB).
 EVALUATORS: dict[str, str] = {"compiled": "cfe_opt.study.compiled:CompiledEvaluator",
                               "reference": "cfe_opt.study.evaluate:ReferenceEvaluator"}
 DEFAULT_EVALUATOR = "compiled"
