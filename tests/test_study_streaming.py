@@ -81,10 +81,15 @@ def test_compaction_streams_row_groups_and_keeps_every_row(tree, tmp_path, monke
     run_study(study, b, workers=1, chunk_size=6, stream=io.StringIO())
     store = Store(a)
     fp = store.manifest()["fingerprint"]
+    # a chunk file is written uncompressed (it lives until compacted), a merged one with zstd
+    compressions = {pq.read_metadata(p).row_group(0).column(k).compression
+                    for p in store.scan().files for k in range(3)}
+    assert compressions == {"UNCOMPRESSED"}
     monkeypatch.setattr(store_module, "GROUP_ROWS", 4)
     assert store.compact(fp, rows=1000, min_files=2) == 6
     [part] = store.scan().files
     meta = pq.read_metadata(part)
+    assert {meta.row_group(0).column(k).compression for k in range(3)} == {"ZSTD"}
     assert meta.num_rows == 6 and [meta.row_group(i).num_rows for i in range(2)] == [4, 2]
     assert sorted(store.stored_keys()) == sorted(Store(b).stored_keys())
     canonical = []

@@ -93,11 +93,11 @@ def _replacing(path: Path) -> Iterator[tuple[int, str]]:
         raise
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
     """Write ``table`` to ``path`` atomically; it is in place only if it reads back equal."""
     with _replacing(path) as (fd, tmp):
         with os.fdopen(fd, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
+            pq.write_table(table, handle, compression=compression)
             handle.flush()
             os.fsync(handle.fileno())
         # read back as one file (``pq.read_table`` would load Arrow's dataset layer, about
@@ -354,7 +354,10 @@ class Store:
         digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
         table = table.replace_schema_metadata({META_FINGERPRINT: fp.encode()})
         path = self.chunks / f"chunk-{digest}.parquet"
-        write_parquet_atomic(table, path)
+        # not compressed: a chunk file lives until it is compacted (with zstd), and dictionary
+        # encoding already makes it small (a 170-row, 318-column chunk: 128 kB, zstd 127 kB);
+        # written and read back in 10 + 6 ms instead of 15 + 9
+        write_parquet_atomic(table, path, compression="none")
         return path
 
     def compact(self, fp: str, rows: int | None = None, min_files: int | None = None) -> int:
