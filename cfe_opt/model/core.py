@@ -311,7 +311,10 @@ def _safe(part: Any) -> str:
 
 
 def _name(family: str, parts: tuple[Any, ...]) -> str:
-    return ".".join([family, *map(_safe, parts)])
+    try:  # every part seen before (most names): the cached texts, looked up without a call
+        return ".".join([family, *map(_SAFE.__getitem__, parts)])
+    except KeyError:
+        return ".".join([family, *map(_safe, parts)])
 
 
 __all__ = ["HARD_KINDS", "KINDS", "VARIABLE_FAMILIES", "Lin", "Model", "Row", "RowInfo",
