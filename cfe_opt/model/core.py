@@ -155,6 +155,8 @@ class Model:
         family_vars = self.variables.setdefault(family, {})
         lower = -INF if low is None else float(low)
         start, count = len(self.col_names), len(keys)
+        if names is not None and len(names) != count:
+            raise ValueError(f"add_variables: {len(names)} names for {count} {family} keys")
         new = dict(zip(keys, range(start, start + count), strict=True))
         if len(new) != count or not family_vars.keys().isdisjoint(new):
             seen = set(family_vars)

@@ -65,10 +65,11 @@ def evaluator_class(evaluator: Evaluator) -> Callable[[Study], Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _evaluator_id(evaluator: Evaluator) -> str:
-    if isinstance(evaluator, str):
-        return evaluator
-    return f"{evaluator.__module__}:{evaluator.__qualname__}"
+def _worker_key(fp: str, evaluator: Evaluator) -> str:
+    """Where a worker keeps its evaluator of this study (``_WORKER``)."""
+    name = (evaluator if isinstance(evaluator, str)
+            else f"{evaluator.__module__}:{evaluator.__qualname__}")
+    return f"{fp}:{name}"
 
 
 def frame_of(study: Study) -> dict[str, Any]:
@@ -86,7 +87,7 @@ _WORKER: dict[str, Any] = {}
 def _evaluator(study: Study, fp: str, evaluator: Evaluator) -> tuple[Any, pa.Schema]:
     """The worker's evaluator for this study (built on first use and kept) and the rows'
     schema. ``evaluator``: its "module:class", or the class (sent by reference)."""
-    key = f"{fp}:{_evaluator_id(evaluator)}"
+    key = _worker_key(fp, evaluator)
     found = _WORKER.get(key)
     if found is None:
         found = (evaluator_class(evaluator)(study), study.layout.schema())
@@ -122,7 +123,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _process_chunk(variants: list[Variant], fp: str, evaluator: Evaluator) -> pa.Table:
-    return _rows_table(_WORKER[f"{fp}:{_evaluator_id(evaluator)}"], variants)
+    return _rows_table(_WORKER[_worker_key(fp, evaluator)], variants)
 
 
 def evaluate_chunk(study: Study, fp: str, evaluator: Evaluator,
