@@ -200,6 +200,28 @@ def test_back_to_the_base_scenario_after_variants():
     assert tables(cm, "minimax") == base
 
 
+def test_cost_vectors_follow_each_change_of_the_weights_they_read():
+    """A stage's cost vector re-evaluates only the coefficients the last change touched: after
+    each of a run of changes (one party's weight, another's, both, a position's weight, back to
+    the base), every stage's costs equal the objective's coefficients evaluated afresh
+    (``dense_cost``), and the weighted stage's moved where a weight moved."""
+    from cfe_opt.solve.stages import dense_cost
+
+    cm = CompiledModel(load_scenario(MODELS / "talks_1998.yaml"), variants=True)
+    cm.solve("weighted")
+    steps = cm.stage_plan("weighted")
+    base = steps.costs[0].vector(cm.model).copy()
+    runs = [{"parties.TUR.weight": 1.7}, {"parties.RUS.weight": 0.4},
+            {"parties.TUR.weight": 0.6, "parties.RUS.weight": 2.5},
+            {"parties.RUS.positions.flank_acv_active.weight": 3.0}, {}]
+    for changes in runs:
+        assert cm.apply(changes).in_place, changes
+        for cost, expr in zip(steps.costs, steps.objectives, strict=True):
+            assert np.array_equal(cost.vector(cm.model), dense_cost(cm.model, expr)), changes
+        moved = not np.array_equal(steps.costs[0].vector(cm.model), base)
+        assert moved == bool(changes), changes
+
+
 # ---- refusals ------------------------------------------------------------------------------------
 def test_a_target_outside_its_range_is_refused_in_place():
     """The validation's branch (target within range) is a guard: moving the target past the

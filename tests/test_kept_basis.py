@@ -173,3 +173,18 @@ def test_matvec_is_the_sparse_product(fmt):
     np.testing.assert_array_equal(matvec(a.T, y), a.T @ y)  # the transpose: the other format
     view = np.concatenate([x, x])[:25]  # a view, as the solver's column values are
     np.testing.assert_array_equal(matvec(a, view), a @ view)
+
+
+def test_within_bounds_holds_to_the_tolerance_and_refuses_what_is_outside_or_nan():
+    """A value exactly within its bounds passes at once; one just outside passes only within
+    ``PRIMAL_TOL``·max(1, |bound|) (here 10⁻⁹ at a bound of 1, 10⁻³ at a bound of 10⁶); a NaN
+    fails."""
+    from cfe_opt.solve.kept_basis import PRIMAL_TOL, within_bounds
+
+    lower = np.array([0.0, -np.inf, 1e6])
+    upper = np.array([1.0, 5.0, np.inf])
+    assert within_bounds(np.array([0.5, -1e300, 1e6]), lower, upper)
+    assert within_bounds(np.array([1.0 + 0.5 * PRIMAL_TOL, 5.0, 1e6 - 0.5e-3]), lower, upper)
+    assert not within_bounds(np.array([1.0 + 2 * PRIMAL_TOL, 5.0, 1e6]), lower, upper)
+    assert not within_bounds(np.array([0.5, 5.0, 1e6 - 2e-3]), lower, upper)
+    assert not within_bounds(np.array([0.5, np.nan, 1e6]), lower, upper)

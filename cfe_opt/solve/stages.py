@@ -60,6 +60,7 @@ class CostVector:
         self.tracked: list[tuple[int, frozenset[int], Any]] = [
             (k, c.deps, c) for k, c in enumerate(coefs) if isinstance(c, Num)]
         self._compiled = False
+        self._by_slot: dict[int, list[tuple[int, Any]]] = {}  # slot → its coefficients
         self.version = model.theta_version
         self._prepared: tuple[np.ndarray, float, float] | None = None
         self._cost: np.ndarray | None = None
@@ -69,13 +70,17 @@ class CostVector:
             # one change since the last evaluation: only what it touched; else everything
             touched = model.theta_touched if self.version == model.theta_version - 1 else None
             theta = model.theta
+            if touched is None:
+                todo = [(k, fn) for k, _deps, fn in self.compiled()]
+            else:
+                self.compiled()
+                todo = [entry for slot in touched for entry in self._by_slot.get(slot, ())]
             changed = False
-            for k, deps, fn in self.compiled():
-                if touched is None or not deps.isdisjoint(touched):
-                    value = fn(theta)
-                    if value != self.values[k]:
-                        self.values[k] = value
-                        changed = True
+            for k, fn in todo:  # (a coefficient read by two touched slots: twice, same value)
+                value = fn(theta)
+                if value != self.values[k]:
+                    self.values[k] = value
+                    changed = True
             self.version = model.theta_version
             if changed:
                 self._prepared = self._cost = None
@@ -87,6 +92,9 @@ class CostVector:
         first use (a single solve never needs them)."""
         if not self._compiled:
             self.tracked = [(k, deps, compile_num(c)) for k, deps, c in self.tracked]
+            for k, deps, fn in self.tracked:
+                for slot in deps:
+                    self._by_slot.setdefault(slot, []).append((k, fn))
             self._compiled = True
         return self.tracked
 
