@@ -113,9 +113,11 @@ def random_study(rng: random.Random, name: str, folder: Path) -> Path:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_random_studies_rows_are_the_references(seed, tmp_path):
+    """Half of them with every variant also solved cold (each row cleaned on its own, to
+    compare), half without: the chunk's rows then have their numbers cleaned together."""
     rng = random.Random(seed)
     name = BUNDLED[seed % len(BUNDLED)]
-    compare(random_study(rng, name, tmp_path))
+    compare(random_study(rng, name, tmp_path), cold_share=seed % 2)
 
 
 @pytest.mark.parametrize("name", BUNDLED)

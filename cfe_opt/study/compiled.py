@@ -5,9 +5,12 @@ validation), and what a row reads is located once (the columns of the kept ceili
 positions, the hard rows and the priced rows). A variant sets its numbers in place and solves
 from the previous basis; its row is read from the solution arrays with the same records and
 the same cleaning as the result tables (``results.position_record``, ``clean``), so it equals
-the reference evaluator's row. A variant the compiled model cannot take in place (a structural
-change, or a value that would fail validation) is built afresh from the changed scenario, as
-the reference does, and counted (``run.rebuilt``).
+the reference evaluator's row; the cleaning works element by element, so a chunk's optimal rows
+are cleaned together, in a few array operations instead of a few dozen a row.
+
+A variant the compiled model cannot take in place (a structural change, or a value that
+would fail validation) is built afresh from the changed scenario, as the reference does, and
+counted (``run.rebuilt``).
 
 **Warm against cold.** Among equally good packages the stage runner's last tie-break settles
 one, so a warm start gives the same row as a cold one. That is checked as the study runs: the
@@ -26,6 +29,7 @@ import gc
 import json
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +41,7 @@ from cfe_opt.results import allocation_table, clean, clean_ratio, misses, positi
 from cfe_opt.rounding import clean_counts, clean_ratios
 from cfe_opt.scenario import Scenario, with_changes
 from cfe_opt.solve import SOLVERS, CompiledModel, SolveRun
+from cfe_opt.solve.kept_basis import matvec
 from cfe_opt.study.evaluate import (
     RowMeta,
     _blank,
@@ -173,29 +178,46 @@ class Reader:
         weighted deviation (``results.position_record``'s formulas, on arrays; the misses by
         the same ``results.misses``)."""
         self._refresh()
-        achieved = self.forms @ x[:self.n_cols]
+        achieved = matvec(self.forms, x[:self.n_cols])  # SciPy's own kernel, as ``@``
         under, over = misses(self.target, achieved, self.has_under, self.has_over)
         normalised = under / self.scale_under + over / self.scale_over
         return achieved, under + over, normalised, normalised * self.weight
 
-    def fill(self, row: dict[str, Any], out: SolveRun) -> None:
-        """An optimal variant's outcome columns, from the solution arrays."""
+    def fill(self, row: dict[str, Any], out: SolveRun) -> Unclean:
+        """An optimal variant's outcome columns, from the solution arrays: all but its
+        numbers, which are returned to be cleaned (``clean``), with a chunk's others."""
         model, x = self.model, out.x
         assert x is not None and out.activity is not None
         achieved, deviation, normalised, weighted = self.deviations(x)
         kept = self.kept_index
-        counts = clean_counts(np.concatenate((achieved[kept], deviation[kept],
-                                              x[self.ceiling_index])))
         objective = math.nan if out.objective is None else out.objective
-        ratios = clean_ratios(np.concatenate((normalised[kept], [objective], weighted)))
-        # each party's total: the cleaned weighted deviations summed in position order
-        parties = clean_ratios(self.by_party @ ratios[len(kept) + 1:])
-        row.update(zip(self.count_columns, _numbers(counts), strict=True))
-        row.update(zip(self.ratio_columns, _numbers(ratios[:len(kept) + 1]), strict=True))
-        row.update(zip(self.party_columns, _numbers(parties), strict=True))
+        unclean = Unclean(self, row, np.concatenate((achieved[kept], deviation[kept],
+                                                     x[self.ceiling_index])),
+                          np.concatenate((normalised[kept], [objective], weighted)))
         row["binding"] = self.binding(out.activity)
         if self.layout.detail:  # only when asked: the tables themselves
             row.update(detail_columns(allocation_table(model, x), positions_table(model, x)))
+        return unclean
+
+    def clean(self, rows: list[Unclean]) -> None:
+        """Put the rows' numbers in, cleaned with the result tables' rules — for many rows at
+        once: the cleaning is element by element (``cfe_opt.rounding``), so a number comes
+        out the same whichever rows it is cleaned with."""
+        if not rows:
+            return
+        kept = len(self.kept)
+        counts = clean_counts(np.stack([r.counts for r in rows]))
+        ratios = clean_ratios(np.stack([r.ratios for r in rows]))
+        # each party's total: the cleaned weighted deviations summed in position order (one
+        # sparse product per row, in the order of ``by_party``'s entries)
+        parties = clean_ratios(np.ascontiguousarray(
+            (self.by_party @ np.ascontiguousarray(ratios[:, kept + 1:].T)).T))
+        named = ((self.count_columns, counts), (self.ratio_columns, ratios[:, :kept + 1]),
+                 (self.party_columns, parties))
+        for columns, values in named:
+            for unclean, numbers in zip(rows, values.tolist(), strict=True):
+                unclean.row.update(zip(columns, [None if v != v else v for v in numbers],
+                                       strict=True))
 
     def prices_of(self, row: dict[str, Any], compiled: CompiledModel, mode: str,
                   out: SolveRun) -> None:
@@ -228,13 +250,29 @@ class Reader:
         return sorted(self.hard_names[k] for k in np.flatnonzero(found))
 
 
+@dataclass
+class Unclean:
+    """An optimal row waiting for its numbers (``Reader.clean``): the counts (achieved and
+    deviation of the kept positions, the kept ceilings) and the ratios (normalised deviations
+    of the kept positions, the objective, every position's weighted deviation), raw."""
+
+    reader: Reader
+    row: dict[str, Any]
+    counts: np.ndarray
+    ratios: np.ndarray
+
+
+def clean_rows(rows: list[Unclean]) -> None:
+    """Clean the rows' numbers, those of one compiled model together."""
+    by_reader: dict[int, list[Unclean]] = {}
+    for unclean in rows:
+        by_reader.setdefault(id(unclean.reader), []).append(unclean)
+    for group in by_reader.values():
+        group[0].reader.clean(group)
+
+
 def _number(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
-
-
-def _numbers(values: np.ndarray) -> list[float | None]:
-    """An array as row values: floats, NaN as None."""
-    return [None if v != v else v for v in values.tolist()]
 
 
 class CompiledEvaluator:
@@ -259,33 +297,52 @@ class CompiledEvaluator:
         gc.freeze()  # the compiled model lives as long as the worker: never scan it again
 
     def evaluate(self, variants: list[Variant]) -> list[dict[str, Any]]:
-        """One row per variant, in the order given."""
+        """One row per variant, in the order given. The optimal rows' numbers are cleaned
+        together at the end (``Reader.clean``; its time is shared among them)."""
         was = gc.isenabled()
         gc.disable()  # rows and arrays hold no cycles; collect once per chunk instead
         try:
-            return [self.evaluate_one(v) for v in variants]
+            waiting: list[Unclean] = []
+            rows = [self.evaluate_one(v, waiting) for v in variants]
+            start = time.perf_counter()
+            clean_rows(waiting)
+            share = (time.perf_counter() - start) / max(1, len(waiting))
+            for unclean in waiting:
+                unclean.row["run.seconds"] += share
+            return rows
         finally:
             if was:
                 gc.enable()
             gc.collect(0)
 
-    def evaluate_one(self, variant: Variant) -> dict[str, Any]:
+    def evaluate_one(self, variant: Variant, waiting: list[Unclean] | None = None
+                     ) -> dict[str, Any]:
+        """The variant's row; an optimal row's numbers are left to clean in ``waiting`` if
+        given, else cleaned at once."""
         start = time.perf_counter()
+        mine: list[Unclean] = []
         try:
             compiled, reader, numbers, rebuilt = self._model_for(variant)
             if compiled is not None and compiled.apply(numbers).in_place:
-                row = self._solve(variant, compiled, reader)
+                row = self._solve(variant, compiled, reader, mine)
             else:
-                row = self.fresh(variant)
+                row = self.fresh(variant, mine)
                 rebuilt = True
             if not rebuilt and (variant.cold_check or (
                     self.cold_share and int(variant.key[:8], 16) % self.cold_share == 0)):
-                again = self._solve(variant, compiled, reader, cold=True)
+                again = self._solve(variant, compiled, reader, mine, cold=True)
+                clean_rows(mine)
+                mine.clear()
                 row["run.cold_check"] = rows_agree(row, again)
         except Exception as exc:  # the study goes on: the failure is this variant's row
             row = failure_row(variant, self.layout, self.meta, "error",
                               f"{type(exc).__name__}: {exc}")
+            mine.clear()
             rebuilt = True
+        if waiting is None:
+            clean_rows(mine)
+        else:
+            waiting.extend(mine)
         row["run.rebuilt"] = rebuilt
         row["run.seconds"] = time.perf_counter() - start
         return row
@@ -319,24 +376,34 @@ class CompiledEvaluator:
             self._structures[key] = found
         return found[0], found[1], numbers, built
 
-    def fresh(self, variant: Variant) -> dict[str, Any]:
+    def fresh(self, variant: Variant, waiting: list[Unclean] | None = None) -> dict[str, Any]:
         """The variant built afresh from the changed scenario (validated), solved from
-        scratch: the row the reference evaluator gives."""
+        scratch: the row the reference evaluator gives (its numbers left in ``waiting`` if
+        given, else cleaned at once)."""
         try:
             scenario = with_changes(self.study.base, variant.changes)
         except (ScenarioError, ScenarioErrors) as exc:
             return invalid_row(variant, self.layout, self.meta, exc)
         fresh = CompiledModel(scenario, solver=self.solver)
-        return self._solve(variant, fresh, Reader(fresh.model, self.layout, fresh.engine))
+        mine: list[Unclean] = []
+        row = self._solve(variant, fresh, Reader(fresh.model, self.layout, fresh.engine),
+                          mine)
+        if waiting is None:
+            clean_rows(mine)
+        else:
+            waiting.extend(mine)
+        return row
 
     def _solve(self, variant: Variant, compiled: CompiledModel, reader: Reader,
-               cold: bool = False) -> dict[str, Any]:
+               waiting: list[Unclean], cold: bool = False) -> dict[str, Any]:
+        """The variant solved on ``compiled``; an optimal row's numbers left in ``waiting``
+        to be cleaned."""
         out = compiled.solve(variant.mode, cold=cold)  # type: ignore[arg-type]
         row = _blank(variant, self.layout, self.meta, reader.template)
         row["solver_version"] = out.solver_version or self.meta.solver_version
         if out.optimal:
             row["status"] = "optimal"
-            reader.fill(row, out)
+            waiting.append(reader.fill(row, out))
             reader.prices_of(row, compiled, variant.mode, out)
         elif out.status.value == "infeasible":
             row["status"] = "infeasible"
