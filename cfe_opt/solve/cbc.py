@@ -166,7 +166,7 @@ class CbcEngine:
         return (np.array([m.row_lower[i] for i in rows], dtype=np.float64),
                 np.array([m.row_upper[i] for i in rows], dtype=np.float64))
 
-    def polish(self) -> bool:
+    def polish(self, rows: np.ndarray | None = None) -> bool:
         """CBC hands back no basis: its solution stands as it came (see ``HighsEngine``)."""
         return False
 

@@ -22,8 +22,13 @@ import highspy
 import numpy as np
 
 from cfe_opt.model.core import Model
+from cfe_opt.solve.kept_basis import (
+    BASIC,
+    KeptBases,
+    status_from_solution,
+    within_bounds,
+)
 from cfe_opt.solve.kept_basis import MAX_ROWS as KEPT_MAX_ROWS
-from cfe_opt.solve.kept_basis import KeptBases, status_from_solution
 from cfe_opt.solve.status import FACE_AT, SolveStatus
 
 INF = highspy.kHighsInf
@@ -146,6 +151,7 @@ class HighsEngine:
         self._face: tuple[np.ndarray, ...] | None = None
         self._values: np.ndarray | None = None
         self._duals: np.ndarray | None = None
+        self._kept_vertex: object = None  # the kept basis whose vertex ``_values`` is, if one
         self._all = np.zeros(0, dtype=np.int32)  # every column index, for a full cost vector
         self._options: dict[str, object] = {}
         self.model_status: object = None
@@ -345,6 +351,7 @@ class HighsEngine:
         on (never with ``cold``, ``options`` or an integer model)."""
         self.sync()
         h = self.h
+        self._kept_vertex = None
         wanted, scale, tolerance = prepared
         stage = None if (cold or options or self.model.integer or not presolve
                          or self.rows > KEPT_MAX_ROWS) else stage
@@ -405,18 +412,29 @@ class HighsEngine:
         n = self.cols
         self.model_status = _OPTIMAL
         self._values = values
+        self._kept_vertex = self.kept.last  # the values are that basis's vertex
         self.x, self.activity = values[:n], values[n:]
         self._duals = self.col_dual = self.row_dual = None
         if duals:
             self._duals = scaled_duals * scale if scale != 1.0 else scaled_duals
             self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
 
-    def polish(self) -> bool:
+    def polish(self, rows: np.ndarray | None = None) -> bool:
         """Recompute the last solution exactly at the vertex of its basis, for the bounds as
         they are now (a stage's holds set to their optima without slack): True if that vertex
-        is within every bound, and is then the solution; else the solution stays as it was."""
+        is within every bound, and is then the solution; else the solution stays as it was.
+
+        ``rows``: the rows whose bounds moved since the last solve, if known. When that
+        solution is a kept basis's vertex and each of them is basic there, its values are the
+        vertex for the new bounds too (the same numbers into the same solve): only those rows'
+        activities are checked against their new bounds."""
         if self.x is None or self.kept.last is None:
             return False
+        if rows is not None and self._kept_vertex is self.kept.last:
+            at = self.cols + rows
+            status = self.kept.last.status
+            if (status[at] == BASIC).all():
+                return within_bounds(self._values[at], self.lower_now[at], self.upper_now[at])
         values = self.kept.vertex(self.matrix(), self.lower_now, self.upper_now)
         if values is None:
             return False

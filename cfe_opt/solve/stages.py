@@ -133,20 +133,10 @@ class Face:
 
 
 def release(engine: Any, faces: list[Face]) -> None:
-    """Undo several faces at once, in one call for columns and one for rows. A bound two
-    faces fixed appears once (HiGHS refuses repeated indexes), with the oldest value: the
-    first face's."""
-    if not faces:
-        return
-    parts = []
-    for index, lower, upper in (("cols", "col_lower", "col_upper"),
-                                ("rows", "row_lower", "row_upper")):
-        where = np.concatenate([getattr(f, index) for f in faces])
-        low = np.concatenate([getattr(f, lower) for f in faces])
-        up = np.concatenate([getattr(f, upper) for f in faces])
-        where, first = np.unique(where, return_index=True)  # first: the earliest face's
-        parts += [where.astype(np.int32), low[first], up[first]]
-    engine.set_bounds(*parts)
+    """Undo several faces, the last first: a bound two faces fixed ends with the oldest
+    value, the first face's."""
+    for face in reversed(faces):
+        face.release(engine)
 
 
 def keep_to_optimal_face(model: Model, engine: Any) -> Face:
@@ -413,7 +403,7 @@ def polish(engine: Any, held: list[tuple[int, float]]) -> bool:
         return False
     for row, value in held:
         set_hold(engine, row, value, 0.0)
-    return engine.polish()
+    return engine.polish(np.array([row for row, _ in held], dtype=np.int64))
 
 
 def _ranging(model: Model, engine: Any, out: SolveRun) -> None:
