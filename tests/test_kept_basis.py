@@ -222,3 +222,24 @@ def test_a_polish_that_moves_only_basic_rows_keeps_the_vertex_it_would_recompute
             assert cm.solve(mode).optimal
     assert calls["all"] == 90
     assert calls["kept"] >= 20  # the values kept, not recomputed (35 of 90 when written)
+
+
+def test_nonzero_duals_are_worked_out_once_for_read_only_duals():
+    """The face's entries with a non-zero dual: the same answer for a writable array (worked
+    out each time: it may change) and a read-only one (a kept basis's: kept)."""
+    from cfe_opt.solve.stages import nonzero_duals
+    from cfe_opt.solve.status import FACE_TOL
+
+    dual = np.array([0.0, 2.0, -3.0, FACE_TOL / 2, -FACE_TOL * 2])
+    where, positive, negative = nonzero_duals(dual)
+    assert where.tolist() == [1, 2, 4]
+    assert positive.tolist() == [True, False, False]
+    assert negative.tolist() == [False, True, True]
+    dual[1] = 0.0  # writable: nothing kept
+    assert nonzero_duals(dual)[0].tolist() == [2, 4]
+    frozen = dual.copy()
+    frozen.flags.writeable = False
+    first = nonzero_duals(frozen)
+    assert nonzero_duals(frozen) is first
+    assert first[0].tolist() == [2, 4]
+    assert nonzero_duals(dual) is not first

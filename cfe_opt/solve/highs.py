@@ -152,6 +152,7 @@ class HighsEngine:
         self._values: np.ndarray | None = None
         self._duals: np.ndarray | None = None
         self._kept_vertex: object = None  # the kept basis whose vertex ``_values`` is, if one
+        self._last_unscaled: tuple[np.ndarray, float, np.ndarray] | None = None
         self._all = np.zeros(0, dtype=np.int32)  # every column index, for a full cost vector
         self._options: dict[str, object] = {}
         self.model_status: object = None
@@ -416,8 +417,22 @@ class HighsEngine:
         self.x, self.activity = values[:n], values[n:]
         self._duals = self.col_dual = self.row_dual = None
         if duals:
-            self._duals = scaled_duals * scale if scale != 1.0 else scaled_duals
+            self._duals = self._unscaled(scaled_duals, scale)
             self.col_dual, self.row_dual = self._duals[:n], self._duals[n:]
+
+    def _unscaled(self, scaled_duals: np.ndarray, scale: float) -> np.ndarray:
+        """A kept basis's duals in the costs' own units, read-only: the same array again for
+        the same duals and scale (so what is worked out from them can be kept, see
+        ``stages.nonzero_duals``)."""
+        if scale == 1.0:
+            return scaled_duals
+        last = self._last_unscaled
+        if last is not None and last[0] is scaled_duals and last[1] == scale:
+            return last[2]
+        duals = scaled_duals * scale
+        duals.flags.writeable = False
+        self._last_unscaled = (scaled_duals, scale, duals)
+        return duals
 
     def polish(self, rows: np.ndarray | None = None) -> bool:
         """Recompute the last solution exactly at the vertex of its basis, for the bounds as

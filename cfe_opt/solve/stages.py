@@ -153,10 +153,10 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     value, dual = engine.values_and_duals()
     low, up, near_low, near_up, free = engine.face_bounds()
     # only the few columns and rows with a non-zero dual can be fixed: test those alone
-    where = np.flatnonzero(np.abs(dual) > FACE_TOL)
-    d, v, lo, hi = dual[where], value[where], low[where], up[where]
-    at_low = (d > 0) & (np.abs(v - lo) <= near_low[where]) & free[where]
-    at_up = (d < 0) & (np.abs(v - hi) <= near_up[where]) & free[where]
+    where, positive, negative = nonzero_duals(dual)
+    v, lo, hi = value[where], low[where], up[where]
+    at_low = positive & (np.abs(v - lo) <= near_low[where]) & free[where]
+    at_up = negative & (np.abs(v - hi) <= near_up[where]) & free[where]
     keep = at_low | at_up
     where, lo, hi = where[keep], lo[keep], hi[keep]
     fixed = np.where(at_low[keep], lo, hi)
@@ -166,6 +166,23 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     face = Face(cols, lo[:split], hi[:split], rows, lo[split:], hi[split:])
     engine.set_bounds(cols, fixed[:split], fixed[:split], rows, fixed[split:], fixed[split:])
     return face
+
+
+_NONZERO: list[Any] = [None]  # the last read-only duals given, with their nonzero_duals
+
+
+def nonzero_duals(dual: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries with a non-zero dual (|d| > ``FACE_TOL``), and which of them are positive
+    and negative. Read-only duals (a kept basis's, the same array for the same costs: see
+    ``kept_basis.Priced``) are worked out once."""
+    if dual is _NONZERO[0]:
+        return _NONZERO[1]
+    where = np.flatnonzero(np.abs(dual) > FACE_TOL)
+    d = dual[where]
+    found = (where, d > 0, d < 0)
+    if not dual.flags.writeable:
+        _NONZERO[:] = [dual, found]
+    return found
 
 
 def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:

@@ -141,7 +141,9 @@ class Reader:
         self.count_columns = ([c[0] for _, c in self.kept] + [c[1] for _, c in self.kept]
                               + self.ceiling_columns)
         self.ratio_columns = [c[2] for _, c in self.kept] + ["objective"]
-        hard = [row for row in model.row_list if row.info.kind in HARD_KINDS]
+        # (by name: the binding ones come out in the order a row lists them)
+        hard = sorted((row for row in model.row_list if row.info.kind in HARD_KINDS),
+                      key=lambda row: row.name)
         self.hard_names = [row.name for row in hard]
         self.hard_index = np.array([row.index for row in hard], dtype=np.int64)
         sense = np.array([row.sense for row in hard] or [""], dtype=object)[:len(hard)]
@@ -247,7 +249,8 @@ class Reader:
         with np.errstate(invalid="ignore"):
             tight = np.abs(slack) <= 1e-6 * np.maximum(1.0, np.abs(rhs))
         found = self.hard_eq | (tight & (self.hard_le | self.hard_ge))
-        return sorted(self.hard_names[k] for k in np.flatnonzero(found))
+        names = self.hard_names
+        return [names[k] for k in np.flatnonzero(found).tolist()]
 
 
 @dataclass
