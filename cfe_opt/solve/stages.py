@@ -168,20 +168,25 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     return face
 
 
-_NONZERO: list[Any] = [None]  # the last read-only duals given, with their nonzero_duals
+# the last read-only duals given (by id, with the array itself), with their nonzero_duals
+_NONZERO: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+NONZERO_KEPT = 32  # a few stages' kept bases, of a few models
 
 
 def nonzero_duals(dual: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The entries with a non-zero dual (|d| > ``FACE_TOL``), and which of them are positive
     and negative. Read-only duals (a kept basis's, the same array for the same costs: see
     ``kept_basis.Priced``) are worked out once."""
-    if dual is _NONZERO[0]:
-        return _NONZERO[1]
+    known = _NONZERO.get(id(dual))
+    if known is not None and known[0] is dual:
+        return known[1]
     where = np.flatnonzero(np.abs(dual) > FACE_TOL)
     d = dual[where]
     found = (where, d > 0, d < 0)
     if not dual.flags.writeable:
-        _NONZERO[:] = [dual, found]
+        if len(_NONZERO) >= NONZERO_KEPT:
+            del _NONZERO[next(iter(_NONZERO))]
+        _NONZERO[id(dual)] = (dual, found)
     return found
 
 
