@@ -160,6 +160,13 @@ class CbcEngine:
             m.row_lower[i], m.row_upper[i] = float(low), float(up)
         self.sync()
 
+    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """``set_bounds`` for entries given as columns, then rows as n + row."""
+        cols = where < self.model.num_cols
+        rows = ~cols
+        self.set_bounds(where[cols], lower[cols], upper[cols],
+                        where[rows] - self.model.num_cols, lower[rows], upper[rows])
+
     def model_row_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The model's own bounds of ``rows`` (outside a run)."""
         m = self.model

@@ -269,6 +269,12 @@ class HighsEngine:
         self.lower_now[rows], self.upper_now[rows] = row_lower, row_upper
         self._pending[cols] = self._pending[rows] = True
 
+    def set_bounds_at(self, where: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """``set_bounds`` for entries given as columns, then rows as n + row."""
+        self.sync()
+        self.lower_now[where], self.upper_now[where] = lower, upper
+        self._pending[where] = True
+
     def model_row_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The model's own bounds of ``rows`` (what HiGHS holds outside a run)."""
         self.sync()

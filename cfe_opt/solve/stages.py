@@ -117,19 +117,15 @@ class CostVector:
 
 @dataclass
 class Face:
-    """The bounds one stage's optimal face fixed in the engine, with what they were: columns
-    (``cols``) and rows (``rows``), each with their old lower and upper bounds."""
+    """The bounds one stage's optimal face fixed in the engine, with what they were: the
+    entries (``where``: columns, then rows as n + row) and their old lower and upper bounds."""
 
-    cols: np.ndarray  # int32
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    rows: np.ndarray  # int32
-    row_lower: np.ndarray
-    row_upper: np.ndarray
+    where: np.ndarray  # int64
+    lower: np.ndarray
+    upper: np.ndarray
 
     def release(self, engine: Any) -> None:
-        engine.set_bounds(self.cols, self.col_lower, self.col_upper, self.rows,
-                          self.row_lower, self.row_upper)
+        engine.set_bounds_at(self.where, self.lower, self.upper)
 
 
 def release(engine: Any, faces: list[Face]) -> None:
@@ -149,7 +145,7 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     engine only (``Face.release`` puts them back); the model is unchanged.
     """
     if engine.x is None or engine.col_dual is None or engine.row_dual is None:
-        return Face(_NONE, _EMPTY, _EMPTY, _NONE, _EMPTY, _EMPTY)
+        return Face(_NONE.astype(np.int64), _EMPTY, _EMPTY)
     value, dual = engine.values_and_duals()
     low, up, near_low, near_up, free = engine.face_bounds()
     # only the few columns and rows with a non-zero dual can be fixed: test those alone
@@ -160,11 +156,8 @@ def keep_to_optimal_face(model: Model, engine: Any) -> Face:
     keep = at_low | at_up
     where, lo, hi = where[keep], lo[keep], hi[keep]
     fixed = np.where(at_low[keep], lo, hi)
-    n = len(engine.x)
-    split = int(np.searchsorted(where, n))
-    cols, rows = where[:split].astype(np.int32), (where[split:] - n).astype(np.int32)
-    face = Face(cols, lo[:split], hi[:split], rows, lo[split:], hi[split:])
-    engine.set_bounds(cols, fixed[:split], fixed[:split], rows, fixed[split:], fixed[split:])
+    face = Face(where, lo, hi)
+    engine.set_bounds_at(where, fixed, fixed)
     return face
 
 
