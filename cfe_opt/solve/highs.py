@@ -171,12 +171,14 @@ class HighsEngine:
     # ---- keeping in step ------------------------------------------------------------------
     def sync(self) -> None:
         """Hand HiGHS whatever the model gained or changed since the last call."""
-        m, h = self.model, self.h
+        m = self.model
+        if not (m.changed_entries or m.changed_cols or m.changed_rows) and (
+                len(m.entry_value) == self.entries and len(m.col_names) == self.cols
+                and len(m.row_list) == self.rows):
+            return  # (the model's own lists: its properties cost a call each, many a solve)
+        h = self.h
         c0, r0, e0 = self.cols, self.rows, self.entries
         c1, r1, e1 = m.num_cols, m.num_rows, len(m.entry_value)
-        if (c0, r0, e0) == (c1, r1, e1) and not (m.changed_entries or m.changed_cols
-                                                 or m.changed_rows):
-            return
         if e1 > e0 or c1 > c0 or r1 > r0:
             self._grow(c0, c1, r0, r1, e0, e1)
         changed = [e for e in m.changed_entries if e < e0]
