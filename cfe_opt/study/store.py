@@ -101,8 +101,8 @@ def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd")
             handle.flush()
             os.fsync(handle.fileno())
         # read back as one file (``pq.read_table`` would load Arrow's dataset layer, about
-        # 47 MB, into a process that only writes files)
-        back = pq.ParquetFile(tmp)
+        # 47 MB, into a process that only writes files), memory-mapped (``_row_groups``)
+        back = pq.ParquetFile(tmp, memory_map=True)
         try:
             same = back.read(use_threads=False).equals(table)
         finally:
@@ -126,7 +126,7 @@ def write_parquet_stream_atomic(schema: pa.Schema, tables: Callable[[], Iterator
                         count += 1
             handle.flush()
             os.fsync(handle.fileno())
-        back = pq.ParquetFile(tmp)
+        back = pq.ParquetFile(tmp, memory_map=True)
         try:
             if back.num_row_groups != count:
                 raise OSError(f"{path.name} did not read back as written")
@@ -435,8 +435,10 @@ def system_allocator() -> Iterator[None]:
 
 
 def _row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
-    """A Parquet file's row groups, one at a time."""
-    source = pq.ParquetFile(path)
+    """A Parquet file's row groups, one at a time. The file is memory-mapped: read through
+    buffers, 40 chunk files of (a) left 2 MB more resident each time in a run's process (a
+    100,000-variant run's final compaction peaked at 180 MB, and at 168 MB mapped)."""
+    source = pq.ParquetFile(path, memory_map=True)
     try:
         for i in range(source.num_row_groups):
             yield source.read_row_group(i, columns=columns, use_threads=False)
