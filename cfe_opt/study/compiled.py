@@ -212,8 +212,7 @@ class Reader:
         ratios = clean_ratios(np.stack([r.ratios for r in rows]))
         # each party's total: the cleaned weighted deviations summed in position order (one
         # sparse product per row, in the order of ``by_party``'s entries)
-        parties = clean_ratios(np.ascontiguousarray(
-            (self.by_party @ np.ascontiguousarray(ratios[:, kept + 1:].T)).T))
+        parties = clean_ratios((self.by_party @ ratios[:, kept + 1:].T).T)
         named = ((self.count_columns, counts), (self.ratio_columns, ratios[:, :kept + 1]),
                  (self.party_columns, parties))
         for columns, values in named:
@@ -272,6 +271,15 @@ def clean_rows(rows: list[Unclean]) -> None:
         by_reader.setdefault(id(unclean.reader), []).append(unclean)
     for group in by_reader.values():
         group[0].reader.clean(group)
+
+
+def _hand_on(mine: list[Unclean], waiting: list[Unclean] | None) -> None:
+    """Leave the rows in ``waiting`` to be cleaned with a chunk's others, or, with none, clean
+    them now."""
+    if waiting is None:
+        clean_rows(mine)
+    else:
+        waiting.extend(mine)
 
 
 def _number(value: float) -> float | None:
@@ -342,10 +350,7 @@ class CompiledEvaluator:
                               f"{type(exc).__name__}: {exc}")
             mine.clear()
             rebuilt = True
-        if waiting is None:
-            clean_rows(mine)
-        else:
-            waiting.extend(mine)
+        _hand_on(mine, waiting)
         row["run.rebuilt"] = rebuilt
         row["run.seconds"] = time.perf_counter() - start
         return row
@@ -391,10 +396,7 @@ class CompiledEvaluator:
         mine: list[Unclean] = []
         row = self._solve(variant, fresh, Reader(fresh.model, self.layout, fresh.engine),
                           mine)
-        if waiting is None:
-            clean_rows(mine)
-        else:
-            waiting.extend(mine)
+        _hand_on(mine, waiting)
         return row
 
     def _solve(self, variant: Variant, compiled: CompiledModel, reader: Reader,
