@@ -169,7 +169,7 @@ def test_a_family_is_declared_in_one_block_and_a_duplicate_is_refused_whole():
     assert model.col_names == ["holdings.RUS.tanks", "holdings.UKR.acv", "reduction.RUS.tanks"]
     assert model.col_keys == [("holdings", "RUS", "tanks"), ("holdings", "UKR", "acv"),
                               ("reduction", "RUS", "tanks")]
-    assert model.col_lower == [0.0, 0.0, -INF] and model.col_upper == [INF, 5.0, INF]
+    assert list(model.col_lower) == [0.0, 0.0, -INF] and list(model.col_upper) == [INF, 5.0, INF]
     assert model.col(("holdings", "UKR", "acv")) == 1
     assert model.col(("reduction", "RUS", "tanks")) == 2
     for keys in ([("BLR", "tanks"), ("BLR", "tanks")], [("BLR", "acv"), ("RUS", "tanks")]):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -96,17 +97,19 @@ class Model:
     variables: dict[str, dict[tuple[Any, ...], int]] = field(default_factory=dict)
     col_names: list[str] = field(default_factory=list)
     col_keys: list[VarKey] = field(default_factory=list)
-    col_lower: list[float] = field(default_factory=list)
-    col_upper: list[float] = field(default_factory=list)
+    # numbers as typed arrays (``array``: 8 bytes a float, 4 an index, not a Python object
+    # each), which numpy reads without converting element by element
+    col_lower: array = field(default_factory=lambda: array("d"))
+    col_upper: array = field(default_factory=lambda: array("d"))
     col_integer: list[bool] = field(default_factory=list)
     rows: dict[str, Row] = field(default_factory=dict)
     row_list: list[Row] = field(default_factory=list)
-    row_lower: list[float] = field(default_factory=list)
-    row_upper: list[float] = field(default_factory=list)
+    row_lower: array = field(default_factory=lambda: array("d"))
+    row_upper: array = field(default_factory=lambda: array("d"))
     # the matrix as triplets, in the order entries were declared
-    entry_row: list[int] = field(default_factory=list)
-    entry_col: list[int] = field(default_factory=list)
-    entry_value: list[float] = field(default_factory=list)
+    entry_row: array = field(default_factory=lambda: array("i"))
+    entry_col: array = field(default_factory=lambda: array("i"))
+    entry_value: array = field(default_factory=lambda: array("d"))
     # tracked numbers in the LP: (row, Num) right-hand sides, (entry, Num) coefficients
     tracked_rhs: list[tuple[int, Num]] = field(default_factory=list)
     tracked_coef: list[tuple[int, Num]] = field(default_factory=list)

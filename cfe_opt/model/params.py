@@ -30,13 +30,16 @@ class Num:
     """A number computed from parameter slots. ``value`` is its value at build time.
 
     Sums and multiples of slots are kept as one linear node, ``op == "lin"`` with
-    ``args = (terms, constant, base)`` (slot → coefficient, the constant, slot → the slot's
-    build-time value): long sums stay flat and evaluate in one pass. Anything else is a node
-    of its operator over its operands."""
+    ``args = (terms, constant, base)`` (slot → coefficient, the constant, and the slots'
+    build-time values by slot: the tracked build's own ``ParamSet.base``, shared by all its
+    numbers): long sums stay flat and evaluate in one pass. A linear node's ``deps`` are its
+    terms' keys (a view: a scenario has tens of thousands of figures, each a node, and a set
+    of its own for each would be a fifth of the model's memory). Anything else is a node of
+    its operator over its operands."""
 
     __slots__ = ("args", "deps", "op", "value")
 
-    def __init__(self, value: float, op: str, args: tuple, deps: frozenset[int]) -> None:
+    def __init__(self, value: float, op: str, args: tuple, deps: Any) -> None:
         self.value = value
         self.op = op  # "lin", or an arithmetic operator name
         self.args = args
@@ -128,6 +131,10 @@ class Num:
     def __repr__(self) -> str:
         return f"Num({self.value!r})"
 
+    def __reduce__(self) -> tuple:
+        # (a view of a dict does not pickle: the node is rebuilt with its deps as a set)
+        return (_rebuilt, (self.value, self.op, self.args, frozenset(self.deps)))
+
     def is_integer(self) -> bool:
         _escape(self)
         return float(self.value).is_integer()
@@ -139,12 +146,29 @@ _COMPARE = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": opera
             "eq": operator.eq, "ne": operator.ne}
 
 
+def _rebuilt(value: float, op: str, args: tuple, deps: frozenset[int]) -> Num:
+    return Num(value, op, args, args[0].keys() if op == "lin" else deps)
+
+
 def _plain(x: Any) -> Any:
     return x.value if isinstance(x, Num) else x
 
 
-def _deps(x: Any) -> frozenset[int]:
-    return x.deps if isinstance(x, Num) else frozenset()
+_NO_DEPS: frozenset[int] = frozenset()
+
+
+def _deps(x: Any) -> Any:
+    return x.deps if isinstance(x, Num) else _NO_DEPS
+
+
+def _union(a: Any, b: Any) -> Any:
+    """The slots two operands read (one's own when the other reads none)."""
+    da, db = _deps(a), _deps(b)
+    if not db:
+        return da
+    if not da:
+        return db
+    return frozenset(da).union(db)
 
 
 def _binary(op: str, a: Any, b: Any) -> Any:
@@ -165,22 +189,37 @@ def _binary(op: str, a: Any, b: Any) -> Any:
             return _scaled(b, float(a))
         if not b_num and a.op == "lin":
             return _scaled(a, float(b))
-    return Num(_OPS[op](_plain(a), _plain(b)), op, (a, b), _deps(a) | _deps(b))
+    return Num(_OPS[op](_plain(a), _plain(b)), op, (a, b), _union(a, b))
 
 
-def _lin_parts(x: Any) -> tuple[dict[int, float], float, dict[int, float]]:
+Base = Any  # the slots' build-time values by slot: a ParamSet's ``base`` (or a dict)
+_NO_TERMS: dict[int, float] = {}
+
+
+def _lin_parts(x: Any) -> tuple[dict[int, float], float, Base]:
     if isinstance(x, Num):
         return x.args
-    return {}, float(x), {}
+    return _NO_TERMS, float(x), None
 
 
-def _lin(terms: dict[int, float], const: float, base: dict[int, float]) -> Any:
+def _lin(terms: dict[int, float], const: float, base: Base) -> Any:
     if not terms:
         return const
     value = const
     for slot, coef in terms.items():
         value = value + coef * base[slot]
-    return Num(value, "lin", (terms, const, base), frozenset(terms))
+    return Num(value, "lin", (terms, const, base), terms.keys())
+
+
+def _merged(terms_a: dict[int, float], base_a: Base, terms_b: dict[int, float],
+            base_b: Base) -> Base:
+    """The base values of two linear nodes' slots: their shared ``ParamSet.base`` (one tracked
+    build), else the two read into one dict."""
+    if base_a is None or base_a is base_b:
+        return base_b
+    if base_b is None:
+        return base_a
+    return {**{s: base_a[s] for s in terms_a}, **{s: base_b[s] for s in terms_b}}
 
 
 def _combined(a: Any, b: Any, sign: float) -> Any:
@@ -193,7 +232,7 @@ def _combined(a: Any, b: Any, sign: float) -> Any:
             terms.pop(slot, None)
         else:
             terms[slot] = total
-    return _lin(terms, const_a + sign * const_b, {**base_a, **base_b})
+    return _lin(terms, const_a + sign * const_b, _merged(terms_a, base_a, terms_b, base_b))
 
 
 def _scaled(x: Num, factor: float) -> Any:
@@ -345,5 +384,5 @@ class ParamSet:
             self.paths.append(path)
             self.base.append(float(value))
             self.kinds.append(kind)
-        return Num(float(value), "lin", ({slot: 1.0}, 0.0, {slot: float(value)}),
-                   frozenset((slot,)))
+        terms = {slot: 1.0}
+        return Num(float(value), "lin", (terms, 0.0, self.base), terms.keys())
