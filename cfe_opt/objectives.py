@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cfe_opt.model.core import Model, RowInfo
 from cfe_opt.model.linear import Lin, lin_sum
+from cfe_opt.model.params import total
 from cfe_opt.modes import OBJECTIVE_MODES, ObjectiveMode
 from cfe_opt.scenario.quantities import status_quo
 
@@ -77,7 +78,7 @@ def status_quo_holdings(model: Model) -> Lin:
     """Σ |H − H⁰| + Σ |X − X⁰|: change least where equipment stands (L1, in units).
 
     Holdings can only fall unless ``holdings_may_rise``, so |H − H⁰| = H⁰ − H = R there: the
-    reductions themselves, with no distance variable."""
+    reductions themselves, with no distance variable (``_distance`` for the others)."""
     index = model.index
     keys = [("equipment", *k) for k in index.equipment_keys()]
     holdings = [("holdings", p, c) for p in index.parties for c in index.party_categories[p]]
@@ -138,26 +139,27 @@ DISTANCE_ROWS = "objective.distance."  # how the rows ``_distance`` adds are nam
 
 
 def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
-    """Σ (P_v + N_v) with v − P_v + N_v = v⁰ and P, N ≥ 0: at the optimum P_v + N_v = |v − v⁰|,
-    and any P + N ≤ z keeps Σ |v − v⁰| ≤ z (one row per variable; added once)."""
-    up = [(tag, "up", *k) for k in keys]
-    down = [(tag, "down", *k) for k in keys]
-    if up and not model.has_var(("distance", *up[0])):
+    """Σ (v + 2·B_v) − Σ v⁰ with v + B_v ≥ v⁰ and B_v ≥ 0 (B_v: how far v is below v⁰): at the
+    optimum B_v = max(0, v⁰ − v), so v + 2·B_v − v⁰ = |v − v⁰|, and any feasible point with
+    Σ (v + 2·B_v − v⁰) ≤ z keeps Σ |v − v⁰| ≤ z. One column and one row per figure (added
+    once); the constant −Σ v⁰ makes the stage's value the distance itself."""
+    below = [(tag, "below", *k) for k in keys]
+    cols = [model.col(key) for key in keys]
+    if below and not model.has_var(("distance", *below[0])):
         # the names ``add_variables`` and ``add_row`` would make, from the columns' own
-        cols = [model.col(key) for key in keys]
         named = [model.col_names[c] for c in cols]
-        model.add_variables("distance", up + down, integer=False,
-                            names=[f"distance.{tag}.up.{n}" for n in named]
-                            + [f"distance.{tag}.down.{n}" for n in named])
+        model.add_variables("distance", below, integer=False,
+                            names=[f"distance.{tag}.below.{n}" for n in named])
         distance = model.variables["distance"]
+        info = RowInfo(family="objective", owner="model", kind="objective",
+                       label=f"a figure's shortfall below the status quo ({tag} tie-break)")
         model.add_rows(
             [f"{DISTANCE_ROWS}{tag}.{n}" for n in named],
-            # v − P_v + N_v (the columns as their own terms, in this order)
-            [(c, distance[p], distance[q]) for c, p, q in zip(cols, up, down, strict=True)],
-            (1.0, -1.0, 1.0), "==", [status_quo(model.index, key) for key in keys],
-            # one description for them all (the figure is in each row's name): a solver's row
-            # no report shows, and at 3,000 parties 44,100 of them
-            [RowInfo(family="objective", owner="model", kind="objective",
-                     label=f"a figure's distance from the status quo ({tag} tie-break)")]
-            * len(keys))
-    return Lin({model.col(("distance", *k)): 1.0 for k in up + down})
+            # v + B_v (the column as its own term, then its shortfall)
+            [(c, distance[b]) for c, b in zip(cols, below, strict=True)],
+            (1.0, 1.0), ">=", [status_quo(model.index, key) for key in keys],
+            [info] * len(keys))
+    distance = model.variables.get("distance", {})
+    terms: dict[int, float] = dict.fromkeys(cols, 1.0)
+    terms.update(dict.fromkeys((distance[b] for b in below), 2.0))
+    return Lin(terms, -total([status_quo(model.index, key) for key in keys]))

@@ -118,15 +118,16 @@ def test_stages_through_pulp_highs_agree(name):
     steps = cm._plans["weighted"]
     m = cm.model
     for k, cost in enumerate(steps.costs):
-        for j in range(k):  # the holds, in the model that is exported
-            value = out.stages[j].objective
-            m.set_row_bounds(steps.holds[j], -math.inf, value + 1e-9 * max(1.0, abs(value)))
+        for j in range(k):  # the holds, in the model that is exported (a hold row is the
+            value = out.stages[j].objective  # objective without its constant, the offset)
+            m.set_row_bounds(steps.holds[j], -math.inf,
+                             value - steps.costs[j].offset + 1e-9 * max(1.0, abs(value)))
         problem, _, _ = to_pulp(m, cost.vector(m))
         result = problem.solve(pulp.HiGHS(msg=False))
         # PuLP 3 returns the status code, PuLP 4 a result object with .status; 1 is optimal
         assert (result if isinstance(result, int) else result.status) == 1
-        assert pulp.value(problem.objective) == pytest.approx(out.stages[k].objective,
-                                                              rel=1e-6, abs=1e-6)
+        assert pulp.value(problem.objective) + cost.offset == pytest.approx(
+            out.stages[k].objective, rel=1e-6, abs=1e-6)
         for j in range(k):
             m.set_row_bounds(steps.holds[j], -math.inf, math.inf)
 

@@ -42,7 +42,7 @@ VARIABLE_FAMILIES = {
     "deviation_under": "U[q,n]: shortfall of party q's position n below its target",
     "deviation_over": "V[q,n]: excess of party q's position n above its target",
     "stage_level": "Z: the largest weighted normalised deviation (minimax)",
-    "distance": "D[v]: |v - status quo| for the tie-break",
+    "distance": "B[v]: how far figure v is below its status quo, for the tie-break",
     "violation": "E[r]: how far hard limit r is moved (the elastic model of a concession)",
 }
 

@@ -240,6 +240,33 @@ def _scaled(x: Num, factor: float) -> Any:
     return _lin({s: c * factor for s, c in terms.items()}, const * factor, base)
 
 
+def total(numbers: Sequence[Any]) -> Any:
+    """Σ of many numbers, tracked or not, in one pass: the linear ones summed into one node
+    (what ``+`` one by one gives, without copying the growing sum at each step), the others
+    added to it pairwise (a balanced tree, not a chain thousands deep)."""
+    terms: dict[int, float] = {}
+    const = 0.0
+    base: Base = None
+    others: list[Num] = []
+    for x in numbers:
+        if not isinstance(x, Num):
+            const = const + float(x)
+        elif x.op == "lin":
+            x_terms, x_const, x_base = x.args
+            base = _merged(terms, base, x_terms, x_base)
+            for slot, coef in x_terms.items():
+                terms[slot] = terms.get(slot, 0.0) + coef
+            const = const + x_const
+        else:
+            others.append(x)
+    out: list[Any] = [_lin({s: c for s, c in terms.items() if c != 0}, const, base)]
+    out += others
+    while len(out) > 1:
+        out = [out[k] + out[k + 1] if k + 1 < len(out) else out[k]
+               for k in range(0, len(out), 2)]
+    return out[0]
+
+
 @dataclass
 class Guard:
     """A comparison made while building: ``op(left, right)`` came out ``result``."""

@@ -50,7 +50,9 @@ def dense_cost(model: Model, expr: Lin) -> np.ndarray:
 class CostVector:
     """An objective expression as arrays, its tracked coefficients re-evaluated when the
     model's numbers change (so a study variant's weights and scales take effect without
-    rebuilding the expression), kept as the engine wants it (``prepare_cost``)."""
+    rebuilding the expression), kept as the engine wants it (``prepare_cost``). Its constant
+    (``offset``: the −Σ v⁰ of a tie-break's distance) is re-evaluated when a slot it reads
+    changes."""
 
     def __init__(self, model: Model, expr: Lin) -> None:
         self.cols = np.fromiter(expr.terms, dtype=np.int64, count=len(expr.terms))
@@ -64,11 +66,18 @@ class CostVector:
         self.version = model.theta_version
         self._prepared: tuple[np.ndarray, float, float] | None = None
         self._cost: np.ndarray | None = None
+        self._constant = expr.constant
+        self._constant_deps = (set(expr.constant.deps) if isinstance(expr.constant, Num)
+                               else set())
+        self.offset = model.number(expr.constant)
 
     def _refresh(self, model: Model) -> None:
         if self.version != model.theta_version:
             # one change since the last evaluation: only what it touched; else everything
             touched = model.theta_touched if self.version == model.theta_version - 1 else None
+            if self._constant_deps and (touched is None
+                                        or not self._constant_deps.isdisjoint(touched)):
+                self.offset = model.number(self._constant)
             theta = model.theta
             if touched is None:
                 todo = [(k, fn) for k, _deps, fn in self.compiled()]
@@ -98,8 +107,13 @@ class CostVector:
             self._compiled = True
         return self.tracked
 
+    def value(self, model: Model, x: np.ndarray) -> float:
+        """The objective's value at ``x``: cᵀx plus its constant (current numbers)."""
+        cost = self.vector(model)
+        return float(cost @ x) + self.offset
+
     def vector(self, model: Model, memo: dict[int, float] | None = None) -> np.ndarray:
-        """The costs over every column (current numbers)."""
+        """The costs over every column, without the constant (current numbers)."""
         self._refresh(model)
         if self._cost is None:
             cost = np.zeros(model.num_cols)
@@ -189,14 +203,16 @@ def hold_row(model: Model, tag: str, expr: Lin, label: str) -> int:
     name = f"objective.hold.{tag}"
     row = model.rows.get(name)
     if row is None:
-        row = model.add_row(("hold", tag), expr, "<=", math.inf, RowInfo(
+        # (the terms alone: the constant is the hold's ``offset``, see ``set_hold``)
+        row = model.add_row(("hold", tag), Lin(expr.terms), "<=", math.inf, RowInfo(
             family="objective", owner="model", kind="objective", label=label))
     return row.index
 
 
-def set_hold(engine: Any, row: int, value: float, tau: float) -> None:
-    """Hold a stage's optimum: its hold row ≤ z* + τ·max(|z*|, 1), in the engine only."""
-    engine.set_row_bounds(row, -math.inf, value + tau * max(abs(value), 1.0))
+def set_hold(engine: Any, row: int, value: float, tau: float, offset: float = 0.0) -> None:
+    """Hold a stage's optimum: its hold row ≤ z* + τ·max(|z*|, 1), in the engine only. The
+    row is the objective without its constant (``offset``): its bound is z* − offset + …"""
+    engine.set_row_bounds(row, -math.inf, value - offset + tau * max(abs(value), 1.0))
 
 
 def free_hold(engine: Any, row: int) -> None:
@@ -331,7 +347,7 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
 
     steps = steps or plan(model, mode)
     out = SolveRun(status=SolveStatus.NOT_SOLVED, solver=SOLVERS[engine.name].name)
-    held: list[tuple[int, float]] = []
+    held: list[tuple[int, float, float]] = []  # (hold row, optimum, objective's constant)
     faces: list[Face] = []
     last_good: tuple[np.ndarray, np.ndarray] | None = None
     cold_later = model.num_rows >= COLD_LATER_STAGES
@@ -363,12 +379,13 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
                                      duals=duals)
             while status is SolveStatus.INFEASIBLE and held and rung < len(HOLD_LADDER) - 1:
                 rung += 1
-                for row, value in held:
-                    set_hold(engine, row, value, HOLD_LADDER[rung])
+                for row, value, offset in held:
+                    set_hold(engine, row, value, HOLD_LADDER[rung], offset)
                 status = solve_stage(engine, prepared, time_limit, retry_presolve=True,
                                      duals=duals)
             seconds = time.perf_counter() - start
-            value = float(cost @ engine.x) if status is SolveStatus.OPTIMAL else None
+            value = (objective.value(model, engine.x) if status is SolveStatus.OPTIMAL
+                     else None)
             out.stages.append(StageResult(stage.name, stage.main, status, value, seconds,
                                           HOLD_LADDER[rung] if held else 0.0))
             if status is not SolveStatus.OPTIMAL:
@@ -391,8 +408,8 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
             if i < len(steps.stages) - 1:
                 if trusted:
                     faces.append(keep_to_optimal_face(model, engine))
-                set_hold(engine, steps.holds[i], value, HOLD_LADDER[rung])
-                held.append((steps.holds[i], value))
+                set_hold(engine, steps.holds[i], value, HOLD_LADDER[rung], objective.offset)
+                held.append((steps.holds[i], value, objective.offset))
         else:
             out.status = SolveStatus.OPTIMAL
             polish(engine, held)
@@ -402,13 +419,13 @@ def run(model: Model, engine: Any, mode: ObjectiveMode = "weighted",
         release(engine, faces)
         if asleep is not None:
             asleep.wake(engine)
-        for row, _ in held:
+        for row, _, _ in held:
             free_hold(engine, row)
     out.solve_seconds = time.perf_counter() - start_all
     return out
 
 
-def polish(engine: Any, held: list[tuple[int, float]]) -> bool:
+def polish(engine: Any, held: list[tuple[int, float, float]]) -> bool:
     """The final package at the vertex of the last stage's basis with every earlier optimum
     held exactly (``f ≤ z*``, no slack), if that vertex is within every bound (HiGHS, LPs with
     a known basis). A hold's slack lets a later stage drift by up to it from the exact package
@@ -416,9 +433,9 @@ def polish(engine: Any, held: list[tuple[int, float]]) -> bool:
     cold, another worker) could give numbers that differ in the ninth digit."""
     if not held:
         return False
-    for row, value in held:
-        set_hold(engine, row, value, 0.0)
-    return engine.polish(np.array([row for row, _ in held], dtype=np.int64))
+    for row, value, offset in held:
+        set_hold(engine, row, value, 0.0, offset)
+    return engine.polish(np.array([row for row, _, _ in held], dtype=np.int64))
 
 
 def _ranging(model: Model, engine: Any, out: SolveRun) -> None:
