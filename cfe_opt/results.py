@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from cfe_opt.categories import STATUSES
@@ -30,6 +29,9 @@ from cfe_opt.scenario.sets import MAIN
 from cfe_opt.scenario.sets import TOTAL as _TOTAL
 from cfe_opt.solve import SolveRun, SolveStatus, StageResult
 from cfe_opt.text import form_categories, unit_of
+
+if TYPE_CHECKING:  # pandas is imported by the tables' builders, when a table is first read
+    import pandas as pd
 
 Solution = np.ndarray  # column values, by column index
 
@@ -498,6 +500,8 @@ def is_binding(row: Any, lhs: float, rhs: float | None = None) -> bool:
 def party_deviations(positions: pd.DataFrame) -> pd.Series:
     """Each party's weighted normalised deviation from a positions table: the sum over the
     positions it holds, a joint position counted for its owner and for every co-holder."""
+    import pandas as pd
+
     if positions.empty:
         return pd.Series(dtype=float, name="deviation")
     totals: dict[str, float] = {}
@@ -599,6 +603,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], index: list[str],
     column by column from the records, with the dtypes a frame of the records would infer (a
     frame of records and then one of its cleaned columns would cost two constructions, which
     a what-if re-solve cannot afford)."""
+    import pandas as pd
+
     data: dict[str, Any] = {}
     for column in columns:
         values = [row.get(column, math.nan) for row in rows]
@@ -623,6 +629,8 @@ def _index(keys: list[Any], names: list[str]) -> pd.Index:
     """The index of a table on its key columns: what ``pd.MultiIndex.from_arrays`` gives
     (levels sorted), built directly when every key is a string (from_arrays factorises
     through categoricals, which costs more than the rest of a small table)."""
+    import pandas as pd
+
     if len(names) == 1:
         return pd.Index(keys[0], name=names[0])
     if not all(isinstance(k, list) and all(type(v) is str for v in k) for k in keys):

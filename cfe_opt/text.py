@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # (imported by the functions that take tables: text alone needs none)
+    import pandas as pd
 
 UNIT = {"tanks": "tanks", "acv": "ACVs", "artillery": "artillery pieces",
         "combat_aircraft": "combat aircraft", "attack_helicopters": "attack helicopters"}
@@ -60,7 +62,8 @@ def fmt(value: Any) -> str:
             return fmt(float(value))
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
-    if value is pd.NA:
+    pandas = sys.modules.get("pandas")  # (no pandas loaded: no pandas.NA to meet)
+    if pandas is not None and value is pandas.NA:
         return ""
     return str(value)
 
@@ -162,6 +165,8 @@ def render_table(frame: pd.DataFrame, indent: str = "  ",
     """A table as text: one header line (index columns first), repeated index values left
     blank, every number through ``fmt`` (or a column's own function in ``formats``), text left
     and numbers right aligned."""
+    import pandas as pd
+
     if frame is None or (len(frame.columns) == 0 and len(frame) == 0):
         return f"{indent}(none)"
     flat = frame.reset_index() if _has_named_index(frame) else frame.reset_index(drop=True)

@@ -24,9 +24,11 @@ from cfe_opt.model.constraints.positions import PositionTerm
 from cfe_opt.objectives import ObjectiveMode
 from cfe_opt.results import clean, outcome_values, positions_table
 from cfe_opt.scenario import Scenario
+from cfe_opt.scenario.scales import DEFAULT_BAND
 from cfe_opt.solve import CompiledModel, SolverName, SolveRun, SolveStatus
 
-DEFAULT_BAND = (0.5, 2.0)
+__all__ = ["DEFAULT_BAND", "robustness", "scales_decide"]
+
 FACTORS = ("weight", "scale")
 COLUMNS = ["party", "factor", "multiplier", "outcome", "base", "value", "change"]
 MOVE_TOL = 1e-6

@@ -8,6 +8,10 @@ from typing import Any
 
 from cfe_opt.scenario.schema import Position
 
+# the multipliers the robustness table tries on each party's weight and on its positions'
+# scales (``cfe_opt.analysis.robustness``)
+DEFAULT_BAND = (0.5, 2.0)
+
 
 def position_scales(position: Position) -> tuple[Any, Any]:
     """(s⁻, s⁺): the scale of a shortfall and of an excess.
