@@ -93,18 +93,24 @@ def status_quo_ceilings(model: Model) -> Lin:
     + Σ TD + Σ CUT[mandated]: ceilings change least, where nothing is known they stay as tight
     as holdings, and a cut is made by national decision unless a limit requires the mandated
     form."""
-    with_figure, without = [], []
+    with_figure, figures, without = [], [], []
     for family in ("national_ceiling", "territorial_ceiling", "territorial_subceiling",
                    "active_subceiling"):
         for key in model.variables.get(family, {}):
             full = (family, *key)
-            (with_figure if status_quo(model.index, full) is not None else without).append(full)
+            figure = status_quo(model.index, full)
+            if figure is None:
+                without.append(full)
+            else:
+                with_figure.append(full)
+                figures.append(figure)
     free = lin_sum(model.var(k) for k in without)
     deployments = Lin(dict.fromkeys(model.variables.get("temporary_deployment", {}).values(),
                                     1.0))
     mandated = Lin({col: 1.0 for key, col in model.variables.get("ceiling_cut", {}).items()
                     if key[0] == "mandated"})
-    return _distance(model, "ceilings", with_figure) + free + deployments + mandated
+    return (_distance(model, "ceilings", with_figure, figures) + free + deployments
+            + mandated)
 
 
 # the figures a package consists of: what the last tie-break makes unique
@@ -138,11 +144,14 @@ def unique_package(model: Model) -> Lin:
 DISTANCE_ROWS = "objective.distance."  # how the rows ``_distance`` adds are named
 
 
-def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
+def _distance(model: Model, tag: str, keys: list[tuple], figures: list | None = None) -> Lin:
     """Σ (v + 2·B_v) − Σ v⁰ with v + B_v ≥ v⁰ and B_v ≥ 0 (B_v: how far v is below v⁰): at the
     optimum B_v = max(0, v⁰ − v), so v + 2·B_v − v⁰ = |v − v⁰|, and any feasible point with
     Σ (v + 2·B_v − v⁰) ≤ z keeps Σ |v − v⁰| ≤ z. One column and one row per figure (added
-    once); the constant −Σ v⁰ makes the stage's value the distance itself."""
+    once); the constant −Σ v⁰ makes the stage's value the distance itself. ``figures``: the
+    v⁰ (``status_quo``), when the caller has them."""
+    if figures is None:
+        figures = [status_quo(model.index, key) for key in keys]
     below = [(tag, "below", *k) for k in keys]
     cols = [model.col(key) for key in keys]
     if below and not model.has_var(("distance", *below[0])):
@@ -157,9 +166,9 @@ def _distance(model: Model, tag: str, keys: list[tuple]) -> Lin:
             [f"{DISTANCE_ROWS}{tag}.{n}" for n in named],
             # v + B_v (the column as its own term, then its shortfall)
             [(c, distance[b]) for c, b in zip(cols, below, strict=True)],
-            (1.0, 1.0), ">=", [status_quo(model.index, key) for key in keys],
+            (1.0, 1.0), ">=", figures,
             [info] * len(keys))
     distance = model.variables.get("distance", {})
     terms: dict[int, float] = dict.fromkeys(cols, 1.0)
     terms.update(dict.fromkeys((distance[b] for b in below), 2.0))
-    return Lin(terms, -total([status_quo(model.index, key) for key in keys]))
+    return Lin(terms, -total(figures))
