@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ class CostVector:
         coefs = list(expr.terms.values())
         self.values = np.array([model.number(c) for c in coefs], dtype=np.float64)
         # (position, slots it reads, the number): compiled when a variant first moves one
-        self.tracked: list[tuple[int, frozenset[int], Any]] = [
+        self.tracked: list[tuple[int, Collection[int], Any]] = [
             (k, c.deps, c) for k, c in enumerate(coefs) if isinstance(c, Num)]
         self._compiled = False
         self._by_slot: dict[int, list[tuple[int, Any]]] = {}  # slot → its coefficients
@@ -67,8 +68,9 @@ class CostVector:
         self._prepared: tuple[np.ndarray, float, float] | None = None
         self._cost: np.ndarray | None = None
         self._constant = expr.constant
-        self._constant_deps = (set(expr.constant.deps) if isinstance(expr.constant, Num)
-                               else set())
+        # (the slots the constant reads: a tracked number's own view of them, not a copy)
+        self._constant_deps: Collection[int] = (expr.constant.deps
+                                                if isinstance(expr.constant, Num) else ())
         self.offset = model.number(expr.constant)
 
     def _refresh(self, model: Model) -> None:
@@ -96,7 +98,7 @@ class CostVector:
         if self._cost is not None and len(self._cost) != model.num_cols:
             self._prepared = self._cost = None
 
-    def compiled(self) -> list[tuple[int, frozenset[int], Any]]:
+    def compiled(self) -> list[tuple[int, Collection[int], Any]]:
         """The tracked coefficients as (position, slots read, function of θ), compiled on
         first use (a single solve never needs them)."""
         if not self._compiled:
